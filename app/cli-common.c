@@ -1,0 +1,73 @@
+/* app/cli-common.c — see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lt_cli_fail(const lt_error *err) {
+  fprintf(stderr, "lungtrust-cli: %s\n", err && err->msg[0] ? err->msg : "unknown error");
+  return LT_EXIT_INPUT;
+}
+
+int lt_cli_failf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("lungtrust-cli: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return LT_EXIT_INPUT;
+}
+
+int lt_cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "lungtrust-cli %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  fprintf(stderr, "Try 'lungtrust-cli %s --help'.\n", cmd);
+  va_end(ap);
+  return LT_EXIT_USAGE;
+}
+
+bool lt_cli_parse_triple(const char *s, double out[3]) {
+  const char *p = s;
+  for (int a = 0; a < 3; a++) {
+    char *end;
+    errno = 0;
+    double v = strtod(p, &end);
+    if (end == p || errno || !isfinite(v)) return false;
+    out[a] = v;
+    if (a < 2) {
+      if (*end != ',') return false;
+      p = end + 1;
+    } else if (*end) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool lt_cli_parse_int_triple(const char *s, int out[3]) {
+  const char *p = s;
+  for (int a = 0; a < 3; a++) {
+    char *end;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    if (end == p || errno || v < -1000000 || v > 1000000) return false;
+    out[a] = (int)v;
+    if (a < 2) {
+      if (*end != ',') return false;
+      p = end + 1;
+    } else if (*end) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool lt_cli_is_help(const char *s) { return !strcmp(s, "--help") || !strcmp(s, "-h"); }

@@ -1,0 +1,32 @@
+/* app/cli.h — what the lungtrust-cli subcommands share.
+ * Exit codes (DESIGN section 5): 0 success, 1 bad input (one clear line on stderr), 2 usage. */
+#ifndef LT_CLI_H
+#define LT_CLI_H
+
+#include <stdbool.h>
+
+#include "lt-error.h"
+
+enum { LT_EXIT_OK = 0, LT_EXIT_INPUT = 1, LT_EXIT_USAGE = 2 };
+
+/* argv[0] is the subcommand's name. */
+typedef int (*lt_cli_fn)(int argc, char **argv);
+
+#define LT_CLI_COMMAND(name, fn, summary) int fn(int argc, char **argv);
+#include "cli-commands.def"
+#undef LT_CLI_COMMAND
+
+/* Prints "lungtrust-cli: MSG" on stderr and returns LT_EXIT_INPUT. */
+int lt_cli_fail(const lt_error *err);
+int lt_cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "lungtrust-cli CMD: MSG" and "Try 'lungtrust-cli CMD --help'." and returns LT_EXIT_USAGE. */
+int lt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses "X,Y,Z" of three finite numbers; false on anything else. */
+bool lt_cli_parse_triple(const char *s, double out[3]);
+/* Parses "I,J,K" of three integers; false on anything else. */
+bool lt_cli_parse_int_triple(const char *s, int out[3]);
+/* True when s is --help or -h. */
+bool lt_cli_is_help(const char *s);
+
+#endif

@@ -1,0 +1,18 @@
+/* tests/lt-test.h — small helpers shared by the test programs.
+ * Skips use exit code 77, which meson reports as SKIP. */
+#ifndef LT_TEST_H
+#define LT_TEST_H
+
+#define LT_TEST_SKIP 77
+
+/* ../shared/data (from $LT_SHARED_DATA), or NULL when absent: the caller prints why and
+ * exits LT_TEST_SKIP. */
+const char *lt_test_shared_data(void);
+/* Joins the shared data root and a relative path into buf; returns buf, or NULL if absent. */
+const char *lt_test_data_path(char *buf, int n, const char *rel);
+/* The LIDC-IDRI-0001 series folder, or NULL. */
+const char *lt_test_lidc0001_dir(char *buf, int n);
+/* A fresh empty temporary directory (mkdtemp under $TMPDIR); NULL on failure. */
+const char *lt_test_tmpdir(char *buf, int n);
+
+#endif
