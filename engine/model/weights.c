@@ -1,0 +1,247 @@
+/* engine/model/weights.c — see weights.h. */
+#include "model/weights.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model/safetensors.h"
+
+static char *stats_to_json(const lt_train_stats *s) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "n_samples", s->n_samples);
+  cJSON_AddItemToObject(o, "spacing_mm", cJSON_CreateDoubleArray(s->spacing_mm, 2));
+  cJSON_AddItemToObject(o, "thickness_mm", cJSON_CreateDoubleArray(s->thickness_mm, 2));
+  cJSON_AddItemToObject(o, "nodule_mm", cJSON_CreateDoubleArray(s->nodule_mm, 2));
+  cJSON_AddNumberToObject(o, "nodule_mean_mm", s->nodule_mean_mm);
+  cJSON *m = cJSON_AddArrayToObject(o, "manufacturers");
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", s->manufacturers);
+  char *save = NULL;
+  for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+    if (*tok) cJSON_AddItemToArray(m, cJSON_CreateString(tok));
+  char *js = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return js;
+}
+
+static int pair(const cJSON *o, const char *key, double out[2]) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 2) return 0;
+  for (int i = 0; i < 2; i++) {
+    const cJSON *v = cJSON_GetArrayItem(a, i);
+    if (!cJSON_IsNumber(v)) return 0;
+    out[i] = v->valuedouble;
+  }
+  return 1;
+}
+
+static int stats_from_json(lt_train_stats *s, const char *js) {
+  cJSON *o = cJSON_Parse(js);
+  if (!o || !cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    return -1;
+  }
+  int ok = pair(o, "spacing_mm", s->spacing_mm) && pair(o, "thickness_mm", s->thickness_mm) &&
+           pair(o, "nodule_mm", s->nodule_mm);
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "n_samples");
+  const cJSON *mean = cJSON_GetObjectItemCaseSensitive(o, "nodule_mean_mm");
+  ok = ok && cJSON_IsNumber(n) && cJSON_IsNumber(mean);
+  if (ok) {
+    s->n_samples = n->valueint;
+    s->nodule_mean_mm = mean->valuedouble;
+  }
+  const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "manufacturers");
+  s->manufacturers[0] = 0;
+  if (cJSON_IsArray(m)) {
+    const cJSON *e;
+    cJSON_ArrayForEach(e, m) {
+      if (!cJSON_IsString(e)) continue;
+      size_t l = strlen(s->manufacturers);
+      snprintf(s->manufacturers + l, sizeof s->manufacturers - l, "%s%s", l ? "," : "", e->valuestring);
+    }
+  }
+  cJSON_Delete(o);
+  return ok ? 0 : -1;
+}
+
+int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_table *t,
+                    const float *params, const lt_train_stats *stats, const char *metrics_json,
+                    lt_error *err) {
+  lt_st_view *views = calloc((size_t)(t->n ? t->n : 1), sizeof *views);
+  char *cfg = lt_model_config_to_json(c);
+  char *st = stats ? stats_to_json(stats) : NULL;
+  int rc = -1;
+  if (!views || !cfg || (stats && !st)) {
+    lt_error_set(err, "%s: out of memory", path);
+    goto out;
+  }
+  for (int i = 0; i < t->n; i++) {
+    views[i].name = t->v[i].name;
+    views[i].ndim = t->v[i].ndim;
+    for (int d = 0; d < t->v[i].ndim; d++) views[i].shape[d] = t->v[i].shape[d];
+    views[i].data = params + t->v[i].offset;
+  }
+  lt_st_meta_entry meta[5];
+  int nm = 0;
+  meta[nm++] = (lt_st_meta_entry){"lt_format", LT_WEIGHTS_FORMAT};
+  meta[nm++] = (lt_st_meta_entry){"config", cfg};
+  if (stats) {
+    meta[nm++] = (lt_st_meta_entry){"data_hash", stats->data_hash};
+    meta[nm++] = (lt_st_meta_entry){"train_stats", st};
+  }
+  if (metrics_json) meta[nm++] = (lt_st_meta_entry){"metrics", metrics_json};
+  rc = lt_st_write(path, views, t->n, meta, nm, err);
+out:
+  free(views);
+  free(cfg);
+  free(st);
+  return rc;
+}
+
+bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *b) {
+  return a->width == b->width && a->input_size == b->input_size && a->in_channels == b->in_channels &&
+         a->groups == b->groups && !memcmp(a->stage_convs, b->stage_convs, sizeof a->stage_convs) &&
+         !memcmp(a->dec_convs, b->dec_convs, sizeof a->dec_convs) && a->hidden == b->hidden &&
+         a->attributes == b->attributes && a->concat == b->concat &&
+         a->malignancy_only == b->malignancy_only &&
+         (a->debug == LT_DEBUG_CAM) == (b->debug == LT_DEBUG_CAM);
+}
+
+void lt_weights_free(lt_weights *w) {
+  lt_param_table_free(&w->table);
+  free(w->params);
+  free(w->metrics_json);
+  memset(w, 0, sizeof *w);
+}
+
+int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights *out, lt_error *err) {
+  memset(out, 0, sizeof *out);
+  lt_st_file *f;
+  if (lt_st_read(path, &f, err)) return -1;
+  const char *fmt = lt_st_meta(f, "lt_format");
+  const char *cfg = lt_st_meta(f, "config");
+  if (!fmt || strcmp(fmt, LT_WEIGHTS_FORMAT) != 0) {
+    lt_st_free(f);
+    return lt_error_set(err, "%s: not a LungTrust weights file (lt_format is %s)", path,
+                        fmt ? "different" : "missing");
+  }
+  if (!cfg) {
+    lt_st_free(f);
+    return lt_error_set(err, "%s: no model config in the metadata", path);
+  }
+  if (lt_model_config_from_json(&out->config, cfg, err)) {
+    lt_st_free(f);
+    return lt_error_prefix(err, "%s", path);
+  }
+  if (expect && !lt_model_config_same_arch(expect, &out->config)) {
+    lt_st_free(f);
+    return lt_error_set(err, "%s: the file's architecture (w = %d, input %d, hidden %d, debug %s) "
+                        "differs from the expected one (w = %d, input %d, hidden %d, debug %s)",
+                        path, out->config.width, out->config.input_size, out->config.hidden,
+                        lt_debug_mode_name(out->config.debug), expect->width, expect->input_size,
+                        expect->hidden, lt_debug_mode_name(expect->debug));
+  }
+  if (lt_param_table_build(&out->table, &out->config, err)) {
+    lt_st_free(f);
+    return lt_error_prefix(err, "%s", path);
+  }
+  out->params = lt_param_block_new(&out->table);
+  if (!out->params) {
+    lt_st_free(f);
+    lt_weights_free(out);
+    return lt_error_set(err, "%s: out of memory", path);
+  }
+  const lt_param_table *t = &out->table;
+  if (lt_st_count(f) != t->n) {
+    /* Name the first tensor that the config does not have. */
+    for (int i = 0; i < lt_st_count(f); i++)
+      if (lt_param_find(t, lt_st_at(f, i)->name) < 0) {
+        lt_error_set(err, "%s: tensor '%s' is not part of the configured model", path,
+                     lt_st_at(f, i)->name);
+        goto fail;
+      }
+  }
+  for (int i = 0; i < t->n; i++) {
+    const lt_param_view *v = &t->v[i];
+    const lt_st_tensor *s = lt_st_find(f, v->name);
+    if (!s) {
+      lt_error_set(err, "%s: tensor '%s' is missing", path, v->name);
+      goto fail;
+    }
+    int same = s->ndim == v->ndim;
+    for (int d = 0; same && d < v->ndim; d++) same = s->shape[d] == v->shape[d];
+    if (!same) {
+      char want[64] = "", got[64] = "";
+      for (int d = 0; d < v->ndim; d++)
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "x" : "", v->shape[d]);
+      for (int d = 0; d < s->ndim && d < LT_ST_MAX_DIMS; d++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "", (long long)s->shape[d]);
+      lt_error_set(err, "%s: tensor '%s' has shape %s, the config needs %s", path, v->name,
+                   s->ndim ? got : "()", want);
+      goto fail;
+    }
+    memcpy(out->params + v->offset, s->data, v->count * sizeof(float));
+  }
+  const char *st = lt_st_meta(f, "train_stats");
+  if (st) {
+    if (stats_from_json(&out->stats, st)) {
+      lt_error_set(err, "%s: corrupt train_stats in the metadata", path);
+      goto fail;
+    }
+    const char *h = lt_st_meta(f, "data_hash");
+    snprintf(out->stats.data_hash, sizeof out->stats.data_hash, "%s", h ? h : "");
+    out->has_stats = true;
+  }
+  const char *m = lt_st_meta(f, "metrics");
+  if (m && !(out->metrics_json = strdup(m))) {
+    lt_error_set(err, "%s: out of memory", path);
+    goto fail;
+  }
+  lt_st_free(f);
+  return 0;
+fail:
+  lt_st_free(f);
+  lt_weights_free(out);
+  return -1;
+}
+
+int lt_ood_warnings(const lt_train_stats *s, double spacing_mm, double thickness_mm,
+                    double nodule_mm, const char *manufacturer, char (*lines)[160], int max) {
+  int n = 0;
+#define WARN(...)                                                                                  \
+  do {                                                                                             \
+    if (n < max) snprintf(lines[n], 160, __VA_ARGS__);                                             \
+    n++;                                                                                           \
+  } while (0)
+  if (thickness_mm > 3.0) WARN("slice thickness %.1f mm is over 3 mm", thickness_mm);
+  if (nodule_mm > 0 && nodule_mm < 3.0) WARN("nodule of %.1f mm is under 3 mm", nodule_mm);
+  if (nodule_mm > 32.0) WARN("nodule of %.1f mm is larger than the 32 mm patch", nodule_mm);
+  else if (nodule_mm > 30.0) WARN("nodule of %.1f mm is over 30 mm", nodule_mm);
+  if (s && s->n_samples > 0) {
+    if (spacing_mm > 0 && (spacing_mm < s->spacing_mm[0] * 0.95 || spacing_mm > s->spacing_mm[1] * 1.05))
+      WARN("pixel spacing %.2f mm is outside the training range %.2f-%.2f mm", spacing_mm,
+           s->spacing_mm[0], s->spacing_mm[1]);
+    if (thickness_mm > 0 &&
+        (thickness_mm < s->thickness_mm[0] * 0.95 || thickness_mm > s->thickness_mm[1] * 1.05))
+      WARN("slice thickness %.2f mm is outside the training range %.2f-%.2f mm", thickness_mm,
+           s->thickness_mm[0], s->thickness_mm[1]);
+    if (nodule_mm > 0 && (nodule_mm < s->nodule_mm[0] * 0.95 || nodule_mm > s->nodule_mm[1] * 1.05))
+      WARN("nodule size %.1f mm is outside the training range %.1f-%.1f mm", nodule_mm,
+           s->nodule_mm[0], s->nodule_mm[1]);
+    if (manufacturer && *manufacturer && s->manufacturers[0]) {
+      int found = 0;
+      char buf[256];
+      snprintf(buf, sizeof buf, "%s", s->manufacturers);
+      char *save = NULL;
+      for (char *tok = strtok_r(buf, ",", &save); tok && !found; tok = strtok_r(NULL, ",", &save))
+        found = strcasecmp(tok, manufacturer) == 0;
+      if (!found) WARN("scanner manufacturer '%.60s' is not in the training data", manufacturer);
+    }
+  }
+#undef WARN
+  return n < max ? n : max;
+}

@@ -1,0 +1,67 @@
+/* engine/model/weights.h — the model's weights file: safetensors plus what the model needs to
+ * know about itself.
+ *
+ * __metadata__ keys (all strings, as safetensors requires):
+ *   "lt_format"    "lungtrust-weights-1"
+ *   "config"       the config as JSON (config.h)
+ *   "data_hash"    hash of the training data (its manifest), e.g. "fnv1a64:..."
+ *   "train_stats"  JSON {"n_samples", "spacing_mm": [min, max], "thickness_mm": [min, max],
+ *                  "nodule_mm": [min, max], "nodule_mean_mm", "manufacturers": [..]}
+ *   "metrics"      JSON as the trainer wrote it (free form)
+ *   "lt_checksum"  FNV-1a 64 over the data buffer (safetensors.h)
+ * Loading refuses a file whose tensors do not match the config's table (a missing, extra or
+ * misshapen tensor) and, when the caller expects an architecture, a config that differs.
+ * Also the out-of-distribution warnings of DESIGN section 2 step 4 from the stored statistics.
+ * It runs no model. */
+#ifndef LT_MODEL_WEIGHTS_H
+#define LT_MODEL_WEIGHTS_H
+
+#include <stdbool.h>
+
+#include "lt-error.h"
+#include "model/config.h"
+#include "model/params.h"
+
+#define LT_WEIGHTS_FORMAT "lungtrust-weights-1"
+
+typedef struct {
+  char data_hash[80];
+  int n_samples;
+  double spacing_mm[2];   /* in-plane pixel spacing, min and max */
+  double thickness_mm[2]; /* slice thickness, min and max */
+  double nodule_mm[2];    /* nodule diameter, min and max */
+  double nodule_mean_mm;
+  char manufacturers[256]; /* comma-separated */
+} lt_train_stats;
+
+typedef struct {
+  lt_model_config config;
+  lt_param_table table;
+  float *params; /* lt_param_block_new(&table) */
+  bool has_stats;
+  lt_train_stats stats;
+  char *metrics_json; /* NULL when absent */
+} lt_weights;
+
+/* Saves params (laid out by table) with the config, optional stats and metrics JSON. */
+int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_table *t,
+                    const float *params, const lt_train_stats *stats, const char *metrics_json,
+                    lt_error *err);
+
+/* Loads and checks a weights file. When expect is not NULL its architecture (every field that
+ * changes the tensors or the forward pass) must equal the file's. */
+int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights *out, lt_error *err);
+void lt_weights_free(lt_weights *w);
+
+/* Same architecture: the fields that change parameter shapes or the forward pass. */
+bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *b);
+
+/* Out-of-distribution warnings for one case: slice thickness over 3 mm, a nodule outside 3-30 mm
+ * or larger than the 32 mm patch, spacing, thickness or nodule size outside the training range,
+ * a manufacturer not in the training data. Pass a value <= 0 (or NULL/"" for the manufacturer)
+ * when unknown. stats may be NULL (only the fixed limits apply). Writes up to max lines of up
+ * to 160 characters; returns how many. */
+int lt_ood_warnings(const lt_train_stats *stats, double spacing_mm, double thickness_mm,
+                    double nodule_mm, const char *manufacturer, char (*lines)[160], int max);
+
+#endif
