@@ -1,0 +1,486 @@
+/* engine/ct/dicom.cc — see dicom.h. The only file that includes DCMTK. */
+#include "dcmtk/config/osconfig.h"
+
+#include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcistrmb.h"
+#include "dcmtk/dcmdata/dcpixel.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
+#include "dcmtk/dcmdata/dcrledrg.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmjpeg/djdecode.h"
+#include "dcmtk/dcmjpls/djdecode.h"
+#include "dcmtk/oflog/oflog.h"
+
+#include <pthread.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <vector>
+
+extern "C" {
+#include "ct/dicom-j2k.h"
+#include "ct/dicom.h"
+}
+
+namespace {
+
+pthread_once_t lt_dicom_once = PTHREAD_ONCE_INIT;
+bool lt_dicom_dict_ok = false;
+
+/* Registers the decoders once for the process (DCMTK's registries are global) and silences
+ * DCMTK's own logging: errors reach the caller as lt_error lines instead. */
+void lt_dicom_init_once() {
+  OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+  DJDecoderRegistration::registerCodecs();
+  DJLSDecoderRegistration::registerCodecs();
+  DcmRLEDecoderRegistration::registerCodecs();
+  lt_dicom_dict_ok = dcmDataDict.isDictionaryLoaded();
+}
+
+int lt_dicom_init(lt_error *err) {
+  pthread_once(&lt_dicom_once, lt_dicom_init_once);
+  if (!lt_dicom_dict_ok)
+    return lt_error_set(err, "DCMTK's DICOM dictionary is not loaded (is DCMDICTPATH right?)");
+  return 0;
+}
+
+void copy_str(char *dst, size_t n, const OFString &s) {
+  /* Trim the padding spaces DICOM strings carry. */
+  size_t b = 0, e = s.size();
+  while (b < e && s[b] == ' ') b++;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\0')) e--;
+  size_t len = e - b;
+  if (len >= n) len = n - 1;
+  memcpy(dst, s.data() + b, len);
+  dst[len] = '\0';
+}
+
+void get_str(DcmItem *it, const DcmTagKey &key, char *dst, size_t n) {
+  OFString s;
+  dst[0] = '\0';
+  if (it->findAndGetOFString(key, s).good()) copy_str(dst, n, s);
+}
+
+/* Reads `count` finite numbers of a multi-valued DS (or FD) element; false if any is missing. */
+bool get_doubles(DcmItem *it, const DcmTagKey &key, double *out, int count) {
+  if (!it) return false;
+  for (int k = 0; k < count; k++) {
+    Float64 v = 0;
+    if (it->findAndGetFloat64(key, v, (unsigned long)k).bad() || !std::isfinite(v)) return false;
+    out[k] = v;
+  }
+  return true;
+}
+
+/* A US element as an int; -1 when absent or unreadable. */
+int get_us(DcmItem *it, const DcmTagKey &key) {
+  Uint16 v = 0;
+  if (it->findAndGetUint16(key, v).bad()) return -1;
+  return v;
+}
+
+/* A 16-bit element that may be US or SS (PixelPaddingValue): its raw bit pattern. */
+bool get_raw16(DcmItem *it, const DcmTagKey &key, uint32_t *raw) {
+  DcmElement *el = nullptr;
+  if (it->findAndGetElement(key, el).bad() || !el || el->getLength() < 2) return false;
+  DcmEVR vr = el->ident();
+  if (vr == EVR_SS) {
+    Sint16 s = 0;
+    if (el->getSint16(s).bad()) return false;
+    *raw = (uint16_t)s;
+    return true;
+  }
+  if (vr == EVR_US || vr == EVR_xs || vr == EVR_OW || vr == EVR_UN) {
+    Uint16 u = 0;
+    if (el->getUint16(u).bad()) return false;
+    *raw = u;
+    return true;
+  }
+  return false;
+}
+
+/* IS value as a strict whole number; false for "1A", "", "-3". */
+bool parse_count(const OFString &s, long *out) {
+  const char *p = s.c_str();
+  while (*p == ' ') p++;
+  if (!*p) return false;
+  char *end = nullptr;
+  errno = 0;
+  long v = strtol(p, &end, 10);
+  if (errno || end == p) return false;
+  while (*end == ' ') end++;
+  if (*end) return false;
+  *out = v;
+  return true;
+}
+
+/* Fills the geometry of one frame from a functional-group item (shared or per-frame); fields
+ * absent from the item are left as they are. */
+void frame_from_group(DcmItem *fg, lt_dicom_frame *f) {
+  if (!fg) return;
+  DcmItem *sub = nullptr;
+  if (fg->findAndGetSequenceItem(DCM_PlanePositionSequence, sub, 0).good() &&
+      get_doubles(sub, DCM_ImagePositionPatient, f->ipp, 3))
+    f->has_ipp = 1;
+  sub = nullptr;
+  if (fg->findAndGetSequenceItem(DCM_PlaneOrientationSequence, sub, 0).good() &&
+      get_doubles(sub, DCM_ImageOrientationPatient, f->iop, 6))
+    f->has_iop = 1;
+  sub = nullptr;
+  if (fg->findAndGetSequenceItem(DCM_PixelMeasuresSequence, sub, 0).good()) {
+    if (get_doubles(sub, DCM_PixelSpacing, f->pixel_spacing, 2)) f->has_spacing = 1;
+    double t;
+    if (get_doubles(sub, DCM_SliceThickness, &t, 1)) f->thickness = t;
+  }
+  sub = nullptr;
+  if (fg->findAndGetSequenceItem(DCM_PixelValueTransformationSequence, sub, 0).good()) {
+    double v;
+    if (get_doubles(sub, DCM_RescaleSlope, &v, 1)) f->slope = v;
+    if (get_doubles(sub, DCM_RescaleIntercept, &v, 1)) f->intercept = v;
+  }
+}
+
+int extract_header(DcmFileFormat &ff, lt_dicom_header *h, lt_error *err) {
+  memset(h, 0, sizeof *h);
+  DcmDataset *ds = ff.getDataset();
+  DcmMetaInfo *meta = ff.getMetaInfo();
+  if (!ds || ds->card() == 0) return lt_error_set(err, "no DICOM data set in the file");
+  h->has_meta = meta && meta->card() > 0;
+  if (meta) get_str(meta, DCM_TransferSyntaxUID, h->transfer_syntax, sizeof h->transfer_syntax);
+  get_str(ds, DCM_SOPInstanceUID, h->sop_uid, sizeof h->sop_uid);
+  get_str(ds, DCM_SOPClassUID, h->sop_class_uid, sizeof h->sop_class_uid);
+  get_str(ds, DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
+  get_str(ds, DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
+  get_str(ds, DCM_PatientID, h->patient_id, sizeof h->patient_id);
+  get_str(ds, DCM_Modality, h->modality, sizeof h->modality);
+  get_str(ds, DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
+  get_str(ds, DCM_ManufacturerModelName, h->model_name, sizeof h->model_name);
+  get_str(ds, DCM_SeriesDescription, h->series_description, sizeof h->series_description);
+  get_str(ds, DCM_PhotometricInterpretation, h->photometric, sizeof h->photometric);
+  Sint32 inst = 0;
+  if (ds->findAndGetSint32(DCM_InstanceNumber, inst).good()) h->instance_number = (int)inst;
+
+  DcmElement *px = nullptr;
+  h->has_pixel_data = ds->findAndGetElement(DCM_PixelData, px).good() && px &&
+                      px->getLength() > 0;
+  int rows = get_us(ds, DCM_Rows), cols = get_us(ds, DCM_Columns);
+  h->frames = 1;
+  if (rows < 0 && cols < 0 && !h->has_pixel_data) {
+    /* Not an image (SR, ECG, RT plan): a valid header with nothing to decode. */
+    h->rows = h->cols = 0;
+  } else {
+    if (rows <= 0 || cols <= 0)
+      return lt_error_set(err, "image has Rows %d, Columns %d", rows, cols);
+    h->rows = rows;
+    h->cols = cols;
+    OFString nf;
+    if (ds->findAndGetOFString(DCM_NumberOfFrames, nf).good()) {
+      long v = 0;
+      if (!parse_count(nf, &v)) return lt_error_set(err, "NumberOfFrames '%.20s' is not a whole number", nf.c_str());
+      if (v < 1 || v > LT_DICOM_MAX_FRAMES)
+        return lt_error_set(err, "NumberOfFrames %ld is outside 1..%d", v, LT_DICOM_MAX_FRAMES);
+      h->frames = (int)v;
+    }
+    int spp = get_us(ds, DCM_SamplesPerPixel);
+    h->samples = spp < 0 ? 1 : spp;
+    if (h->samples != 1 && h->samples != 3)
+      return lt_error_set(err, "SamplesPerPixel %d (only 1 or 3 are images)", h->samples);
+    h->bits_allocated = get_us(ds, DCM_BitsAllocated);
+    if (h->bits_allocated != 8 && h->bits_allocated != 16 && h->bits_allocated != 32)
+      return lt_error_set(err, "BitsAllocated %d is not 8, 16 or 32", h->bits_allocated);
+    h->bits_stored = get_us(ds, DCM_BitsStored);
+    if (h->bits_stored < 0) h->bits_stored = h->bits_allocated;
+    if (h->bits_stored < 1 || h->bits_stored > h->bits_allocated)
+      return lt_error_set(err, "BitsStored %d with BitsAllocated %d", h->bits_stored,
+                          h->bits_allocated);
+    h->high_bit = get_us(ds, DCM_HighBit);
+    if (h->high_bit < 0) h->high_bit = h->bits_stored - 1;
+    if (h->high_bit < h->bits_stored - 1 || h->high_bit >= h->bits_allocated)
+      return lt_error_set(err, "HighBit %d with BitsStored %d, BitsAllocated %d", h->high_bit,
+                          h->bits_stored, h->bits_allocated);
+    int rep = get_us(ds, DCM_PixelRepresentation);
+    if (rep > 1) return lt_error_set(err, "PixelRepresentation %d is not 0 or 1", rep);
+    h->pixel_signed = rep == 1;
+    int planar = get_us(ds, DCM_PlanarConfiguration);
+    h->planar = planar == 1 ? 1 : 0;
+    int64_t total = (int64_t)h->rows * h->cols * h->frames * h->samples;
+    if (total > LT_DICOM_MAX_SAMPLES)
+      return lt_error_set(err, "image of %dx%dx%d frames x %d samples is over the 2^31 limit",
+                          h->cols, h->rows, h->frames, h->samples);
+    uint32_t raw = 0;
+    if (get_raw16(ds, DCM_PixelPaddingValue, &raw)) {
+      h->has_padding = 1;
+      h->padding = lt_dicom_stored_value(raw, h->bits_stored, h->pixel_signed);
+      if (get_raw16(ds, DCM_PixelPaddingRangeLimit, &raw)) {
+        h->has_padding_limit = 1;
+        h->padding_limit = lt_dicom_stored_value(raw, h->bits_stored, h->pixel_signed);
+      }
+    }
+  }
+
+  int nfr = h->frames;
+  h->frame = (lt_dicom_frame *)calloc((size_t)nfr, sizeof *h->frame);
+  if (!h->frame) return lt_error_set(err, "out of memory");
+  lt_dicom_frame top;
+  memset(&top, 0, sizeof top);
+  top.slope = 1;
+  top.has_ipp = get_doubles(ds, DCM_ImagePositionPatient, top.ipp, 3);
+  top.has_iop = get_doubles(ds, DCM_ImageOrientationPatient, top.iop, 6);
+  top.has_spacing = get_doubles(ds, DCM_PixelSpacing, top.pixel_spacing, 2);
+  double v;
+  if (get_doubles(ds, DCM_SliceThickness, &v, 1)) top.thickness = v;
+  if (get_doubles(ds, DCM_RescaleSlope, &v, 1)) top.slope = v;
+  if (get_doubles(ds, DCM_RescaleIntercept, &v, 1)) top.intercept = v;
+  DcmItem *shared = nullptr;
+  if (ds->findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0).bad())
+    shared = nullptr;
+  frame_from_group(shared, &top);
+  DcmSequenceOfItems *per = nullptr;
+  if (ds->findAndGetSequence(DCM_PerFrameFunctionalGroupsSequence, per).bad()) per = nullptr;
+  for (int f = 0; f < nfr; f++) {
+    h->frame[f] = top;
+    if (per && (unsigned long)f < per->card()) frame_from_group(per->getItem((unsigned long)f), &h->frame[f]);
+    if (!(h->frame[f].slope != 0 && std::isfinite(h->frame[f].slope))) h->frame[f].slope = 1;
+  }
+  return 0;
+}
+
+OFCondition load_path(DcmFileFormat &ff, const char *path, Uint32 max_read) {
+  return ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, max_read, ERM_autoDetect);
+}
+
+OFCondition load_buffer(DcmFileFormat &ff, const void *data, size_t size) {
+  DcmInputBufferStream in;
+  in.setBuffer(data, (offile_off_t)size);
+  in.setEos();
+  ff.transferInit();
+  OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  ff.transferEnd();
+  if (c == EC_StreamNotifyClient) c = EC_EndOfStream;
+  return c;
+}
+
+int load_error(OFCondition c, lt_error *err) {
+  if (c == EC_StreamNotifyClient || c == EC_EndOfStream || c == EC_ItemEnd)
+    return lt_error_set(err, "truncated or not DICOM (%s)", c.text());
+  return lt_error_set(err, "not readable as DICOM (%s)", c.text());
+}
+
+bool is_j2k(E_TransferSyntax x) {
+  return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000 ||
+         x == EXS_JPEG2000MulticomponentLosslessOnly || x == EXS_JPEG2000Multicomponent;
+}
+
+/* Splits the encapsulated pixel data into one byte string per frame: with a basic offset table
+ * when it is there, one fragment per frame when the counts match, else a new frame at each
+ * JPEG 2000 start-of-codestream marker (FF 4F FF 51). */
+int j2k_frames(DcmPixelSequence *seq, int frames, std::vector<std::vector<uint8_t>> &out,
+               lt_error *err) {
+  unsigned long nitems = seq->card();
+  if (nitems < 2) return lt_error_set(err, "encapsulated pixel data holds no fragment");
+  unsigned long nfrag = nitems - 1;
+  std::vector<std::pair<const uint8_t *, size_t>> frag;
+  for (unsigned long i = 1; i < nitems; i++) {
+    DcmPixelItem *it = nullptr;
+    if (seq->getItem(it, i).bad() || !it) return lt_error_set(err, "fragment %lu unreadable", i);
+    Uint8 *p = nullptr;
+    if (it->getLength() == 0) {
+      frag.push_back({nullptr, 0});
+      continue;
+    }
+    if (it->getUint8Array(p).bad() || !p) return lt_error_set(err, "fragment %lu unreadable", i);
+    frag.push_back({p, it->getLength()});
+  }
+  out.assign((size_t)frames, std::vector<uint8_t>());
+  if (frames == 1) {
+    for (auto &f : frag) out[0].insert(out[0].end(), f.first, f.first + f.second);
+    return 0;
+  }
+  if (nfrag == (unsigned long)frames) {
+    for (size_t i = 0; i < frag.size(); i++) out[i].assign(frag[i].first, frag[i].first + frag[i].second);
+    return 0;
+  }
+  int cur = -1;
+  for (auto &f : frag) {
+    bool soc = f.second >= 4 && f.first[0] == 0xFF && f.first[1] == 0x4F && f.first[2] == 0xFF &&
+               f.first[3] == 0x51;
+    if (soc) cur++;
+    if (cur < 0) return lt_error_set(err, "JPEG 2000 pixel data does not start with a codestream");
+    if (cur >= frames) return lt_error_set(err, "more JPEG 2000 codestreams than the %d frames", frames);
+    out[(size_t)cur].insert(out[(size_t)cur].end(), f.first, f.first + f.second);
+  }
+  if (cur != frames - 1)
+    return lt_error_set(err, "%d JPEG 2000 codestreams for %d frames", cur + 1, frames);
+  return 0;
+}
+
+int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *px, lt_error *err) {
+  memset(px, 0, sizeof *px);
+  if (h->rows == 0 || !h->has_pixel_data) return lt_error_set(err, "no pixel data");
+  DcmDataset *ds = ff.getDataset();
+  DcmElement *el = nullptr;
+  if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el) return lt_error_set(err, "no pixel data");
+  DcmXfer xfer(ds->getOriginalXfer());
+  size_t npix = (size_t)h->rows * (size_t)h->cols;
+  size_t nsamp = npix * (size_t)h->samples;
+  size_t bytes_per = (size_t)h->bits_allocated / 8;
+  size_t frame_bytes = nsamp * bytes_per;
+  size_t total = nsamp * (size_t)h->frames;
+  px->rows = h->rows;
+  px->cols = h->cols;
+  px->frames = h->frames;
+  px->samples = h->samples;
+  snprintf(px->photometric, sizeof px->photometric, "%s", h->photometric);
+  px->data = (int32_t *)malloc(total * sizeof(int32_t));
+  if (!px->data) return lt_error_set(err, "out of memory for %zu samples", total);
+
+  if (is_j2k(xfer.getXfer())) {
+    DcmPixelData *pd = OFdynamic_cast(DcmPixelData *, el);
+    DcmPixelSequence *seq = nullptr;
+    if (!pd || pd->getEncapsulatedRepresentation(xfer.getXfer(), nullptr, seq).bad() || !seq)
+      return lt_error_set(err, "JPEG 2000 pixel data is not encapsulated");
+    std::vector<std::vector<uint8_t>> frames;
+    if (j2k_frames(seq, h->frames, frames, err)) return -1;
+    for (int f = 0; f < h->frames; f++) {
+      if (lt_j2k_decode(frames[(size_t)f].data(), frames[(size_t)f].size(), h->rows, h->cols,
+                        h->samples, h->pixel_signed, px->data + (size_t)f * nsamp, err))
+        return lt_error_prefix(err, "frame %d", f);
+    }
+    return 0;
+  }
+
+  if (!xfer.isEncapsulated()) {
+    /* Native: check the length before asking for frames, so a cut file says so. */
+    Uint32 len = el->getLength();
+    if ((uint64_t)len < (uint64_t)frame_bytes * (uint64_t)h->frames)
+      return lt_error_set(err, "pixel data truncated: %lu bytes where %dx%dx%d frames need %zu",
+                          (unsigned long)len, h->cols, h->rows, h->frames,
+                          frame_bytes * (size_t)h->frames);
+  }
+  std::vector<uint8_t> buf(frame_bytes + 8);
+  Uint32 start_fragment = 0;
+  int shift = h->high_bit + 1 - h->bits_stored;
+  for (int f = 0; f < h->frames; f++) {
+    OFString color;
+    OFCondition c = el->getUncompressedFrame(ds, (Uint32)f, start_fragment, buf.data(),
+                                             (Uint32)frame_bytes, color, nullptr);
+    if (c.bad())
+      return lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f, xfer.getXferName(),
+                          c.text());
+    if (f == 0 && !color.empty()) copy_str(px->photometric, sizeof px->photometric, color);
+    int32_t *dst = px->data + (size_t)f * nsamp;
+    const uint8_t *src = buf.data();
+    /* Native color-by-plane data comes back by plane; DCMTK's decoders follow the same tag. */
+    bool by_plane = h->samples > 1 && h->planar == 1;
+    for (size_t s = 0; s < nsamp; s++) {
+      uint32_t raw;
+      if (bytes_per == 1) {
+        raw = src[s];
+      } else if (bytes_per == 2) {
+        uint16_t u;
+        memcpy(&u, src + 2 * s, 2);
+        raw = u;
+      } else {
+        uint32_t u;
+        memcpy(&u, src + 4 * s, 4);
+        raw = u;
+      }
+      size_t o = s;
+      if (by_plane) {
+        size_t plane = s / npix, p = s % npix;
+        o = p * (size_t)h->samples + plane;
+      }
+      dst[o] = lt_dicom_stored_value(raw >> shift, h->bits_stored, h->pixel_signed);
+    }
+  }
+  return 0;
+}
+
+int read_any(const char *path, const void *data, size_t size, bool with_pixels, lt_dicom_header *h,
+             lt_dicom_pixels *px, lt_error *err) {
+  if (lt_dicom_init(err)) return -1;
+  try {
+    DcmFileFormat ff;
+    /* Headers only: values over 4 KiB stay in the file until asked for. */
+    Uint32 max_read = with_pixels ? DCM_MaxReadLength : 4096;
+    OFCondition c = path ? load_path(ff, path, max_read) : load_buffer(ff, data, size);
+    if (c.bad()) return load_error(c, err);
+    if (extract_header(ff, h, err)) return -1;
+    if (with_pixels && decode_pixels(ff, h, px, err)) return -1;
+    return 0;
+  } catch (const std::bad_alloc &) {
+    return lt_error_set(err, "out of memory");
+  } catch (...) {
+    return lt_error_set(err, "DCMTK failed on this file");
+  }
+}
+
+int decode_common(const char *path, const void *data, size_t size, lt_dicom_header *h,
+                  lt_dicom_pixels *px, lt_error *err) {
+  lt_dicom_header local;
+  lt_dicom_header *hh = h ? h : &local;
+  memset(px, 0, sizeof *px);
+  int rc = read_any(path, data, size, true, hh, px, err);
+  if (rc || !h) lt_dicom_header_free(hh);
+  if (rc) lt_dicom_pixels_free(px);
+  return rc;
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t lt_dicom_stored_value(uint32_t raw, int bits_stored, int pixel_signed) {
+  if (bits_stored >= 32) return (int32_t)raw;
+  uint32_t mask = (1u << bits_stored) - 1u;
+  uint32_t v = raw & mask;
+  if (pixel_signed && (v >> (bits_stored - 1)) & 1u) return (int32_t)(v | ~mask);
+  return (int32_t)v;
+}
+
+int lt_dicom_read_header(const char *path, lt_dicom_header *h, lt_error *err) {
+  memset(h, 0, sizeof *h);
+  if (!path) return lt_error_set(err, "no path");
+  int rc = read_any(path, nullptr, 0, false, h, nullptr, err);
+  if (rc) {
+    lt_dicom_header_free(h);
+    lt_error_prefix(err, "%s", path);
+  }
+  return rc;
+}
+
+void lt_dicom_header_free(lt_dicom_header *h) {
+  if (!h) return;
+  free(h->frame);
+  h->frame = nullptr;
+}
+
+int lt_dicom_decode_frames(const char *path, lt_dicom_header *h, lt_dicom_pixels *px,
+                           lt_error *err) {
+  if (h) memset(h, 0, sizeof *h);
+  if (!path) return lt_error_set(err, "no path");
+  if (decode_common(path, nullptr, 0, h, px, err)) return lt_error_prefix(err, "%s", path);
+  return 0;
+}
+
+int lt_dicom_decode_buffer(const void *data, size_t size, lt_dicom_header *h, lt_dicom_pixels *px,
+                           lt_error *err) {
+  if (h) memset(h, 0, sizeof *h);
+  if (!data || size == 0) {
+    memset(px, 0, sizeof *px);
+    return lt_error_set(err, "empty buffer");
+  }
+  return decode_common(nullptr, data, size, h, px, err);
+}
+
+void lt_dicom_pixels_free(lt_dicom_pixels *px) {
+  if (!px) return;
+  free(px->data);
+  px->data = nullptr;
+}
+
+}  // extern "C"

@@ -1,0 +1,65 @@
+/* engine/ct/series.h — reading a DICOM CT series into a volume in Hounsfield units.
+ * Finds the files (a folder searched recursively, or one file), groups them by
+ * SeriesInstanceUID, picks the CT series with the most slices (or the one named), checks that
+ * every slice has the same size, orientation and pixel spacing, sorts the slices along the normal
+ * of ImageOrientationPatient, takes the slice spacing from the positions (reporting uneven gaps
+ * and dropping duplicate positions, counted in lt_series_info), decodes the slices in parallel
+ * (dicom.h: every transfer syntax, enhanced multi-frame) and converts them to HU.
+ * Does not resample, read LIDC XML or know any GUI. */
+#ifndef LT_SERIES_H
+#define LT_SERIES_H
+
+#include "ct/volume.h"
+#include "lt-error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  char uid[LT_UID_MAX];
+  char modality[16];
+  char description[64];
+  int n_files;
+  int n_slices;       /* frames over all its files */
+  int rows, cols;
+} lt_series_summary;
+
+typedef struct {
+  int n_files;              /* regular files found under the path */
+  int n_skipped_unreadable; /* not DICOM, truncated, or image tags unusable */
+  int n_skipped_no_image;   /* DICOM without an image (SR, ECG, ...) */
+  char skip_example[256];   /* the reason for the first skipped file ("" if none) */
+  lt_series_summary *series; /* n_series entries in path order; lt_series_info_free frees */
+  int n_series;
+  int chosen;               /* index in series of the one read; -1 before a choice */
+  int n_slices;             /* slices in the volume */
+  int n_duplicates;         /* slices dropped because their position repeats the previous one */
+  int n_uneven_gaps;        /* gaps that differ from the spacing by over 1% (and 0.01 mm) */
+  double gap_min, gap_max;  /* between consecutive kept slices, mm */
+  double spacing_positions; /* median gap: what the volume uses as spacing[2] */
+  double slice_thickness;   /* SliceThickness tag of the first slice, for comparison */
+  int hu_min, hu_max;       /* over the volume, after padding and clamping */
+} lt_series_info;
+
+/* Reads one series. path: a folder (searched recursively) or one file. series_uid: NULL for the
+ * CT series with the most slices, else that series (which must be CT). info may be NULL; when
+ * given it is filled as far as the read got, also on failure (free it with lt_series_info_free).
+ * HU: stored value -> PixelPaddingValue (and PixelPaddingRangeLimit) become -1024, else
+ * value*RescaleSlope + RescaleIntercept rounded, clamped to [-1024, 32767]. */
+int lt_series_read(const char *path, const char *series_uid, lt_volume **out, lt_series_info *info,
+                   lt_error *err);
+
+/* Lists the series under path (headers only, no pixels). *out is malloc'ed, free() it. */
+int lt_series_list(const char *path, lt_series_summary **out, int *n, lt_error *err);
+
+void lt_series_info_free(lt_series_info *info);
+
+/* Worker threads used to read and decode (the number of online CPUs, 1..16). */
+int lt_series_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
