@@ -165,15 +165,20 @@ int extract_header(DcmFileFormat &ff, lt_dicom_header *h, lt_error *err) {
   if (ds->findAndGetSint32(DCM_InstanceNumber, inst).good()) h->instance_number = (int)inst;
 
   DcmElement *px = nullptr;
+  /* Encapsulated pixel data has an undefined length: count it as present, decoding checks it. */
   h->has_pixel_data = ds->findAndGetElement(DCM_PixelData, px).good() && px &&
-                      px->getLength() > 0;
+                      (px->getLength() > 0 || DcmXfer(ds->getOriginalXfer()).isEncapsulated());
   int rows = get_us(ds, DCM_Rows), cols = get_us(ds, DCM_Columns);
   h->frames = 1;
   if (rows < 0 && cols < 0 && !h->has_pixel_data) {
     /* Not an image (SR, ECG, RT plan): a valid header with nothing to decode. */
     h->rows = h->cols = 0;
   } else {
-    if (rows <= 0 || cols <= 0)
+    if (rows < 0 || cols < 0)
+      return lt_error_set(err, "pixel data without Rows/Columns%s",
+                          h->has_meta && !h->transfer_syntax[0]
+                              ? " (and the meta header has no TransferSyntaxUID)" : "");
+    if (rows == 0 || cols == 0)
       return lt_error_set(err, "image has Rows %d, Columns %d", rows, cols);
     h->rows = rows;
     h->cols = cols;
@@ -262,6 +267,22 @@ OFCondition load_buffer(DcmFileFormat &ff, const void *data, size_t size) {
   ff.transferEnd();
   if (c == EC_StreamNotifyClient) c = EC_EndOfStream;
   return c;
+}
+
+/* True when the 4 bytes at offset 128 say "DICM" (a preamble and a meta header follow). */
+bool has_dicm_magic(const char *path, const void *data, size_t size) {
+  unsigned char b[132];
+  if (path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    if (n < sizeof b) return false;
+  } else {
+    if (size < sizeof b) return false;
+    memcpy(b, data, sizeof b);
+  }
+  return memcmp(b + 128, "DICM", 4) == 0;
 }
 
 int load_error(OFCondition c, lt_error *err) {
@@ -408,7 +429,12 @@ int read_any(const char *path, const void *data, size_t size, bool with_pixels, 
     /* Headers only: values over 4 KiB stay in the file until asked for. */
     Uint32 max_read = with_pixels ? DCM_MaxReadLength : 4096;
     OFCondition c = path ? load_path(ff, path, max_read) : load_buffer(ff, data, size);
-    if (c.bad()) return load_error(c, err);
+    if (c.bad()) {
+      load_error(c, err);
+      if (!has_dicm_magic(path, data, size))
+        lt_error_prefix(err, "no DICOM preamble or meta header, and the data set does not parse");
+      return -1;
+    }
     if (extract_header(ff, h, err)) return -1;
     if (with_pixels && decode_pixels(ff, h, px, err)) return -1;
     return 0;
