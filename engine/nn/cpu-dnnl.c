@@ -112,6 +112,10 @@ fail:
   return -1;
 }
 
+int lt_dnnl_impl_acceptable(const char *impl) {
+  return impl && impl[0] && strstr(impl, "ref") == NULL;
+}
+
 static const char *pass_name(int pass) {
   return pass == 0 ? "forward" : pass == 1 ? "backward-data" : "backward-weights";
 }
@@ -202,7 +206,7 @@ int lt_dnnl_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err) 
     const char *impl = NULL;
     CHK(dnnl_primitive_desc_query(pd[p], dnnl_query_impl_info_str, 0, &impl), "impl query");
     snprintf(c->impl[p], sizeof c->impl[p], "%s", impl ? impl : "unknown");
-    if (!impl || strstr(impl, "ref")) {
+    if (!lt_dnnl_impl_acceptable(impl)) {
       lt_error_set(err,
                    "oneDNN has only a reference kernel (\"%s\") for the %s %s %d->%d at "
                    "%dx%dx%d (k %d, stride %d); refusing it (about 300x slower)",

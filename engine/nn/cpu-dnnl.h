@@ -11,6 +11,9 @@
 
 #include "nn/backend.h"
 
+/* 1 when an implementation name oneDNN reports is one we run (jit, brgemm, jit gemm), 0 for
+ * a reference kernel (a name containing "ref") or none. */
+int lt_dnnl_impl_acceptable(const char *impl);
 /* 0 when oneDNN's cpu engine starts, with "oneDNN 2.6.3, isa avx512_core_amx" in info. */
 int lt_dnnl_probe(char *info, size_t info_size, lt_error *err);
 int lt_dnnl_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err);
