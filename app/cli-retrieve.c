@@ -1,0 +1,208 @@
+/* app/cli-retrieve.c — `lungtrust-cli retrieve`: the K historical nodules nearest to a set of
+ * attribute scores (or to a stored nodule), with the malignancy rate among them
+ * (db/lt-index.h). */
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lt-db.h"
+#include "lt-index.h"
+
+static void usage(FILE *f) {
+  fputs("Usage: lungtrust-cli retrieve (--attrs S,S,M,L,S,M | --nodule ID) [-k K] [options]\n\n"
+        "The K stored nodules nearest by Euclidean distance over the six attribute scores\n"
+        "(subtlety, sphericity, margin, lobulation, spiculation, malignancy), ties broken by\n"
+        "nodule id, and how many of them have a malignant diagnosis.\n"
+        "  --attrs S,S,M,L,S,M   six scores of the query\n"
+        "  --nodule ID           the database's nodule id: its scores are the query; it is excluded\n"
+        "  -k K                  how many (default 5)\n"
+        "  --weights W,W,W,W,W,W per-attribute weights (default all 1)\n"
+        "  --standardize         z-scores over the stored population before weighting\n"
+        "  --confirmed           only nodules with a confirmed diagnosis (resection, biopsy,\n"
+        "                        two-year stability, progression)\n"
+        "  --other-patients      with --nodule: skip the same patient's nodules\n"
+        "  --min-diameter MM, --max-diameter MM   diameter range\n"
+        "  --db FILE             the database (default: $XDG_DATA_HOME/lungtrust/lungtrust.db)\n"
+        "  --json                one JSON object on stdout\n",
+        f);
+}
+
+static bool parse_six(const char *s, double out[6]) {
+  const char *p = s;
+  for (int a = 0; a < 6; a++) {
+    char *end;
+    errno = 0;
+    double v = strtod(p, &end);
+    if (end == p || errno || !isfinite(v)) return false;
+    out[a] = v;
+    if (a < 5) {
+      if (*end != ',') return false;
+      p = end + 1;
+    } else if (*end) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool parse_num(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end || errno || !isfinite(v)) return false;
+  *out = v;
+  return true;
+}
+
+static const char *dx_name(const lt_hit *h) {
+  if (h->label == LT_LABEL_MALIGNANT) return "malignant";
+  if (h->label == LT_LABEL_BENIGN) return "benign";
+  return "none";
+}
+
+/* The patient's pseudonym and the nodule's key (for display). */
+static void describe(lt_db *db, int64_t nodule_id, char *who, size_t n1, char *key, size_t n2) {
+  snprintf(who, n1, "?");
+  snprintf(key, n2, "?");
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(lt_db_sqlite(db),
+                         "SELECT p.pseudonym, n.source_key FROM nodules n JOIN patients p ON"
+                         " p.id = n.patient_id WHERE n.id = ?1",
+                         -1, &st, NULL) != SQLITE_OK)
+    return;
+  sqlite3_bind_int64(st, 1, nodule_id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    snprintf(who, n1, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(key, n2, "%s", (const char *)sqlite3_column_text(st, 1));
+  }
+  sqlite3_finalize(st);
+}
+
+static void json_str(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') printf("\\%c", *s);
+    else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
+    else putchar(*s);
+  }
+  putchar('"');
+}
+
+int lt_cli_retrieve(int argc, char **argv) {
+  const char *path = NULL;
+  bool json = false, have_attrs = false, other_patients = false;
+  double q[6];
+  long long nodule = 0;
+  long k = 5;
+  lt_query f;
+  lt_query_init(&f);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool more = i + 1 < argc;
+    if (lt_cli_is_help(a)) {
+      usage(stdout);
+      return LT_EXIT_OK;
+    } else if (!strcmp(a, "--db") && more) {
+      path = argv[++i];
+    } else if (!strcmp(a, "--json")) {
+      json = true;
+    } else if (!strcmp(a, "--attrs") && more) {
+      if (!parse_six(argv[++i], q)) return lt_cli_usage_error("retrieve", "--attrs needs six numbers S,S,M,L,S,M");
+      have_attrs = true;
+    } else if (!strcmp(a, "--nodule") && more) {
+      char *end;
+      nodule = strtoll(argv[++i], &end, 10);
+      if (*end || nodule <= 0) return lt_cli_usage_error("retrieve", "--nodule needs a positive id");
+    } else if (!strcmp(a, "-k") && more) {
+      char *end;
+      k = strtol(argv[++i], &end, 10);
+      if (*end || k < 1 || k > 100000) return lt_cli_usage_error("retrieve", "-k needs 1..100000");
+    } else if (!strcmp(a, "--weights") && more) {
+      if (!parse_six(argv[++i], f.weights)) return lt_cli_usage_error("retrieve", "--weights needs six numbers");
+      for (int d = 0; d < 6; d++)
+        if (f.weights[d] < 0) return lt_cli_usage_error("retrieve", "weights must be >= 0");
+    } else if (!strcmp(a, "--standardize")) {
+      f.standardize = true;
+    } else if (!strcmp(a, "--confirmed")) {
+      f.confirmed_only = true;
+    } else if (!strcmp(a, "--other-patients")) {
+      other_patients = true;
+    } else if (!strcmp(a, "--min-diameter") && more) {
+      if (!parse_num(argv[++i], &f.min_diameter_mm)) return lt_cli_usage_error("retrieve", "--min-diameter needs a number");
+    } else if (!strcmp(a, "--max-diameter") && more) {
+      if (!parse_num(argv[++i], &f.max_diameter_mm)) return lt_cli_usage_error("retrieve", "--max-diameter needs a number");
+    } else {
+      return lt_cli_usage_error("retrieve", "unexpected argument '%s'", a);
+    }
+  }
+  if (have_attrs == (nodule > 0)) return lt_cli_usage_error("retrieve", "give exactly one of --attrs and --nodule");
+  if (other_patients && !nodule) return lt_cli_usage_error("retrieve", "--other-patients needs --nodule");
+  lt_error err = {{0}};
+  lt_db *db;
+  lt_index *idx;
+  if (lt_db_open(path, &db, &err)) return lt_cli_fail(&err);
+  if (lt_db_index(db, &idx, &err)) {
+    lt_db_close(db);
+    return lt_cli_fail(&err);
+  }
+  if (nodule) {
+    lt_index_entry e;
+    if (!lt_index_get(idx, nodule, &e)) {
+      lt_db_close(db);
+      return lt_cli_failf("nodule %lld is not in the database or has no reference attribute scores", nodule);
+    }
+    for (int d = 0; d < 6; d++) q[d] = e.attr[d];
+    f.exclude_nodule = nodule;
+    if (other_patients) f.exclude_patient = e.patient_id;
+  }
+  lt_hit *hits = calloc((size_t)k, sizeof *hits);
+  int n = 0;
+  if (!hits || lt_index_query(idx, q, &f, (int)k, hits, &n, &err)) {
+    free(hits);
+    lt_db_close(db);
+    return hits ? lt_cli_fail(&err) : lt_cli_failf("out of memory");
+  }
+  lt_hit_summary s;
+  lt_hits_summarize(hits, n, &s);
+  char who[64], key[128];
+  if (json) {
+    printf("{\"query\":[%g,%g,%g,%g,%g,%g],\"k\":%ld,\"hits\":[", q[0], q[1], q[2], q[3], q[4], q[5], k);
+    for (int i = 0; i < n; i++) {
+      describe(db, hits[i].nodule_id, who, sizeof who, key, sizeof key);
+      printf("%s{\"nodule\":%lld,\"patient\":", i ? "," : "", (long long)hits[i].nodule_id);
+      json_str(who);
+      printf(",\"key\":");
+      json_str(key);
+      printf(",\"distance\":%.6g,\"attrs\":[%g,%g,%g,%g,%g,%g],\"diameter_mm\":", hits[i].distance,
+             hits[i].attr[0], hits[i].attr[1], hits[i].attr[2], hits[i].attr[3], hits[i].attr[4],
+             hits[i].attr[5]);
+      if (isnan(hits[i].diameter_mm)) printf("null");
+      else printf("%g", hits[i].diameter_mm);
+      printf(",\"diagnosis\":\"%s\",\"confirmed\":%s}", dx_name(&hits[i]),
+             hits[i].confirmed ? "true" : "false");
+    }
+    printf("],\"n\":%d,\"with_diagnosis\":%d,\"malignant\":%d,\"confirmed\":%d,"
+           "\"rated_malignant\":%d}\n",
+           s.n, s.with_diagnosis, s.malignant, s.confirmed, s.rated_malignant);
+  } else {
+    printf("%4s %8s %-16s %-28s %8s  %-29s %8s %s\n", "rank", "nodule", "patient", "key",
+           "distance", "sub sph mar lob spi mal", "diam mm", "diagnosis");
+    for (int i = 0; i < n; i++) {
+      describe(db, hits[i].nodule_id, who, sizeof who, key, sizeof key);
+      printf("%4d %8lld %-16s %-28s %8.4f  %4.2f %4.2f %4.2f %4.2f %4.2f %4.2f %8.1f %s%s\n", i + 1,
+             (long long)hits[i].nodule_id, who, key, hits[i].distance, hits[i].attr[0],
+             hits[i].attr[1], hits[i].attr[2], hits[i].attr[3], hits[i].attr[4], hits[i].attr[5],
+             hits[i].diameter_mm, dx_name(&hits[i]), hits[i].confirmed ? " (confirmed)" : "");
+    }
+    printf("%d of %d with a diagnosis are malignant (%d confirmed); %d of %d rated malignant by "
+           "readers (malignancy > 3)\n",
+           s.malignant, s.with_diagnosis, s.confirmed, s.rated_malignant, s.n);
+  }
+  free(hits);
+  lt_db_close(db);
+  return LT_EXIT_OK;
+}

@@ -1,0 +1,77 @@
+/* db/lt-db.h — the LungTrust database file: opening, refusing, migrating, checking.
+ * One SQLite file (WAL, foreign keys ON, PRAGMA application_id = LT_DB_APPLICATION_ID, schema
+ * version in PRAGMA user_version). The schema is an ordered list of migrations (lt-db-schema.c);
+ * opening a file of an older version applies the missing steps, each in its own transaction.
+ * A file that is not SQLite, is SQLite of another application, is truncated, or has a newer
+ * schema is refused with one line and is not written to (checked from its header bytes before
+ * SQLite opens it for writing).
+ * Does not know the tables' meaning: writing rows is lt-db-write.h, the LIDC tables are
+ * lt-import-ratings.h, retrieval is lt-index.h. Plain C, no GLib. */
+#ifndef LT_DB_H
+#define LT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lt-error.h"
+
+typedef struct sqlite3 sqlite3;
+typedef struct lt_db lt_db;
+typedef struct lt_index lt_index;
+
+/* 'LTDB' */
+#define LT_DB_APPLICATION_ID 0x4C544442
+
+/* Number of migrations = current schema version. */
+int lt_db_schema_version(void);
+/* SQL of migration step v (1-based: the step that takes a database from v-1 to v), or NULL. */
+const char *lt_db_migration_sql(int v);
+
+/* $XDG_DATA_HOME/lungtrust/lungtrust.db, or ~/.local/share/lungtrust/lungtrust.db. */
+int lt_db_default_path(char *buf, size_t n, lt_error *err);
+
+/* Opens (or creates, with missing parent folders) the database at path; migrates an older schema.
+ * path NULL: the default path. */
+int lt_db_open(const char *path, lt_db **out, lt_error *err);
+void lt_db_close(lt_db *db);
+sqlite3 *lt_db_sqlite(lt_db *db);
+const char *lt_db_path(const lt_db *db);
+
+typedef struct sqlite3_stmt sqlite3_stmt;
+/* A prepared statement kept for the life of db, reset and with bindings cleared: slot < 32
+ * names it (each caller owns its slots, listed in lt-db-write.c), sql is used on first call. */
+sqlite3_stmt *lt_db_stmt(lt_db *db, int slot, const char *sql, lt_error *err);
+
+/* Runs one SQL statement without results; fills err with the SQLite message on failure. */
+int lt_db_exec(lt_db *db, const char *sql, lt_error *err);
+
+/* An explicit write transaction (BEGIN IMMEDIATE). Writes made through lt-db-write.h inside it
+ * reach the in-memory index only at lt_db_commit; lt_db_rollback forgets them. */
+int lt_db_begin(lt_db *db, lt_error *err);
+int lt_db_commit(lt_db *db, lt_error *err);
+void lt_db_rollback(lt_db *db);
+bool lt_db_in_transaction(const lt_db *db);
+
+typedef struct {
+  int schema_version;      /* PRAGMA user_version */
+  int expected_version;    /* lt_db_schema_version() */
+  bool integrity_ok;       /* PRAGMA integrity_check said "ok" */
+  int foreign_key_errors;  /* rows of PRAGMA foreign_key_check */
+  char integrity_msg[200]; /* first line of integrity_check when not ok */
+  int64_t patients, nodules, attribute_sets, diagnoses, model_runs;
+} lt_db_check_result;
+
+/* integrity_check, foreign_key_check, schema version and row counts. */
+int lt_db_check(lt_db *db, lt_db_check_result *r, lt_error *err);
+
+/* The in-memory retrieval index, built from the database on first call and then kept in step
+ * by every write made through lt-db-write.h and the importers. Owned by db. */
+int lt_db_index(lt_db *db, lt_index **out, lt_error *err);
+/* Drops the index (it is rebuilt on the next lt_db_index). */
+void lt_db_index_drop(lt_db *db);
+/* Records that a nodule's indexed data (attribute sets, diagnoses, size) changed: refreshed now
+ * outside a transaction, at commit inside one. Used by lt-db-write.c. */
+int lt_db_touch_nodule(lt_db *db, int64_t nodule_id, lt_error *err);
+
+#endif
