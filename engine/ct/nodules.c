@@ -8,6 +8,7 @@
 
 void lt_nodule_options_default(lt_nodule_options *opt) {
   opt->z_tolerance_mm = 0.5;
+  opt->outline_in_mask = false;
   opt->cluster_distance_mm = 5.0;
   opt->max_slice_thickness_mm = 3.0;
   opt->min_readers = 3;
@@ -277,7 +278,7 @@ static int place_mark(const lt_lidc_doc *doc, int r, int mi, const lt_volume *vo
       const lt_lidc_roi *roi = &lm->rois[t];
       if (slice[t] < 0 || roi->inclusion != incl) continue;
       if (roi->n_points >= 3) fill_polygon(&m, slice[t], roi->points, roi->n_points, sc->xs, incl ? 1 : 0);
-      if (!incl) continue;
+      if (!incl || (roi->n_points >= 3 && !opt->outline_in_mask)) continue;
       for (int q = 0; q < roi->n_points; q++)
         draw_segment(&m, slice[t], &roi->points[q], &roi->points[(q + 1) % roi->n_points]);
     }

@@ -10,9 +10,13 @@
  *   (or it is empty), the slice whose centre's patient z is nearest imageZposition, if within
  *   opt->z_tolerance_mm; else the ROI is dropped and counted in rois_unmatched.
  * - Pixels of a ROI with >= 3 points: those whose centre lies inside the closed polygon of the
- *   points (even-odd rule), plus the pixels on the polygon's edges (the outline itself, as
- *   pylidc does). Inclusion ROIs of a mark are OR-ed per slice, then exclusion ROIs clear their
- *   inside (not their outline). Points outside the image are clipped and counted.
+ *   points or on it where a row crosses it (even-odd rule, scan lines through pixel centres).
+ *   The LIDC readers drew the outline just outside the nodule, so by default the other outline
+ *   pixels are not added; with opt->outline_in_mask they are (as pylidc does). This default
+ *   reproduces list3.2's volume of LIDC-IDRI-0001's nodule (reader IL057_127364: 5227 voxels,
+ *   6459.75 mm^3) exactly. A ROI of 1 or 2 points gives its point(s) / segment. Inclusion ROIs
+ *   of a mark are OR-ed per slice, then exclusion ROIs clear their inside. Points outside the
+ *   image are clipped and counted.
  * - A mark is a point mark (a nodule < 3 mm) when every ROI has fewer than 3 points; its mask is
  *   the voxel(s) of its point(s).
  * - Clustering: two marks of different readers are linked when their masks share a voxel or
@@ -23,8 +27,8 @@
  * - Consensus (50%): over the marks of a nodule that are outlined (not point marks), a voxel is
  *   in the consensus when at least half of them contain it: 2 * count >= n_outlined. A nodule
  *   with only point marks has no consensus mask (consensus NULL, volume and diameter 0).
- * - Centroid: mean of the consensus voxels' centres; for point-only nodules, the mean of the
- *   readers' points. Volume = voxel count * voxel volume; equivalent diameter = diameter of the
+ * - Centroid: mean of the consensus voxels' centres; for point-only nodules (or an empty
+ *   consensus), the mean of the marks' centroids. Volume = voxel count * voxel volume; equivalent diameter = diameter of the
  *   sphere of that volume, cbrt(6 V / pi).
  * - Mean rating of a characteristic: mean over the nodule's marks that rate it (value > 0);
  *   NAN when none does.
@@ -125,6 +129,7 @@ typedef struct {
 
 typedef struct {
   double z_tolerance_mm;        /* z fallback tolerance; default 0.5 */
+  bool outline_in_mask;         /* add the outline pixels to a reader's mask; default false */
   double cluster_distance_mm;   /* centroid distance that links two marks; default 5.0 */
   double max_slice_thickness_mm;/* default 3.0 */
   int min_readers;              /* default 3 */
