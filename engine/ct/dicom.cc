@@ -263,8 +263,10 @@ OFCondition load_buffer(DcmFileFormat &ff, const void *data, size_t size) {
   in.setBuffer(data, (offile_off_t)size);
   in.setEos();
   ff.transferInit();
-  OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  /* Everything is loaded now: a buffer stream cannot be reopened for values left behind. */
+  OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFFu);
   ff.transferEnd();
+  in.releaseBuffer();
   if (c == EC_StreamNotifyClient) c = EC_EndOfStream;
   return c;
 }
@@ -285,10 +287,15 @@ bool has_dicm_magic(const char *path, const void *data, size_t size) {
   return memcmp(b + 128, "DICM", 4) == 0;
 }
 
-int load_error(OFCondition c, lt_error *err) {
-  if (c == EC_StreamNotifyClient || c == EC_EndOfStream || c == EC_ItemEnd)
-    return lt_error_set(err, "truncated or not DICOM (%s)", c.text());
-  return lt_error_set(err, "not readable as DICOM (%s)", c.text());
+/* DCMTK reports a value longer than what is left of the file as a stream suspension or an
+ * invalid stream; behind a DICM magic that means the file was cut short. */
+int load_error(OFCondition c, bool magic, lt_error *err) {
+  bool cut = c == EC_StreamNotifyClient || c == EC_EndOfStream || c == EC_ItemEnd ||
+             c == EC_InvalidStream;
+  if (magic && cut) return lt_error_set(err, "truncated DICOM file (%s)", c.text());
+  if (magic) return lt_error_set(err, "corrupt DICOM file (%s)", c.text());
+  return lt_error_set(err, "no DICOM preamble or meta header, and the data set does not parse (%s)",
+                      c.text());
 }
 
 bool is_j2k(E_TransferSyntax x) {
@@ -426,15 +433,11 @@ int read_any(const char *path, const void *data, size_t size, bool with_pixels, 
   if (lt_dicom_init(err)) return -1;
   try {
     DcmFileFormat ff;
-    /* Headers only: values over 4 KiB stay in the file until asked for. */
-    Uint32 max_read = with_pixels ? DCM_MaxReadLength : 4096;
+    /* Headers only: values over 4 KiB stay in the file until asked for. With pixels everything
+     * is read in one go (no reopening of the file per frame). */
+    Uint32 max_read = with_pixels ? 0xFFFFFFFFu : 4096;
     OFCondition c = path ? load_path(ff, path, max_read) : load_buffer(ff, data, size);
-    if (c.bad()) {
-      load_error(c, err);
-      if (!has_dicm_magic(path, data, size))
-        lt_error_prefix(err, "no DICOM preamble or meta header, and the data set does not parse");
-      return -1;
-    }
+    if (c.bad()) return load_error(c, has_dicm_magic(path, data, size), err);
     if (extract_header(ff, h, err)) return -1;
     if (with_pixels && decode_pixels(ff, h, px, err)) return -1;
     return 0;
@@ -449,6 +452,7 @@ int decode_common(const char *path, const void *data, size_t size, lt_dicom_head
                   lt_dicom_pixels *px, lt_error *err) {
   lt_dicom_header local;
   lt_dicom_header *hh = h ? h : &local;
+  memset(hh, 0, sizeof *hh);
   memset(px, 0, sizeof *px);
   int rc = read_any(path, data, size, true, hh, px, err);
   if (rc || !h) lt_dicom_header_free(hh);
