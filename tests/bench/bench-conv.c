@@ -1,0 +1,176 @@
+/* tests/bench/bench-conv.c — GFLOP/s of every convolution of the default model (w = 16, batch 1)
+ * on the cpu backend (oneDNN), forward, backward-data and backward-weights, medians of REPS
+ * runs, as a share of the two cores' peak (445 GFLOP/s: 2 cores x 2 AVX-512 FMA units x 16
+ * floats x 2 flops x ~3.5 GHz), and against PyTorch on the CPU with the same thread count in
+ * the same run (tests/bench/bench_conv_torch.py, the faster of channels_last_3d and contiguous
+ * per pass). Our times include the weight reorders each call does.
+ * Usage: bench-conv [--reps N] [--no-torch]. Threads: OMP_NUM_THREADS (the bench sets 2). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nn-shapes.h"
+#include "nn/backend.h"
+
+#define PEAK_GFLOPS 445.0
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static float *buf(size_t n, float v) {
+  float *p = lt_backend_cpu.alloc(n * sizeof(float));
+  if (!p) {
+    fprintf(stderr, "out of memory\n");
+    exit(1);
+  }
+  for (size_t i = 0; i < n; i++) p[i] = v * (float)((i * 2654435761u) % 1000) / 1000.0f;
+  return p;
+}
+
+int main(int argc, char **argv) {
+  int reps = 7, torch = 1;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+      reps = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--no-torch") == 0)
+      torch = 0;
+    else {
+      fprintf(stderr, "usage: bench-conv [--reps N] [--no-torch]\n");
+      return 2;
+    }
+  }
+  if (reps < 1 || reps > 1000) reps = 7;
+  setenv("OMP_NUM_THREADS", getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "2", 1);
+  int threads = atoi(getenv("OMP_NUM_THREADS"));
+  const lt_backend *be = &lt_backend_cpu;
+  char info[256];
+  lt_error err;
+  if (be->probe(info, sizeof info, &err) != 0) {
+    fprintf(stderr, "cpu backend: %s\n", err.msg);
+    return 1;
+  }
+  printf("bench-conv: %s, %d threads, batch 1, median of %d runs; peak %.0f GFLOP/s\n", info,
+         threads, reps, PEAK_GFLOPS);
+
+  double ours[NN_MODEL_CONV_COUNT][3], flops[NN_MODEL_CONV_COUNT];
+  const char *impl[NN_MODEL_CONV_COUNT][3];
+  for (int i = 0; i < NN_MODEL_CONV_COUNT; i++) {
+    const nn_model_conv *m = &nn_model_convs[i];
+    lt_conv_desc d = lt_conv_desc_make(m->kind, 1, m->c_in, m->c_out, m->size, m->size, m->size,
+                                       m->k, m->stride);
+    lt_conv *c;
+    if (be->conv_create(&c, &d, &err) != 0) {
+      fprintf(stderr, "%s: %s\n", m->name, err.msg);
+      return 1;
+    }
+    size_t nx = lt_shape_count(lt_conv_in_shape(&d)), ny = lt_shape_count(lt_conv_out_shape(&d)),
+           nw = lt_conv_weight_count(&d);
+    float *x = buf(nx, 1), *y = buf(ny, 0), *w = buf(nw, 0.01f), *b = buf((size_t)m->c_out, 0.1f),
+          *dy = buf(ny, 1), *dx = buf(nx, 0), *dw = buf(nw, 0), *db = buf((size_t)m->c_out, 0);
+    flops[i] = lt_conv_flops(&d);
+    double t[1000];
+    for (int p = 0; p < 3; p++) {
+      impl[i][p] = be->conv_impl(c, (lt_conv_pass)p);
+      for (int r = -1; r < reps; r++) {
+        double t0 = now_ms();
+        if (p == 0) be->conv_forward(c, y, x, w, b);
+        if (p == 1) be->conv_backward_data(c, dx, dy, w);
+        if (p == 2) be->conv_backward_weights(c, dw, db, dy, x);
+        double dt = now_ms() - t0;
+        if (r >= 0) t[r] = dt;
+      }
+      ours[i][p] = median(t, reps);
+    }
+    be->free(x), be->free(y), be->free(w), be->free(b), be->free(dy), be->free(dx);
+    be->free(dw), be->free(db);
+    be->conv_destroy(c);
+  }
+
+  double theirs[NN_MODEL_CONV_COUNT][3];
+  char fmt[NN_MODEL_CONV_COUNT][16];
+  int have_torch = 0;
+  if (torch && access("/usr/bin/python3", X_OK) == 0) {
+    const char *src = getenv("LT_SOURCE_ROOT");
+    char in_path[] = "/tmp/bench-conv-XXXXXX";
+    int fd = mkstemp(in_path);
+    FILE *in = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (in) {
+      for (int i = 0; i < NN_MODEL_CONV_COUNT; i++) {
+        const nn_model_conv *m = &nn_model_convs[i];
+        if (m->repeat) continue;
+        fprintf(in, "%d %s %d %d %d %d %d\n", i, m->kind == LT_CONV ? "conv" : "tconv", m->c_in,
+                m->c_out, m->size, m->k, m->stride);
+      }
+      fclose(in);
+      char cmd[2048];
+      snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/bench/bench_conv_torch.py' %d %d < %s",
+               src ? src : ".", threads, reps, in_path);
+      FILE *p = popen(cmd, "r");
+      char line[256];
+      while (p && fgets(line, sizeof line, p)) {
+        int i;
+        double a, b2, c2;
+        char f[16];
+        if (sscanf(line, "%d %lf %lf %lf %15s", &i, &a, &b2, &c2, f) == 5 && i >= 0 &&
+            i < NN_MODEL_CONV_COUNT) {
+          theirs[i][0] = a, theirs[i][1] = b2, theirs[i][2] = c2;
+          snprintf(fmt[i], sizeof fmt[i], "%s", f);
+          have_torch++;
+        }
+      }
+      if (p) pclose(p);
+      unlink(in_path);
+    }
+    /* repeats take the time of the shape they repeat */
+    for (int i = 0; i < NN_MODEL_CONV_COUNT; i++)
+      if (nn_model_convs[i].repeat)
+        for (int j = 0; j < i; j++)
+          if (!nn_model_convs[j].repeat && nn_model_convs[j].kind == nn_model_convs[i].kind &&
+              nn_model_convs[j].c_in == nn_model_convs[i].c_in &&
+              nn_model_convs[j].c_out == nn_model_convs[i].c_out &&
+              nn_model_convs[j].size == nn_model_convs[i].size) {
+            memcpy(theirs[i], theirs[j], sizeof theirs[i]);
+            memcpy(fmt[i], fmt[j], sizeof fmt[i]);
+          }
+  }
+  if (!have_torch) printf("(PyTorch not measured)\n");
+
+  static const char *pass[3] = {"forward", "backward-data", "backward-weights"};
+  for (int p = 0; p < 3; p++) {
+    printf("\n%s\n%-24s %7s %9s %7s %9s %9s  %s\n", pass[p], "shape", "GFLOP", "ours ms",
+           "GFLOP/s", "of peak", have_torch ? "torch ms" : "", have_torch ? "torch/ours" : "");
+    double tot_ours = 0, tot_theirs = 0, tot_flops = 0;
+    for (int i = 0; i < NN_MODEL_CONV_COUNT; i++) {
+      double g = flops[i] / ours[i][p] / 1e6;
+      printf("%-24s %7.3f %9.3f %7.1f %8.1f%%", nn_model_convs[i].name, flops[i] / 1e9,
+             ours[i][p], g, 100 * g / PEAK_GFLOPS);
+      if (have_torch)
+        printf(" %9.3f %9.2fx  %s", theirs[i][p], theirs[i][p] / ours[i][p], fmt[i]);
+      printf("   [%s]\n", impl[i][p]);
+      tot_ours += ours[i][p];
+      tot_theirs += theirs[i][p];
+      tot_flops += flops[i];
+    }
+    double g = tot_flops / tot_ours / 1e6;
+    printf("%-24s %7.3f %9.3f %7.1f %8.1f%%", "model total", tot_flops / 1e9, tot_ours, g,
+           100 * g / PEAK_GFLOPS);
+    if (have_torch) printf(" %9.3f %9.2fx", tot_theirs, tot_theirs / tot_ours);
+    printf("\n");
+  }
+  return 0;
+}
