@@ -1,0 +1,429 @@
+/* tests/ct/test-series.c — lt_series_read on LIDC-IDRI-0001 (geometry, HU, the nodule and the
+ * lung around it), and on temporary folders built from it: a dropped slice (uneven gap), a
+ * duplicated slice, a slice with another orientation or pixel spacing, an empty folder, a folder
+ * with no CT, a path that does not exist. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ct/series.h"
+#include "lt-test.h"
+
+static char lidc[4096];
+static lt_volume *vol;
+static lt_series_info vinfo;
+
+static int cmp_i16(const void *a, const void *b) {
+  return *(const int16_t *)a - *(const int16_t *)b;
+}
+
+static int setup_lidc(void **state) {
+  (void)state;
+  lt_error err = {{0}};
+  if (lt_series_read(lidc, NULL, &vol, &vinfo, &err)) {
+    print_error("%s\n", err.msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int teardown_lidc(void **state) {
+  (void)state;
+  lt_volume_free(vol);
+  lt_series_info_free(&vinfo);
+  return 0;
+}
+
+static void lidc0001_geometry_133_slices_of_512_at_2_5_mm(void **state) {
+  (void)state;
+  const lt_geometry *g = &vol->geom;
+  assert_int_equal(g->dim[0], 512);
+  assert_int_equal(g->dim[1], 512);
+  assert_int_equal(g->dim[2], 133);
+  assert_float_equal(g->spacing[0], 0.703125, 1e-9);
+  assert_float_equal(g->spacing[1], 0.703125, 1e-9);
+  assert_float_equal(g->spacing[2], 2.5, 1e-6);
+  assert_float_equal(g->origin[0], -166.0, 1e-6);
+  assert_float_equal(g->origin[1], -171.7, 1e-6);
+  assert_float_equal(g->origin[2], -340.0, 1e-6);
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++) assert_float_equal(g->dir[3 * r + c], r == c ? 1.0 : 0.0, 1e-9);
+  assert_float_equal(vol->slice_pos[0], -340.0, 1e-6);
+  assert_float_equal(vol->slice_pos[132], -10.0, 1e-6);
+  double ijk[3] = {0, 0, 132}, mm[3];
+  lt_geometry_voxel_to_mm(g, ijk, mm);
+  assert_float_equal(mm[2], -10.0, 1e-6);
+  for (int k = 1; k < 133; k++) {
+    assert_float_equal(vol->slice_pos[k] - vol->slice_pos[k - 1], 2.5, 1e-4);
+    assert_true(strlen(vol->sop_uid[k]) > 20);
+    assert_true(strcmp(vol->sop_uid[k], vol->sop_uid[k - 1]) != 0);
+  }
+  assert_float_equal(vol->slice_thickness, 2.5, 1e-6);
+  assert_string_equal(vol->modality, "CT");
+  assert_string_equal(vol->manufacturer, "GE MEDICAL SYSTEMS");
+  assert_string_equal(vol->model_name, "LightSpeed Plus");
+  assert_string_equal(vol->series_uid,
+                      "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192");
+  assert_string_equal(vol->study_uid,
+                      "1.3.6.1.4.1.14519.5.2.1.6279.6001.298806137288633453246975630178");
+  /* 133 slices + 069.xml, which is skipped as not DICOM. */
+  assert_int_equal(vinfo.n_files, 134);
+  assert_int_equal(vinfo.n_skipped_unreadable, 1);
+  assert_non_null(strstr(vinfo.skip_example, "069.xml"));
+  assert_int_equal(vinfo.n_series, 1);
+  assert_int_equal(vinfo.series[0].n_slices, 133);
+  assert_string_equal(vinfo.series[0].modality, "CT");
+  assert_int_equal(vinfo.n_duplicates, 0);
+  assert_int_equal(vinfo.n_uneven_gaps, 0);
+  assert_float_equal(vinfo.spacing_positions, 2.5, 1e-6);
+  assert_float_equal(vinfo.slice_thickness, 2.5, 1e-6);
+}
+
+/* Padding 63536 (US) on signed pixels is -2000 and becomes air; the outside of the scan circle
+ * (stored -1024 -> -2048 HU) becomes air; nothing below -1024 is left. */
+static void lidc0001_no_value_below_air(void **state) {
+  (void)state;
+  size_t n = lt_geometry_count(&vol->geom), air = 0;
+  int lo = 32767, hi = -32768;
+  for (size_t p = 0; p < n; p++) {
+    if (vol->hu[p] < lo) lo = vol->hu[p];
+    if (vol->hu[p] > hi) hi = vol->hu[p];
+    air += vol->hu[p] == LT_HU_AIR;
+  }
+  assert_int_equal(lo, -1024);
+  assert_int_equal(vinfo.hu_min, -1024);
+  assert_int_equal(vinfo.hu_max, hi);
+  assert_true(hi > 1000 && hi <= 4000); /* bone, and no wrapped padding like 62512 */
+  /* The corner of slice 0 lies outside the scan circle: air, not -2048 or -3024. */
+  assert_int_equal(vol->hu[0], -1024);
+  assert_true(air > n / 10);
+}
+
+/* Nodule centre about (56.2, 86.2, -116) mm LPS (data README): soft tissue there; the lung
+ * around it (a ring 22-30 mm from the centre in its slice) near -850 HU. */
+static void lidc0001_nodule_soft_tissue_lung_around_it(void **state) {
+  (void)state;
+  const double c_mm[3] = {56.2, 86.2, -116.0};
+  double ijk[3];
+  lt_geometry_mm_to_voxel(&vol->geom, c_mm, ijk);
+  int ci = (int)lround(ijk[0]), cj = (int)lround(ijk[1]), ck = (int)lround(ijk[2]);
+  assert_in_range(ci, 297, 340);
+  assert_in_range(cj, 340, 391);
+  const int nx = 512, ny = 512;
+  const int16_t *sl = vol->hu + (size_t)ck * nx * ny;
+  int16_t core[25];
+  int m = 0;
+  for (int dj = -2; dj <= 2; dj++)
+    for (int di = -2; di <= 2; di++) core[m++] = sl[(cj + dj) * nx + ci + di];
+  qsort(core, 25, sizeof core[0], cmp_i16);
+  int core_med = core[12];
+  static int16_t ring[20000];
+  int nr = 0;
+  for (int j = cj - 45; j <= cj + 45; j++)
+    for (int i = ci - 45; i <= ci + 45; i++) {
+      if (i < 0 || j < 0 || i >= nx || j >= ny) continue;
+      double d = hypot((i - ci) * 0.703125, (j - cj) * 0.703125);
+      if (d >= 18 && d <= 24 && nr < 20000) ring[nr++] = sl[j * nx + i];
+    }
+  qsort(ring, (size_t)nr, sizeof ring[0], cmp_i16);
+  int ring_med = ring[nr / 2];
+  /* The ring also crosses the chest wall the nodule lies against; its lung part (below -400 HU)
+   * is the parenchyma. */
+  int nlung = 0;
+  while (nlung < nr && ring[nlung] < -400) nlung++;
+  int lung_med = ring[nlung / 2];
+  print_message("nodule centre voxel (%d,%d,%d): median 5x5 %d HU; ring 18-24 mm: median %d HU"
+                " over %d voxels, its lung part (%d voxels) %d HU\n", ci, cj, ck, core_med,
+                ring_med, nr, nlung, lung_med);
+  assert_in_range(core_med + 200, -100 + 200, 200 + 200); /* soft tissue: -100..200 HU */
+  assert_in_range(ring_med + 1024, -900 + 1024, -750 + 1024);
+  assert_in_range(lung_med + 1024, -900 + 1024, -800 + 1024); /* lung: near -850 */
+  assert_true(nlung > nr / 2);
+}
+
+/* ---- temporary folders made from LIDC-IDRI-0001 ---- */
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct {
+  char *name[200];
+  int n;
+} lt_list;
+
+static void list_dcm(const char *dir, lt_list *l) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  l->n = 0;
+  while ((e = readdir(d)))
+    if (strstr(e->d_name, ".dcm") && l->n < 200) l->name[l->n++] = strdup(e->d_name);
+  closedir(d);
+  qsort(l->name, (size_t)l->n, sizeof l->name[0], cmp_name);
+}
+
+static void free_list(lt_list *l) {
+  for (int i = 0; i < l->n; i++) free(l->name[i]);
+}
+
+/* Links every LIDC slice into tmp except `skip` (a name or NULL). */
+static void link_all(const char *tmp, const lt_list *l, const char *skip) {
+  char src[8192], dst[8192];
+  for (int i = 0; i < l->n; i++) {
+    if (skip && strcmp(l->name[i], skip) == 0) continue;
+    snprintf(src, sizeof src, "%s/%s", lidc, l->name[i]);
+    snprintf(dst, sizeof dst, "%s/%s", tmp, l->name[i]);
+    assert_int_equal(symlink(src, dst), 0);
+  }
+}
+
+static void remove_dir(const char *tmp) {
+  DIR *d = opendir(tmp);
+  if (!d) return;
+  struct dirent *e;
+  char p[8192];
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.') continue;
+    snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
+    unlink(p);
+  }
+  closedir(d);
+  rmdir(tmp);
+}
+
+/* Copies src to dst, replacing the first occurrence of `from` by `to` (same length). */
+static void copy_replacing(const char *src, const char *dst, const char *from, const char *to) {
+  FILE *f = fopen(src, "rb");
+  assert_non_null(f);
+  static unsigned char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  size_t lf = strlen(from);
+  assert_int_equal(lf, strlen(to));
+  int done = 0;
+  for (size_t i = 0; i + lf <= n && !done; i++)
+    if (memcmp(buf + i, from, lf) == 0) {
+      memcpy(buf + i, to, lf);
+      done = 1;
+    }
+  assert_true(done);
+  f = fopen(dst, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(buf, 1, n, f), n);
+  fclose(f);
+}
+
+/* The slice nearest z = target among the sorted volume (by SOP UID -> file name is unknown, so
+ * find the file whose position matches by reading it as a one-file series). */
+static const char *file_at_index(const lt_list *l, int k) {
+  static char best[256];
+  char p[8192];
+  for (int i = 0; i < l->n; i++) {
+    snprintf(p, sizeof p, "%s/%s", lidc, l->name[i]);
+    lt_volume *v = NULL;
+    lt_error err;
+    if (lt_series_read(p, NULL, &v, NULL, &err)) continue;
+    int hit = strcmp(v->sop_uid[0], vol->sop_uid[k]) == 0;
+    lt_volume_free(v);
+    if (hit) {
+      snprintf(best, sizeof best, "%s", l->name[i]);
+      return best;
+    }
+  }
+  return NULL;
+}
+
+static void dropped_slice_reported_as_uneven_gap(void **state) {
+  (void)state;
+  lt_list l;
+  list_dcm(lidc, &l);
+  assert_int_equal(l.n, 133);
+  const char *mid = file_at_index(&l, 60);
+  assert_non_null(mid);
+  char tmp[512];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  link_all(tmp, &l, mid);
+  lt_volume *v = NULL;
+  lt_series_info info;
+  lt_error err = {{0}};
+  int rc = lt_series_read(tmp, NULL, &v, &info, &err);
+  if (rc) fail_msg("%s", err.msg);
+  assert_int_equal(v->geom.dim[2], 132);
+  assert_int_equal(info.n_uneven_gaps, 1);
+  assert_int_equal(info.n_duplicates, 0);
+  assert_float_equal(info.gap_min, 2.5, 1e-4);
+  assert_float_equal(info.gap_max, 5.0, 1e-4);
+  assert_float_equal(v->geom.spacing[2], 2.5, 1e-4); /* the median gap, not the hole */
+  lt_volume_free(v);
+  lt_series_info_free(&info);
+  remove_dir(tmp);
+  free_list(&l);
+}
+
+static void duplicate_position_reported_and_dropped(void **state) {
+  (void)state;
+  lt_list l;
+  list_dcm(lidc, &l);
+  char tmp[512], src[8192], dst[8192];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  link_all(tmp, &l, NULL);
+  /* A second copy of one slice under another name (and another SOP UID's worth of bytes is not
+   * needed: the position is what repeats). */
+  snprintf(src, sizeof src, "%s/%s", lidc, l.name[40]);
+  snprintf(dst, sizeof dst, "%s/zz-duplicate.dcm", tmp);
+  copy_replacing(src, dst, "DICM", "DICM");
+  lt_volume *v = NULL;
+  lt_series_info info;
+  lt_error err = {{0}};
+  if (lt_series_read(tmp, NULL, &v, &info, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(info.n_duplicates, 1);
+  assert_int_equal(info.series[0].n_slices, 134);
+  assert_int_equal(v->geom.dim[2], 133);
+  assert_int_equal(info.n_uneven_gaps, 0);
+  assert_float_equal(v->geom.spacing[2], 2.5, 1e-6);
+  lt_volume_free(v);
+  lt_series_info_free(&info);
+  remove_dir(tmp);
+  free_list(&l);
+}
+
+static void inconsistent_geometry_refused(const char *from, const char *to, const char *what) {
+  lt_list l;
+  list_dcm(lidc, &l);
+  char tmp[512], src[8192], dst[8192];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  link_all(tmp, &l, l.name[70]);
+  snprintf(src, sizeof src, "%s/%s", lidc, l.name[70]);
+  snprintf(dst, sizeof dst, "%s/%s", tmp, l.name[70]);
+  copy_replacing(src, dst, from, to);
+  lt_volume *v = NULL;
+  lt_error err = {{0}};
+  assert_int_equal(lt_series_read(tmp, NULL, &v, NULL, &err), -1);
+  assert_null(v);
+  print_message("%s\n", err.msg);
+  assert_non_null(strstr(err.msg, "inconsistent geometry"));
+  assert_non_null(strstr(err.msg, what));
+  assert_null(strchr(err.msg, '\n'));
+  remove_dir(tmp);
+  free_list(&l);
+}
+
+static void other_orientation_in_series_refused(void **state) {
+  (void)state;
+  inconsistent_geometry_refused("1.000000\\0.000000\\0.000000\\0.000000\\1.000000\\0.000000",
+                                "0.999848\\0.017452\\0.000000\\-.017452\\0.999848\\0.000000",
+                                "ImageOrientationPatient");
+}
+
+static void other_pixel_spacing_in_series_refused(void **state) {
+  (void)state;
+  inconsistent_geometry_refused("0.703125\\0.703125", "0.703125\\0.800000", "PixelSpacing");
+}
+
+static void empty_folder_refused(void **state) {
+  (void)state;
+  char tmp[512];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  lt_volume *v = NULL;
+  lt_error err = {{0}};
+  assert_int_equal(lt_series_read(tmp, NULL, &v, NULL, &err), -1);
+  assert_null(v);
+  assert_non_null(strstr(err.msg, "empty folder"));
+  rmdir(tmp);
+}
+
+static void folder_without_ct_refused(void **state) {
+  (void)state;
+  char tmp[512], src[8192], dst[8192];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  const char *rel[] = {"dicom/pydicom/MR_small.dcm", "dicom/pydicom/rtdose.dcm",
+                       "dicom/dicomParser/deflate/report_dfl"};
+  for (int i = 0; i < 3; i++) {
+    assert_non_null(lt_test_data_path(src, sizeof src, rel[i]));
+    snprintf(dst, sizeof dst, "%s/f%d", tmp, i);
+    assert_int_equal(symlink(src, dst), 0);
+  }
+  lt_volume *v = NULL;
+  lt_series_info info;
+  lt_error err = {{0}};
+  assert_int_equal(lt_series_read(tmp, NULL, &v, &info, &err), -1);
+  print_message("%s\n", err.msg);
+  assert_non_null(strstr(err.msg, "no CT series"));
+  assert_non_null(strstr(err.msg, "MR 1 slice"));
+  assert_non_null(strstr(err.msg, "RTDOSE 15 slices"));
+  assert_int_equal(info.n_series, 2);
+  assert_int_equal(info.n_skipped_no_image, 1);
+  /* Naming the MR series explicitly is refused too: a volume is built only from CT. */
+  char uid[LT_UID_MAX];
+  snprintf(uid, sizeof uid, "%s", strcmp(info.series[0].modality, "MR") == 0
+                                      ? info.series[0].uid : info.series[1].uid);
+  lt_series_info_free(&info);
+  assert_int_equal(lt_series_read(tmp, uid, &v, NULL, &err), -1);
+  assert_non_null(strstr(err.msg, "is MR, not CT"));
+  remove_dir(tmp);
+}
+
+static void missing_path_refused(void **state) {
+  (void)state;
+  lt_volume *v = NULL;
+  lt_error err = {{0}};
+  assert_int_equal(lt_series_read("/nonexistent/lt-no-such-study", NULL, &v, NULL, &err), -1);
+  assert_non_null(strstr(err.msg, "cannot open"));
+  assert_int_equal(lt_series_read(lidc, "1.2.3.4.5", &v, NULL, &err), -1);
+  assert_non_null(strstr(err.msg, "no series 1.2.3.4.5"));
+}
+
+/* lt_series_list over the whole shared data: the LIDC series with 133 slices, and others. */
+static void series_list_finds_every_series(void **state) {
+  (void)state;
+  const char *root = lt_test_shared_data();
+  lt_series_summary *s = NULL;
+  int n = 0;
+  lt_error err = {{0}};
+  if (lt_series_list(root, &s, &n, &err)) fail_msg("%s", err.msg);
+  int lidc_found = 0, mr = 0;
+  for (int i = 0; i < n; i++) {
+    if (strcmp(s[i].uid, vol->series_uid) == 0) {
+      lidc_found = 1;
+      assert_int_equal(s[i].n_slices, 133);
+      assert_int_equal(s[i].n_files, 133);
+    }
+    mr += strcmp(s[i].modality, "MR") == 0;
+  }
+  assert_true(lidc_found);
+  assert_true(mr >= 1);
+  assert_true(n >= 8);
+  free(s);
+}
+
+int main(void) {
+  if (!lt_test_lidc0001_dir(lidc, sizeof lidc)) {
+    printf("skip: ../shared/data/lidc/LIDC-IDRI-0001 not found (set LT_SHARED_DATA)\n");
+    return LT_TEST_SKIP;
+  }
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(lidc0001_geometry_133_slices_of_512_at_2_5_mm),
+      cmocka_unit_test(lidc0001_no_value_below_air),
+      cmocka_unit_test(lidc0001_nodule_soft_tissue_lung_around_it),
+      cmocka_unit_test(dropped_slice_reported_as_uneven_gap),
+      cmocka_unit_test(duplicate_position_reported_and_dropped),
+      cmocka_unit_test(other_orientation_in_series_refused),
+      cmocka_unit_test(other_pixel_spacing_in_series_refused),
+      cmocka_unit_test(empty_folder_refused),
+      cmocka_unit_test(folder_without_ct_refused),
+      cmocka_unit_test(missing_path_refused),
+      cmocka_unit_test(series_list_finds_every_series),
+  };
+  return cmocka_run_group_tests(tests, setup_lidc, teardown_lidc);
+}
