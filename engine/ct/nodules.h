@@ -13,8 +13,8 @@
  *   points or on it where a row crosses it (even-odd rule, scan lines through pixel centres).
  *   The LIDC readers drew the outline just outside the nodule, so by default the other outline
  *   pixels are not added; with opt->outline_in_mask they are (as pylidc does). This default
- *   reproduces list3.2's volume of LIDC-IDRI-0001's nodule (reader IL057_127364: 5227 voxels,
- *   6459.75 mm^3) exactly. A ROI of 1 or 2 points gives its point(s) / segment. Inclusion ROIs
+ *   reproduces list3.2's volume of LIDC-IDRI-0001's nodule (6459.75 mm^3, 23.107 mm) from reader
+ *   IL057_127364's outline: 5227 voxels = 6460.4 mm^3, 23.108 mm. A ROI of 1 or 2 points gives its point(s) / segment. Inclusion ROIs
  *   of a mark are OR-ed per slice, then exclusion ROIs clear their inside. Points outside the
  *   image are clipped and counted.
  * - A mark is a point mark (a nodule < 3 mm) when every ROI has fewer than 3 points; its mask is
