@@ -41,7 +41,9 @@ static int upload(lt_gpu_grid *grid, const lt_geometry *g, GLint internal, GLenu
     glDeleteTextures(1, &t);
     return lt_error_set(err, "%s: texture upload failed (GL error 0x%x)", what, e);
   }
+  static unsigned serial;
   grid->tex = t;
+  grid->serial = ++serial;
   grid->geom = *g;
   return 0;
 }

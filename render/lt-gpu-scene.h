@@ -18,6 +18,7 @@
 
 typedef struct {
   unsigned tex;
+  unsigned serial; /* changes with every upload (texture names can be reused) */
   lt_geometry geom;
 } lt_gpu_grid;
 

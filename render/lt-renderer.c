@@ -17,13 +17,24 @@
 enum { UNIT_VOL, UNIT_LAB, UNIT_SEG, UNIT_HEAT, UNIT_LUT };
 
 struct lt_renderer {
-  GLuint slice_prog, hud_prog;
+  GLuint extract_prog, slice_prog, label_prog, heat_prog, hud_prog;
+  GLint ex_m;
+  /* the current slice as a 2D HU texture, and what it was made from */
+  GLuint cache_tex, cache_fbo;
+  int cache_w, cache_h, cache_axis;
+  unsigned cache_serial;
+  double cache_slice;
   GLuint empty_vao, hud_vao, hud_vbo;
-  GLuint font_tex, lut_tex, dummy_u8, dummy_f32;
+  GLuint font_tex, lut_tex;
   struct {
-    GLint h, vol_m, lo, inv_w, invert, lab_on, lab_m, lab_col, lab_dash, lab_w, seg_on, seg_m,
-        seg_col, seg_w, heat_on, heat_m, heat_op, heat_thr, heat_box, box_col;
+    GLint h, m, lo, inv_w, invert;
   } u;
+  struct {
+    GLint h, vp, rect, m, col, mask, dash, w;
+  } ul;
+  struct {
+    GLint h, vp, rect, m, op, thr, box, box_col;
+  } uh;
   GLint hud_vp;
   lt_hud hud;
 };
@@ -62,17 +73,6 @@ void lt_render_opts_default(lt_render_opts *o) {
   o->text_scale = 2;
 }
 
-static GLuint tex_dummy3d(GLint internal, GLenum format, GLenum type, const void *px) {
-  GLuint t = 0;
-  glGenTextures(1, &t);
-  glBindTexture(GL_TEXTURE_3D, t);
-  glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-  glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-  glTexImage3D(GL_TEXTURE_3D, 0, internal, 1, 1, 1, 0, format, type, px);
-  glBindTexture(GL_TEXTURE_3D, 0);
-  return t;
-}
-
 lt_renderer *lt_renderer_new(lt_error *err) {
   if (lt_gl_check_version(err) != 0) return NULL;
   lt_renderer *r = calloc(1, sizeof *r);
@@ -82,36 +82,50 @@ lt_renderer *lt_renderer_new(lt_error *err) {
   }
   r->slice_prog = lt_gl_program(lt_shader_slice_vs, lt_shader_slice_fs, "slice", err);
   if (!r->slice_prog) goto fail;
+  r->extract_prog = lt_gl_program(lt_shader_slice_vs, lt_shader_extract_fs, "extract", err);
+  if (!r->extract_prog) goto fail;
+  glUseProgram(r->extract_prog);
+  glUniform1i(glGetUniformLocation(r->extract_prog, "u_vol"), UNIT_VOL);
+  r->ex_m = glGetUniformLocation(r->extract_prog, "u_m");
   r->hud_prog = lt_gl_program(lt_shader_hud_vs, lt_shader_hud_fs, "hud", err);
   if (!r->hud_prog) goto fail;
 
+  r->label_prog = lt_gl_program(lt_shader_rect_vs, lt_shader_label_fs, "label", err);
+  if (!r->label_prog) goto fail;
+  r->heat_prog = lt_gl_program(lt_shader_rect_vs, lt_shader_heat_fs, "heatmap", err);
+  if (!r->heat_prog) goto fail;
+
   GLuint p = r->slice_prog;
-#define U(name) r->u.name = glGetUniformLocation(p, "u_" #name)
-  U(h);
-  U(vol_m);
-  U(lo);
-  U(inv_w);
-  U(invert);
-  U(lab_on);
-  U(lab_m);
-  U(lab_col);
-  U(lab_dash);
-  U(lab_w);
-  U(seg_on);
-  U(seg_m);
-  U(seg_col);
-  U(seg_w);
-  U(heat_on);
-  U(heat_m);
-  U(heat_op);
-  U(heat_thr);
-  U(heat_box);
-  U(box_col);
+#define U(s, name) r->s.name = glGetUniformLocation(p, "u_" #name)
+  U(u, h);
+  U(u, m);
+  U(u, lo);
+  U(u, inv_w);
+  U(u, invert);
+  glUseProgram(p);
+  glUniform1i(glGetUniformLocation(p, "u_slice"), UNIT_VOL);
+  p = r->label_prog;
+  U(ul, h);
+  U(ul, vp);
+  U(ul, rect);
+  U(ul, m);
+  U(ul, col);
+  U(ul, mask);
+  U(ul, dash);
+  U(ul, w);
+  glUseProgram(p);
+  glUniform1i(glGetUniformLocation(p, "u_lab"), UNIT_LAB);
+  p = r->heat_prog;
+  U(uh, h);
+  U(uh, vp);
+  U(uh, rect);
+  U(uh, m);
+  U(uh, op);
+  U(uh, thr);
+  U(uh, box);
+  U(uh, box_col);
 #undef U
   glUseProgram(p);
-  glUniform1i(glGetUniformLocation(p, "u_vol"), UNIT_VOL);
-  glUniform1i(glGetUniformLocation(p, "u_lab"), UNIT_LAB);
-  glUniform1i(glGetUniformLocation(p, "u_seg"), UNIT_SEG);
   glUniform1i(glGetUniformLocation(p, "u_heat"), UNIT_HEAT);
   glUniform1i(glGetUniformLocation(p, "u_lut"), UNIT_LUT);
   glUseProgram(r->hud_prog);
@@ -157,10 +171,6 @@ lt_renderer *lt_renderer_new(lt_error *err) {
   glTexImage1D(GL_TEXTURE_1D, 0, GL_RGB8, LT_COLORMAP_SIZE, 0, GL_RGB, GL_UNSIGNED_BYTE, lut);
   glBindTexture(GL_TEXTURE_1D, 0);
 
-  const uint8_t zero8 = 0;
-  const float zerof = 0;
-  r->dummy_u8 = tex_dummy3d(GL_R8UI, GL_RED_INTEGER, GL_UNSIGNED_BYTE, &zero8);
-  r->dummy_f32 = tex_dummy3d(GL_R32F, GL_RED, GL_FLOAT, &zerof);
   GLenum e = glGetError();
   if (e != GL_NO_ERROR) {
     lt_error_set(err, "renderer set-up: GL error 0x%x", e);
@@ -176,11 +186,16 @@ void lt_renderer_free(lt_renderer *r) {
   if (!r) return;
   if (r->slice_prog) glDeleteProgram(r->slice_prog);
   if (r->hud_prog) glDeleteProgram(r->hud_prog);
+  if (r->extract_prog) glDeleteProgram(r->extract_prog);
+  if (r->cache_fbo) glDeleteFramebuffers(1, &r->cache_fbo);
+  if (r->cache_tex) glDeleteTextures(1, &r->cache_tex);
+  if (r->label_prog) glDeleteProgram(r->label_prog);
+  if (r->heat_prog) glDeleteProgram(r->heat_prog);
   if (r->empty_vao) glDeleteVertexArrays(1, &r->empty_vao);
   if (r->hud_vao) glDeleteVertexArrays(1, &r->hud_vao);
   if (r->hud_vbo) glDeleteBuffers(1, &r->hud_vbo);
-  GLuint t[4] = {r->font_tex, r->lut_tex, r->dummy_u8, r->dummy_f32};
-  for (int i = 0; i < 4; i++)
+  GLuint t[2] = {r->font_tex, r->lut_tex};
+  for (int i = 0; i < 2; i++)
     if (t[i]) glDeleteTextures(1, &t[i]);
   lt_hud_free(&r->hud);
   free(r);
@@ -203,6 +218,38 @@ static void grid_matrix(float m[9], const lt_view_frame *f, const lt_geometry *v
     m[3 + a] = (float)(t[2][a] - t[0][a]);
     m[6 + a] = (float)t[0][a];
   }
+}
+
+/* The screen rectangle (x0, y0, x1, y1) covering grid G's box on this view, grown by MARGIN
+ * pixels and clipped to the viewport; 0 when the slice misses the box or the box is off screen. */
+static int grid_rect(float rect[4], const lt_view *v, const lt_view_frame *f,
+                     const lt_geometry *vol, const lt_geometry *g, float margin) {
+  double x0 = 1e30, y0 = 1e30, x1 = -1e30, y1 = -1e30, n0 = 1e30, n1 = -1e30;
+  for (int c = 0; c < 8; c++) {
+    double gi[3], mm[3], vi[3];
+    for (int a = 0; a < 3; a++) gi[a] = (c >> a) & 1 ? g->dim[a] - 0.5 : -0.5;
+    lt_geometry_voxel_to_mm(g, gi, mm);
+    lt_geometry_mm_to_voxel(vol, mm, vi);
+    double px = (vi[f->axis_h] - f->o[f->axis_h]) / f->dx[f->axis_h];
+    double py = (vi[f->axis_v] - f->o[f->axis_v]) / f->dy[f->axis_v];
+    x0 = fmin(x0, px);
+    x1 = fmax(x1, px);
+    y0 = fmin(y0, py);
+    y1 = fmax(y1, py);
+    n0 = fmin(n0, vi[f->axis_n]);
+    n1 = fmax(n1, vi[f->axis_n]);
+  }
+  if (v->slice < n0 - 1e-6 || v->slice > n1 + 1e-6) return 0;
+  x0 = fmax(floor(x0) - margin, 0);
+  y0 = fmax(floor(y0) - margin, 0);
+  x1 = fmin(ceil(x1) + margin, v->width);
+  y1 = fmin(ceil(y1) + margin, v->height);
+  if (x1 <= x0 || y1 <= y0) return 0;
+  rect[0] = (float)x0;
+  rect[1] = (float)y0;
+  rect[2] = (float)x1;
+  rect[3] = (float)y1;
+  return 1;
 }
 
 static void bind3d(int unit, GLuint tex) {
@@ -297,6 +344,59 @@ static void build_hud(lt_renderer *r, const lt_gpu_scene *s, const lt_view *v,
   if (o->text && *o->text) lt_hud_text(h, 8, 8, ts, o->text, white);
 }
 
+/* Copies the slice at SLICE through axis f->axis_n into r->cache_tex (HU, one texel a voxel)
+ * unless it holds it already. Leaves the caller's framebuffer bound. */
+static int update_slice_cache(lt_renderer *r, const lt_gpu_scene *s, const lt_view_frame *f,
+                              double slice) {
+  const lt_geometry *g = &s->volume.geom;
+  int w = g->dim[f->axis_h], h = g->dim[f->axis_v];
+  if (r->cache_tex && r->cache_serial == s->volume.serial && r->cache_axis == f->axis_n &&
+      r->cache_slice == slice && r->cache_w == w && r->cache_h == h)
+    return 0;
+  GLint prev_fbo = 0;
+  glGetIntegerv(GL_FRAMEBUFFER_BINDING, &prev_fbo);
+  if (!r->cache_tex || r->cache_w != w || r->cache_h != h) {
+    if (!r->cache_tex) glGenTextures(1, &r->cache_tex);
+    glActiveTexture(GL_TEXTURE0 + UNIT_VOL);
+    glBindTexture(GL_TEXTURE_2D, r->cache_tex);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAX_LEVEL, 0);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_R32F, w, h, 0, GL_RED, GL_FLOAT, NULL);
+    glBindTexture(GL_TEXTURE_2D, 0);
+    if (!r->cache_fbo) glGenFramebuffers(1, &r->cache_fbo);
+    glBindFramebuffer(GL_FRAMEBUFFER, r->cache_fbo);
+    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, r->cache_tex, 0);
+    GLenum st = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+    glBindFramebuffer(GL_FRAMEBUFFER, (GLuint)prev_fbo);
+    if (st != GL_FRAMEBUFFER_COMPLETE) return -1;
+    r->cache_w = w;
+    r->cache_h = h;
+  }
+  glBindFramebuffer(GL_FRAMEBUFFER, r->cache_fbo);
+  glViewport(0, 0, w, h);
+  glUseProgram(r->extract_prog);
+  /* texel centre (a + 0.5, b + 0.5) -> voxel (a, b) on axes h, v; slice on axis n */
+  float m[9] = {0};
+  m[0 + f->axis_h] = (float)(1.0 / g->dim[f->axis_h]);
+  m[3 + f->axis_v] = (float)(1.0 / g->dim[f->axis_v]);
+  m[6 + f->axis_n] = (float)((slice + 0.5) / g->dim[f->axis_n]);
+  glUniformMatrix3fv(r->ex_m, 1, GL_FALSE, m);
+  bind3d(UNIT_VOL, s->volume.tex);
+  glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glBindVertexArray(r->empty_vao);
+  glDrawArrays(GL_TRIANGLES, 0, 3);
+  glBindTexture(GL_TEXTURE_3D, 0);
+  glBindFramebuffer(GL_FRAMEBUFFER, (GLuint)prev_fbo);
+  r->cache_serial = s->volume.serial;
+  r->cache_axis = f->axis_n;
+  r->cache_slice = slice;
+  return 0;
+}
+
 void lt_renderer_draw(lt_renderer *r, const lt_gpu_scene *s, const lt_view *view,
                       const lt_render_opts *o) {
   glViewport(0, 0, view->width, view->height);
@@ -310,54 +410,79 @@ void lt_renderer_draw(lt_renderer *r, const lt_gpu_scene *s, const lt_view *view
   lt_view_frame f;
   lt_view_frame_compute(&f, view, vg);
 
+  if (update_slice_cache(r, s, &f, view->slice) != 0) return;
+  glViewport(0, 0, view->width, view->height);
   glUseProgram(r->slice_prog);
   float m[9];
   glUniform1f(r->u.h, (float)view->height);
-  grid_matrix(m, &f, vg, vg);
-  glUniformMatrix3fv(r->u.vol_m, 1, GL_FALSE, m);
+  /* screen -> slice texture: (ijk[axis_h] + 0.5) / dim_h, (ijk[axis_v] + 0.5) / dim_v */
+  double nh = vg->dim[f.axis_h], nv = vg->dim[f.axis_v];
+  const float sm[9] = {(float)(f.dx[f.axis_h] / nh), (float)(f.dx[f.axis_v] / nv), 0,
+                       (float)(f.dy[f.axis_h] / nh), (float)(f.dy[f.axis_v] / nv), 0,
+                       (float)((f.o[f.axis_h] + 0.5) / nh), (float)((f.o[f.axis_v] + 0.5) / nv), 1};
+  glUniformMatrix3fv(r->u.m, 1, GL_FALSE, sm);
   double w = o->window >= 1 ? o->window : 1;
   glUniform1f(r->u.lo, (float)(o->level - 0.5 * w));
   glUniform1f(r->u.inv_w, (float)(1.0 / w));
   glUniform1i(r->u.invert, o->invert != 0);
-  bind3d(UNIT_VOL, s->volume.tex);
+  glActiveTexture(GL_TEXTURE0 + UNIT_VOL);
+  glBindTexture(GL_TEXTURE_2D, r->cache_tex);
   GLint filt = o->linear ? GL_LINEAR : GL_NEAREST;
-  glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, filt);
-  glTexParameteri(GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, filt);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filt);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filt);
 
-  int lab_on = s->labels.tex ? (o->labels_mask & 0xff) : 0;
-  glUniform1i(r->u.lab_on, lab_on);
-  bind3d(UNIT_LAB, s->labels.tex ? s->labels.tex : r->dummy_u8);
-  if (lab_on) {
-    grid_matrix(m, &f, vg, &s->labels.geom);
-    glUniformMatrix3fv(r->u.lab_m, 1, GL_FALSE, m);
-    glUniform4fv(r->u.lab_col, LT_RENDER_LABELS, &o->label_rgba[0][0]);
-    glUniform1i(r->u.lab_dash, o->labels_dashed & 0xff);
-    glUniform1f(r->u.lab_w, o->label_width > 0 ? o->label_width : 1);
-  }
-  int seg_on = s->seg.tex && o->seg_on;
-  glUniform1i(r->u.seg_on, seg_on);
-  bind3d(UNIT_SEG, s->seg.tex ? s->seg.tex : r->dummy_u8);
-  if (seg_on) {
-    grid_matrix(m, &f, vg, &s->seg.geom);
-    glUniformMatrix3fv(r->u.seg_m, 1, GL_FALSE, m);
-    glUniform4fv(r->u.seg_col, 1, o->seg_rgba);
-    glUniform1f(r->u.seg_w, o->seg_width > 0 ? o->seg_width : 1);
-  }
-  int heat_on = s->heat.tex && o->heat_on;
-  glUniform1i(r->u.heat_on, heat_on);
-  bind3d(UNIT_HEAT, s->heat.tex ? s->heat.tex : r->dummy_f32);
-  glActiveTexture(GL_TEXTURE0 + UNIT_LUT);
-  glBindTexture(GL_TEXTURE_1D, r->lut_tex);
-  if (heat_on) {
-    grid_matrix(m, &f, vg, &s->heat.geom);
-    glUniformMatrix3fv(r->u.heat_m, 1, GL_FALSE, m);
-    glUniform1f(r->u.heat_op, o->heat_opacity);
-    glUniform1f(r->u.heat_thr, o->heat_threshold);
-    glUniform1i(r->u.heat_box, o->heat_box != 0);
-    glUniform4fv(r->u.box_col, 1, o->heat_box_rgba);
-  }
   glBindVertexArray(r->empty_vao);
   glDrawArrays(GL_TRIANGLES, 0, 3);
+
+  glEnable(GL_BLEND);
+  glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
+  float rect[4];
+  if (s->heat.tex && o->heat_on && grid_rect(rect, view, &f, vg, &s->heat.geom, 3)) {
+    glUseProgram(r->heat_prog);
+    glUniform1f(r->uh.h, (float)view->height);
+    glUniform2f(r->uh.vp, (float)view->width, (float)view->height);
+    glUniform4fv(r->uh.rect, 1, rect);
+    grid_matrix(m, &f, vg, &s->heat.geom);
+    glUniformMatrix3fv(r->uh.m, 1, GL_FALSE, m);
+    glUniform1f(r->uh.op, o->heat_opacity);
+    glUniform1f(r->uh.thr, o->heat_threshold);
+    glUniform1i(r->uh.box, o->heat_box != 0);
+    glUniform4fv(r->uh.box_col, 1, o->heat_box_rgba);
+    bind3d(UNIT_HEAT, s->heat.tex);
+    glActiveTexture(GL_TEXTURE0 + UNIT_LUT);
+    glBindTexture(GL_TEXTURE_1D, r->lut_tex);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  }
+  float seg_col[LT_RENDER_LABELS][4] = {{0}};
+  memcpy(seg_col[0], o->seg_rgba, sizeof seg_col[0]);
+  struct {
+    const lt_gpu_grid *g;
+    int mask, dash;
+    float w;
+    const float *col;
+  } layers[2] = {
+      {&s->seg, o->seg_on ? 1 : 0, 0, o->seg_width, &seg_col[0][0]},
+      {&s->labels, o->labels_mask & 0xff, o->labels_dashed & 0xff, o->label_width,
+       &o->label_rgba[0][0]},
+  };
+  for (int l = 0; l < 2; l++) {
+    const lt_gpu_grid *g = layers[l].g;
+    float lw = layers[l].w > 0 ? layers[l].w : 1;
+    if (!g->tex || !layers[l].mask || !grid_rect(rect, view, &f, vg, &g->geom, 1)) continue;
+    glUseProgram(r->label_prog);
+    glUniform1f(r->ul.h, (float)view->height);
+    glUniform2f(r->ul.vp, (float)view->width, (float)view->height);
+    glUniform4fv(r->ul.rect, 1, rect);
+    grid_matrix(m, &f, vg, &g->geom);
+    glUniformMatrix3fv(r->ul.m, 1, GL_FALSE, m);
+    glUniform4fv(r->ul.col, LT_RENDER_LABELS, layers[l].col);
+    glUniform1i(r->ul.mask, layers[l].mask);
+    glUniform1i(r->ul.dash, layers[l].dash);
+    glUniform1f(r->ul.w, lw);
+    bind3d(UNIT_LAB, g->tex);
+    glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+  }
+  glDisable(GL_BLEND);
 
   build_hud(r, s, view, &f, o);
   if (r->hud.n > 0) {
@@ -381,5 +506,8 @@ void lt_renderer_draw(lt_renderer *r, const lt_gpu_scene *s, const lt_view *view
     glActiveTexture(GL_TEXTURE0 + u);
     glBindTexture(u == UNIT_LUT ? GL_TEXTURE_1D : GL_TEXTURE_3D, 0);
   }
+  glActiveTexture(GL_TEXTURE0 + UNIT_VOL);
+  glBindTexture(GL_TEXTURE_2D, 0);
+  glActiveTexture(GL_TEXTURE0);
   glBindTexture(GL_TEXTURE_2D, 0);
 }
