@@ -19,6 +19,7 @@ struct lt_db {
   char *path;
   bool in_tx;
   lt_index *index;
+  bool index_stale; /* index must be rebuilt before use */
   int64_t *touched;
   size_t n_touched, cap_touched;
   sqlite3_stmt *stmts[32];
@@ -226,15 +227,16 @@ int lt_db_begin(lt_db *db, lt_error *err) {
 
 static int refresh_touched(lt_db *db, lt_error *err) {
   int rc = 0;
-  if (db->index && db->n_touched > 0) {
+  if (db->index && !db->index_stale && db->n_touched > 0) {
     /* Many changes: one rebuild is cheaper than point queries. */
     if (db->n_touched > 4096 && db->n_touched > lt_index_size(db->index) / 4) {
-      lt_db_index_drop(db);
+      lt_index_clear(db->index);
+      rc = lt_index_sql_load(db, db->index, 0, err);
     } else {
       for (size_t i = 0; i < db->n_touched && rc == 0; i++)
         rc = lt_index_sql_load(db, db->index, db->touched[i], err);
-      if (rc) lt_db_index_drop(db); /* never leave a half-updated index */
     }
+    if (rc) lt_db_index_drop(db); /* never leave a half-updated index */
   }
   db->n_touched = 0;
   return rc;
@@ -260,8 +262,12 @@ void lt_db_rollback(lt_db *db) {
 }
 
 int lt_db_touch_nodule(lt_db *db, int64_t nodule_id, lt_error *err) {
-  if (!db->index) return 0;
-  if (!db->in_tx) return lt_index_sql_load(db, db->index, nodule_id, err);
+  if (!db->index || db->index_stale) return 0;
+  if (!db->in_tx) {
+    lt_error ignored;
+    if (lt_index_sql_load(db, db->index, nodule_id, &ignored)) lt_db_index_drop(db);
+    return 0; /* the write itself succeeded; a stale index is rebuilt by lt_db_index */
+  }
   if (db->n_touched == db->cap_touched) {
     size_t cap = db->cap_touched ? db->cap_touched * 2 : 256;
     int64_t *t = realloc(db->touched, cap * sizeof *t);
@@ -275,21 +281,25 @@ int lt_db_touch_nodule(lt_db *db, int64_t nodule_id, lt_error *err) {
 
 int lt_db_index(lt_db *db, lt_index **out, lt_error *err) {
   if (!db->index) {
-    lt_index *idx = lt_index_new();
-    if (!idx) return lt_error_set(err, "out of memory");
-    if (lt_index_sql_load(db, idx, 0, err)) {
-      lt_index_free(idx);
+    if (!(db->index = lt_index_new())) return lt_error_set(err, "out of memory");
+    db->index_stale = true;
+  }
+  if (db->index_stale) {
+    lt_index_clear(db->index);
+    if (lt_index_sql_load(db, db->index, 0, err)) {
+      lt_index_clear(db->index);
       return -1;
     }
-    db->index = idx;
+    db->index_stale = false;
   }
   *out = db->index;
   return 0;
 }
 
 void lt_db_index_drop(lt_db *db) {
-  lt_index_free(db->index);
-  db->index = NULL;
+  if (!db->index) return;
+  lt_index_clear(db->index);
+  db->index_stale = true;
 }
 
 static int64_t count_rows(lt_db *db, const char *table) {

@@ -66,9 +66,11 @@ typedef struct {
 int lt_db_check(lt_db *db, lt_db_check_result *r, lt_error *err);
 
 /* The in-memory retrieval index, built from the database on first call and then kept in step
- * by every write made through lt-db-write.h and the importers. Owned by db. */
+ * by every write made through lt-db-write.h and the importers. Owned by db; the pointer stays
+ * valid until lt_db_close (after a large import it is rebuilt in place). Call it again before
+ * a query that follows writes: it is free when the index is current. */
 int lt_db_index(lt_db *db, lt_index **out, lt_error *err);
-/* Drops the index (it is rebuilt on the next lt_db_index). */
+/* Marks the index stale: the next lt_db_index rebuilds it from the database, in place. */
 void lt_db_index_drop(lt_db *db);
 /* Records that a nodule's indexed data (attribute sets, diagnoses, size) changed: refreshed now
  * outside a transaction, at commit inside one. Used by lt-db-write.c. */

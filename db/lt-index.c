@@ -146,6 +146,12 @@ int lt_index_put(lt_index *idx, const lt_index_entry *e, lt_error *err) {
   return 0;
 }
 
+void lt_index_clear(lt_index *idx) {
+  idx->n = 0;
+  if (idx->hcap) memset(idx->hval, 0, idx->hcap * sizeof *idx->hval);
+  idx->stats_valid = false;
+}
+
 void lt_index_remove(lt_index *idx, int64_t nodule_id) {
   size_t h = hash_find(idx, nodule_id);
   if (h == (size_t)-1) return;
