@@ -2,7 +2,6 @@
 #include "dcmtk/config/osconfig.h"
 
 #include "dcmtk/dcmdata/dcdict.h"
-#include "dcmtk/dcmdata/dcistrmb.h"
 #include "dcmtk/dcmdata/dcpixel.h"
 #include "dcmtk/dcmdata/dcpixseq.h"
 #include "dcmtk/dcmdata/dcpxitem.h"
@@ -13,6 +12,8 @@
 #include "dcmtk/oflog/oflog.h"
 
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -258,33 +259,14 @@ OFCondition load_path(DcmFileFormat &ff, const char *path, Uint32 max_read) {
   return ff.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, max_read, ERM_autoDetect);
 }
 
-OFCondition load_buffer(DcmFileFormat &ff, const void *data, size_t size) {
-  DcmInputBufferStream in;
-  in.setBuffer(data, (offile_off_t)size);
-  in.setEos();
-  ff.transferInit();
-  /* Everything is loaded now: a buffer stream cannot be reopened for values left behind. */
-  OFCondition c = ff.read(in, EXS_Unknown, EGL_noChange, 0xFFFFFFFFu);
-  ff.transferEnd();
-  in.releaseBuffer();
-  if (c == EC_StreamNotifyClient) c = EC_EndOfStream;
-  return c;
-}
-
 /* True when the 4 bytes at offset 128 say "DICM" (a preamble and a meta header follow). */
-bool has_dicm_magic(const char *path, const void *data, size_t size) {
+bool has_dicm_magic(const char *path) {
   unsigned char b[132];
-  if (path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    size_t n = fread(b, 1, sizeof b, f);
-    fclose(f);
-    if (n < sizeof b) return false;
-  } else {
-    if (size < sizeof b) return false;
-    memcpy(b, data, sizeof b);
-  }
-  return memcmp(b + 128, "DICM", 4) == 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  return n == sizeof b && memcmp(b + 128, "DICM", 4) == 0;
 }
 
 /* DCMTK reports a value longer than what is left of the file as a stream suspension or an
@@ -428,16 +410,45 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
   return 0;
 }
 
+/* A buffer becomes an anonymous in-memory file: DCMTK's file stream checks every value length
+ * against the bytes left, while its buffer stream allocates whatever length the data claims. */
+struct lt_memfile {
+  int fd = -1;
+  char path[64] = "";
+  ~lt_memfile() {
+    if (fd >= 0) close(fd);
+  }
+  int open_from(const void *data, size_t size, lt_error *err) {
+    fd = memfd_create("lt-dicom", MFD_CLOEXEC);
+    if (fd < 0) return lt_error_set(err, "cannot create an in-memory file: %s", strerror(errno));
+    const char *p = (const char *)data;
+    size_t left = size;
+    while (left > 0) {
+      ssize_t w = write(fd, p, left);
+      if (w <= 0) return lt_error_set(err, "cannot fill an in-memory file: %s", strerror(errno));
+      p += w;
+      left -= (size_t)w;
+    }
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    return 0;
+  }
+};
+
 int read_any(const char *path, const void *data, size_t size, bool with_pixels, lt_dicom_header *h,
              lt_dicom_pixels *px, lt_error *err) {
   if (lt_dicom_init(err)) return -1;
+  lt_memfile mem;
+  if (!path) {
+    if (mem.open_from(data, size, err)) return -1;
+    path = mem.path;
+  }
   try {
     DcmFileFormat ff;
-    /* Headers only: values over 4 KiB stay in the file until asked for. With pixels everything
-     * is read in one go (no reopening of the file per frame). */
-    Uint32 max_read = with_pixels ? 0xFFFFFFFFu : 4096;
-    OFCondition c = path ? load_path(ff, path, max_read) : load_buffer(ff, data, size);
-    if (c.bad()) return load_error(c, has_dicm_magic(path, data, size), err);
+    /* Values over 4 KiB stay in the file until asked for: a corrupt length then costs no
+     * allocation, and frames are read from the file one at a time. */
+    Uint32 max_read = 4096;
+    OFCondition c = load_path(ff, path, max_read);
+    if (c.bad()) return load_error(c, has_dicm_magic(path), err);
     if (extract_header(ff, h, err)) return -1;
     if (with_pixels && decode_pixels(ff, h, px, err)) return -1;
     return 0;
