@@ -60,6 +60,13 @@ struct lt_conv {
   dnnl_memory_t scratch[3];
   void *scratch_buf;
   void *w_fwd_buf, *w_bwd_buf, *dw_buf;
+  /* transposed convolutions: forward and backward-weights as a 1x1x1 convolution C_in ->
+   * 8 C_out on the input grid (a GEMM, 3-10x faster here than oneDNN's deconvolution), then a
+   * scatter of its 8 taps to the doubled grid; backward-data stays oneDNN's (fast). */
+  lt_conv *gemm;
+  float *z;        /* (N, D, H, W, 8 C_out): tap-major channels t * C_out + co */
+  float *wg, *dwg; /* (8 C_out, C_in) */
+  float *bg, *dbg; /* (8 C_out): zeros; bias gradient per tap */
 };
 
 #define CHK(call, what)                                                                     \
@@ -118,6 +125,34 @@ int lt_dnnl_impl_acceptable(const char *impl) {
 
 static const char *pass_name(int pass) {
   return pass == 0 ? "forward" : pass == 1 ? "backward-data" : "backward-weights";
+}
+
+/* The 1x1x1 convolution and buffers of a transposed convolution's GEMM path. */
+static int gemm_create(lt_conv *c, lt_error *err) {
+  const lt_conv_desc *d = &c->desc;
+  int taps = d->k * d->k * d->k;
+  lt_conv_desc g = lt_conv_desc_make(LT_CONV, d->n, d->c_in, taps * d->c_out, d->d, d->h, d->w,
+                                     1, 1);
+  g.forward_only = d->forward_only;
+  if (lt_dnnl_conv_create(&c->gemm, &g, err) != 0) {
+    lt_error_prefix(err, "transposed convolution as a GEMM");
+    return -1;
+  }
+  size_t nz = lt_shape_count(lt_conv_out_shape(&g)), nw = lt_conv_weight_count(&g);
+  c->z = lt_host_alloc(nz * sizeof(float));
+  c->wg = lt_host_alloc(nw * sizeof(float));
+  c->dwg = lt_host_alloc(nw * sizeof(float));
+  c->bg = lt_host_alloc((size_t)g.c_out * sizeof(float));
+  c->dbg = lt_host_alloc((size_t)g.c_out * sizeof(float));
+  if (!c->z || !c->wg || !c->dwg || !c->bg || !c->dbg)
+    return lt_error_set(err, "out of memory for a transposed convolution");
+  memset(c->bg, 0, (size_t)g.c_out * sizeof(float));
+  for (int p = 0; p < 3; p += 2) {
+    char name[96];
+    snprintf(name, sizeof name, "gemm+scatter(%s)", lt_dnnl_conv_impl(c->gemm, (lt_conv_pass)p));
+    snprintf(c->impl[p], sizeof c->impl[p], "%s", name);
+  }
+  return 0;
 }
 
 int lt_dnnl_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err) {
@@ -252,6 +287,7 @@ int lt_dnnl_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err) 
       goto fail;
   }
   CHK(dnnl_stream_create(&c->stream, eng, dnnl_stream_default_flags), "stream");
+  if (transposed && gemm_create(c, err) != 0) goto fail;
 
   for (int p = 0; p < 3; p++)
     if (pd[p]) dnnl_primitive_desc_destroy(pd[p]);
@@ -283,6 +319,12 @@ void lt_dnnl_conv_destroy(lt_conv *c) {
   lt_host_free(c->w_fwd_buf);
   lt_host_free(c->w_bwd_buf);
   lt_host_free(c->dw_buf);
+  lt_dnnl_conv_destroy(c->gemm);
+  lt_host_free(c->z);
+  lt_host_free(c->wg);
+  lt_host_free(c->dwg);
+  lt_host_free(c->bg);
+  lt_host_free(c->dbg);
   free(c);
 }
 
@@ -301,7 +343,53 @@ static dnnl_memory_t weights_for(lt_conv *c, const float *w, dnnl_memory_t chose
   return chosen;
 }
 
+/* Canonical IODHW (C_in, C_out, taps) <-> the GEMM's OIDHW (taps * C_out, C_in). */
+static void gemm_weights_in(const lt_conv *c, float *wg, const float *w) {
+  int ci_n = c->desc.c_in, co_n = c->desc.c_out, taps = c->desc.k * c->desc.k * c->desc.k;
+  for (int ci = 0; ci < ci_n; ci++)
+    for (int co = 0; co < co_n; co++)
+      for (int t = 0; t < taps; t++)
+        wg[((size_t)t * co_n + co) * ci_n + ci] = w[((size_t)ci * co_n + co) * taps + t];
+}
+
+/* Visits the pairs (input voxel's tap t row of z, output voxel) of a k = stride = 2 transposed
+ * convolution: output (2z + a, 2y + b, 2x + c) takes tap t = (a * 2 + b) * 2 + c of input
+ * (z, y, x). With y: y = z + bias; else z = dy. */
+static void gemm_shuffle(const lt_conv *c, float *y, const float *bias, const float *dy) {
+  const lt_conv_desc *d = &c->desc;
+  int co_n = d->c_out, D = d->d, H = d->h, W = d->w;
+  size_t row = (size_t)8 * co_n;
+  float *z = c->z;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int n = 0; n < d->n; n++)
+    for (int iz = 0; iz < D; iz++)
+      for (int a = 0; a < 2; a++)
+        for (int iy = 0; iy < H; iy++)
+          for (int b = 0; b < 2; b++)
+            for (int ix = 0; ix < W; ix++) {
+              size_t zr = ((((size_t)n * D + iz) * H + iy) * W + ix) * row;
+              size_t yo = ((((size_t)n * 2 * D + 2 * iz + a) * 2 * H + 2 * iy + b) * 2 * W +
+                           2 * (size_t)ix) * (size_t)co_n;
+              for (int cc = 0; cc < 2; cc++) {
+                float *zp = z + zr + (size_t)((a * 2 + b) * 2 + cc) * co_n;
+                if (y) {
+                  float *yp = y + yo + (size_t)cc * co_n;
+                  for (int co = 0; co < co_n; co++) yp[co] = zp[co] + bias[co];
+                } else {
+                  const float *dyp = dy + yo + (size_t)cc * co_n;
+                  for (int co = 0; co < co_n; co++) zp[co] = dyp[co];
+                }
+              }
+            }
+}
+
 void lt_dnnl_conv_forward(lt_conv *c, float *y, const float *x, const float *w, const float *b) {
+  if (c->gemm) {
+    gemm_weights_in(c, c->wg, w);
+    lt_dnnl_conv_forward(c->gemm, c->z, x, c->wg, c->bg);
+    gemm_shuffle(c, y, b, NULL);
+    return;
+  }
   dnnl_memory_t wm = weights_for(c, w, c->w_fwd, c->to_fwd);
   set_handle(c->x, x);
   set_handle(c->y, y);
@@ -329,6 +417,21 @@ void lt_dnnl_conv_backward_weights(lt_conv *c, float *dw, float *db, const float
   if (!c->prim[2]) {
     fprintf(stderr, "lungtrust: backward pass on a forward-only convolution plan\n");
     abort();
+  }
+  if (c->gemm) {
+    gemm_shuffle(c, NULL, NULL, dy);
+    lt_dnnl_conv_backward_weights(c->gemm, c->dwg, c->dbg, c->z, x);
+    int ci_n = c->desc.c_in, co_n = c->desc.c_out, taps = 8;
+    for (int ci = 0; ci < ci_n; ci++)
+      for (int co = 0; co < co_n; co++)
+        for (int t = 0; t < taps; t++)
+          dw[((size_t)ci * co_n + co) * taps + t] = c->dwg[((size_t)t * co_n + co) * ci_n + ci];
+    for (int co = 0; co < co_n; co++) {
+      float acc = 0;
+      for (int t = 0; t < taps; t++) acc += c->dbg[t * co_n + co];
+      db[co] = acc;
+    }
+    return;
   }
   set_handle(c->x, x);
   set_handle(c->y, dy);

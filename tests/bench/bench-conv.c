@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
          threads, reps, PEAK_GFLOPS);
 
   double ours[NN_MODEL_CONV_COUNT][3], flops[NN_MODEL_CONV_COUNT];
-  const char *impl[NN_MODEL_CONV_COUNT][3];
+  char impl[NN_MODEL_CONV_COUNT][3][64];
   for (int i = 0; i < NN_MODEL_CONV_COUNT; i++) {
     const nn_model_conv *m = &nn_model_convs[i];
     lt_conv_desc d = lt_conv_desc_make(m->kind, 1, m->c_in, m->c_out, m->size, m->size, m->size,
@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
     flops[i] = lt_conv_flops(&d);
     double t[1000];
     for (int p = 0; p < 3; p++) {
-      impl[i][p] = be->conv_impl(c, (lt_conv_pass)p);
+      snprintf(impl[i][p], sizeof impl[i][p], "%s", be->conv_impl(c, (lt_conv_pass)p));
       for (int r = -1; r < reps; r++) {
         double t0 = now_ms();
         if (p == 0) be->conv_forward(c, y, x, w, b);
