@@ -1,0 +1,80 @@
+/* engine/model/model.h — the collaborative model of DESIGN section 3 on an nn backend.
+ *
+ * Forward: a batch of 2 x S^3 patches (NDHWC) -> malignancy probability x_c, attribute scores,
+ * an S^3 segmentation, and the fusion map f ((S/4)^3 cells, 8w channels). Grad-CAM (or CAM)
+ * from f and the head weights (gradcam.h). Backward: the joint loss of one batch,
+ *   L = (1/n) sum_i [ BCE_i + Dice_i + MSE_i + debug_weight * L_debug,i ],
+ * each term present only when sample i's labels allow it, with every parameter's gradient
+ * (one block laid out by the parameter table, overwritten). The debug term's gradient is the
+ * analytic one of docs/debug-loss.md, carried into f and the head weights.
+ * Architecture names follow params.h; tests/reference/model.py is the same network in PyTorch.
+ * Parameters and gradients live in backend memory (host memory for cpu and ref).
+ * It reads no files (weights.h) and does not train (the trainer owns the loop). */
+#ifndef LT_MODEL_MODEL_H
+#define LT_MODEL_MODEL_H
+
+#include <stdbool.h>
+
+#include "lt-error.h"
+#include "model/config.h"
+#include "model/gradcam.h"
+#include "model/loss.h"
+#include "model/params.h"
+#include "nn/backend.h"
+
+typedef struct lt_model lt_model;
+
+/* What one sample is labelled with. Pointers are host arrays of S^3 values in (z, y, x) order. */
+typedef struct {
+  bool sure;                /* sure data (pathology label) or unsure (reader annotations) */
+  bool has_label;
+  float label;              /* 1 malignant, 0 benign */
+  const float *mask;        /* unsure: consensus mask for the Dice term, or NULL */
+  bool has_ratings;
+  float ratings[LT_N_ATTRIBUTES]; /* mean ratings 1-5 (with malignancy_only: ratings[5] used) */
+  const float *nodule_mask; /* the annotated nodule (consensus mask or the sphere of a sure
+                             * sample) for the debug term when the predicted mask is empty;
+                             * NULL: none */
+} lt_sample_labels;
+
+typedef struct {
+  double total;           /* L (mean over the batch) */
+  double bce, dice, mse, debug; /* sums over the batch, before the 1/n */
+  int n_bce, n_dice, n_mse;
+  int n_debug_applied, n_debug_zero, n_debug_skipped, n_debug_fallback;
+} lt_loss_terms;
+
+/* training: allocate gradients and backward plans. batch: the largest n passed later. */
+int lt_model_create(lt_model **out, const lt_model_config *c, const lt_backend *be, int batch,
+                    bool training, lt_error *err);
+void lt_model_free(lt_model *m);
+
+const lt_model_config *lt_model_config_of(const lt_model *m);
+const lt_param_table *lt_model_table(const lt_model *m);
+float *lt_model_params(lt_model *m); /* table->total floats */
+float *lt_model_grads(lt_model *m);  /* NULL unless training */
+
+/* Forward pass of n <= batch samples; x: (n, S, S, S, in_channels). */
+void lt_model_forward(lt_model *m, const float *x, int n);
+
+/* Results of the last forward, sample i. */
+float lt_model_prob(const lt_model *m, int i);
+float lt_model_logit(const lt_model *m, int i);
+const float *lt_model_attrs(const lt_model *m, int i); /* lt_model_config_n_attr floats */
+const float *lt_model_seg(const lt_model *m, int i);   /* S^3 probabilities */
+const float *lt_model_fusion(const lt_model *m, int i); /* (N, K): N = (S/4)^3, K = 8w */
+int lt_model_cam_cells(const lt_model *m); /* N */
+
+/* g (K): d z / d h, so that Grad-CAM = minmax(s sum_k g_k f_k) (gradcam.h); for the CAM
+ * configuration, the classifier's weights. */
+void lt_model_g(const lt_model *m, int i, float *g);
+/* The min-max scaled Grad-CAM (or CAM) of sample i on the fusion grid (N). Returns -1 when the
+ * map is flat (cam all 0). */
+int lt_model_cam(const lt_model *m, int i, float *cam);
+
+/* The joint loss of the last forward's n samples and every parameter's gradient (overwritten).
+ * Needs training mode. */
+int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms *terms,
+                      lt_error *err);
+
+#endif
