@@ -353,7 +353,8 @@ static int walk(const char *dir, int depth, path_list *l, lt_error *err) {
       break;
     }
     struct stat st;
-    if (lstat(p, &st) == 0) {
+    /* folders: not through symbolic links (no loops); files: also through them */
+    if (lstat(p, &st) == 0 && (!S_ISLNK(st.st_mode) || (stat(p, &st) == 0 && S_ISREG(st.st_mode)))) {
       if (S_ISDIR(st.st_mode) && depth < 32) {
         rc = walk(p, depth + 1, l, err);
       } else if (S_ISREG(st.st_mode) && has_xml_suffix(e->d_name) && root_is_lidc(p)) {
