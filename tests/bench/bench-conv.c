@@ -172,5 +172,29 @@ int main(int argc, char **argv) {
     if (have_torch) printf(" %9.3f %9.2fx", tot_theirs, tot_theirs / tot_ours);
     printf("\n");
   }
+
+  /* GroupNorm+ReLU, the other layer at every stage (plain C + OpenMP), for the model's budget */
+  static const int gn_sizes[4] = {64, 32, 16, 8}, gn_widths[4] = {16, 32, 64, 128};
+  printf("\nGroupNorm+ReLU (8 groups)   forward ms  backward ms   (median of %d)\n", reps);
+  for (int i = 0; i < 4; i++) {
+    int sp = gn_sizes[i] * gn_sizes[i] * gn_sizes[i], c = gn_widths[i];
+    size_t cnt = (size_t)sp * c;
+    float *x = buf(cnt, 1), *y = buf(cnt, 0), *dy = buf(cnt, 1), *dx = buf(cnt, 0);
+    float *g = buf((size_t)c, 1), *bt = buf((size_t)c, 0.1f), *dg = buf((size_t)c, 0),
+          *dbt = buf((size_t)c, 0), *mean = buf(8, 0), *rstd = buf(8, 0);
+    double t[2][1000];
+    for (int r = -1; r < reps; r++) {
+      double t0 = now_ms();
+      be->gn_relu_forward(y, mean, rstd, x, g, bt, 1, sp, c, 8);
+      double t1 = now_ms();
+      be->gn_relu_backward(dx, dg, dbt, dy, y, x, mean, rstd, g, 1, sp, c, 8);
+      double t2 = now_ms();
+      if (r >= 0) t[0][r] = t1 - t0, t[1][r] = t2 - t1;
+    }
+    printf("  %3d^3 x %3d               %9.3f  %11.3f\n", gn_sizes[i], c, median(t[0], reps),
+           median(t[1], reps));
+    be->free(x), be->free(y), be->free(dy), be->free(dx), be->free(g), be->free(bt);
+    be->free(dg), be->free(dbt), be->free(mean), be->free(rstd);
+  }
   return 0;
 }
