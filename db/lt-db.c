@@ -197,6 +197,7 @@ int lt_db_open(const char *path, lt_db **out, lt_error *err) {
   }
   /* journal_mode=WAL writes the header only when the mode changes (new or migrated files). */
   if (lt_db_exec(db, "PRAGMA journal_mode=WAL", err) || lt_db_exec(db, "PRAGMA synchronous=NORMAL", err) ||
+      lt_db_exec(db, "PRAGMA cache_size=-32768", err) ||
       migrate(db, err)) {
     lt_error_prefix(err, "%s", path);
     lt_db_close(db);

@@ -5,14 +5,21 @@
 #include <sqlite3.h>
 #include <string.h>
 
-static const char attrs_sql[] =
-    "SELECT a.nodule_id, n.patient_id, n.diameter_mm, a.subtlety, a.sphericity, a.margin,"
-    " a.lobulation, a.spiculation, a.malignancy"
-    " FROM attribute_sets a JOIN nodules n ON n.id = a.nodule_id"
-    " WHERE a.kind = ?2 AND (?1 = 0 OR a.nodule_id = ?1)"
-    " AND a.subtlety IS NOT NULL AND a.sphericity IS NOT NULL AND a.margin IS NOT NULL"
-    " AND a.lobulation IS NOT NULL AND a.spiculation IS NOT NULL AND a.malignancy IS NOT NULL"
-    " ORDER BY a.nodule_id, a.id"; /* user sets, then readers' means: the last put wins */
+/* All nodules: a scan in row order (the unary + keeps SQLite off the kind index, whose random
+ * lookups are slower for every row); one nodule: through UNIQUE(nodule_id, kind, source_key).
+ * Either way rows come in id order, so for a nodule with several sets of a kind the latest wins. */
+#define ATTRS_COLS                                                                       \
+  "SELECT a.nodule_id, n.patient_id, n.diameter_mm, a.subtlety, a.sphericity, a.margin," \
+  " a.lobulation, a.spiculation, a.malignancy"                                           \
+  " FROM attribute_sets a JOIN nodules n ON n.id = a.nodule_id"
+#define ATTRS_KNOWN                                                                            \
+  " AND a.subtlety IS NOT NULL AND a.sphericity IS NOT NULL AND a.margin IS NOT NULL"          \
+  " AND a.lobulation IS NOT NULL AND a.spiculation IS NOT NULL AND a.malignancy IS NOT NULL"
+static const char attrs_all_sql[] = ATTRS_COLS " WHERE +a.kind = ?2" ATTRS_KNOWN " ORDER BY a.id";
+/* user sets are few: found through the (kind, nodule_id) index */
+static const char attrs_user_sql[] = ATTRS_COLS " WHERE a.kind = ?2" ATTRS_KNOWN " ORDER BY a.id";
+static const char attrs_one_sql[] =
+    ATTRS_COLS " WHERE a.nodule_id = ?1 AND a.kind = ?2" ATTRS_KNOWN " ORDER BY a.id";
 
 static const char diag_sql[] =
     "SELECT nodule_id, kind, basis IN ('resection','biopsy','stability','progression')"
@@ -25,7 +32,8 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
   bool found = false;
   int rc;
   for (int pass = 0; pass < 2; pass++) {
-  if (sqlite3_prepare_v2(s, attrs_sql, -1, &st, NULL) != SQLITE_OK) goto sqlfail;
+  if (sqlite3_prepare_v2(s, nodule_id ? attrs_one_sql : pass == 0 ? attrs_user_sql : attrs_all_sql, -1, &st, NULL) != SQLITE_OK)
+    goto sqlfail;
   sqlite3_bind_int64(st, 1, nodule_id);
   sqlite3_bind_text(st, 2, pass == 0 ? "user" : "readers_mean", -1, SQLITE_STATIC);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -302,8 +302,10 @@ int lt_index_query(lt_index *idx, const double attr[LT_NATTR], const lt_query *f
   if (k == 0) return 0;
   int nt = 1;
 #ifdef _OPENMP
-  if (idx->n >= 65536) nt = omp_get_max_threads();
+  if (f->threads > 0) nt = f->threads;
+  else if (idx->n >= 262144) nt = omp_get_max_threads();
   if (nt < 1) nt = 1;
+  if (nt > 64) nt = 64;
 #endif
   item *heaps = malloc((size_t)nt * (size_t)k * sizeof *heaps);
   int *counts = calloc((size_t)nt, sizeof *counts);

@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "db-test-util.h"
 #include "lt-db-write.h"
@@ -175,7 +172,7 @@ static void index_query_equals_naive_scan_weights_zscores_filters(void **state) 
 
 static void index_answer_independent_of_insert_order_and_threads(void **state) {
   (void)state;
-  const int n = 70000; /* above the threshold where the scan uses threads */
+  const int n = 70000;
   lt_index_entry *e = random_entries(n, true);
   lt_index *a = lt_index_new(), *b = lt_index_new();
   lt_error err = {{0}};
@@ -196,13 +193,9 @@ static void index_answer_independent_of_insert_order_and_threads(void **state) {
     lt_query q;
     random_query(qa, &q, e[t].patient_id, e[t].nodule_id, true);
     int na, nb;
-#ifdef _OPENMP
-    omp_set_num_threads(1 + t % 2);
-#endif
+    q.threads = 1 + t % 3;
     assert_int_equal(lt_index_query(a, qa, &q, 20, ha, &na, &err), 0);
-#ifdef _OPENMP
-    omp_set_num_threads(2 - t % 2);
-#endif
+    q.threads = 3 - t % 3;
     assert_int_equal(lt_index_query(b, qa, &q, 20, hb, &nb, &err), 0);
     assert_int_equal(na, nb);
     for (int i = 0; i < na; i++) {
