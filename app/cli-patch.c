@@ -293,9 +293,7 @@ int lt_cli_patch(int argc, char **argv) {
       goto done;
     }
     if (check && lt_patch_check_in_lung(g, lung, centre, &err)) {
-      lt_error_prefix(&err, "refused");
-      rc = lt_cli_fail(&err);
-      fputs("lungtrust-cli: (use --no-lung-check to cut it anyway)\n", stderr);
+      rc = lt_cli_failf("refused: %s (--no-lung-check cuts it anyway)", err.msg);
       goto done;
     }
   }
