@@ -371,43 +371,48 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
                           (unsigned long)len, h->cols, h->rows, h->frames,
                           frame_bytes * (size_t)h->frames);
   }
-  std::vector<uint8_t> buf(frame_bytes + 8);
+  uint8_t *buf = (uint8_t *)malloc(frame_bytes + 8);
+  if (!buf) return lt_error_set(err, "out of memory for a frame of %zu bytes", frame_bytes);
   Uint32 start_fragment = 0;
-  int shift = h->high_bit + 1 - h->bits_stored;
-  for (int f = 0; f < h->frames; f++) {
+  const int shift = h->high_bit + 1 - h->bits_stored;
+  /* Stored value = bits [shift, shift + BitsStored) of the raw unit, sign-extended when
+   * PixelRepresentation is 1: (v ^ sign) - sign does both without a branch. */
+  const uint32_t mask = h->bits_stored >= 32 ? 0xFFFFFFFFu : (1u << h->bits_stored) - 1u;
+  const uint32_t sign = h->pixel_signed ? 1u << (h->bits_stored - 1) : 0u;
+  /* Native color-by-plane data comes back by plane; DCMTK's decoders follow the same tag. */
+  const bool by_plane = h->samples > 1 && h->planar == 1;
+  int rc = 0;
+  for (int f = 0; f < h->frames && rc == 0; f++) {
     OFString color;
-    OFCondition c = el->getUncompressedFrame(ds, (Uint32)f, start_fragment, buf.data(),
+    OFCondition c = el->getUncompressedFrame(ds, (Uint32)f, start_fragment, buf,
                                              (Uint32)frame_bytes, color, nullptr);
-    if (c.bad())
-      return lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f, xfer.getXferName(),
-                          c.text());
+    if (c.bad()) {
+      rc = lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f, xfer.getXferName(),
+                        c.text());
+      break;
+    }
     if (f == 0 && !color.empty()) copy_str(px->photometric, sizeof px->photometric, color);
     int32_t *dst = px->data + (size_t)f * nsamp;
-    const uint8_t *src = buf.data();
-    /* Native color-by-plane data comes back by plane; DCMTK's decoders follow the same tag. */
-    bool by_plane = h->samples > 1 && h->planar == 1;
-    for (size_t s = 0; s < nsamp; s++) {
-      uint32_t raw;
-      if (bytes_per == 1) {
-        raw = src[s];
-      } else if (bytes_per == 2) {
-        uint16_t u;
-        memcpy(&u, src + 2 * s, 2);
-        raw = u;
-      } else {
-        uint32_t u;
-        memcpy(&u, src + 4 * s, 4);
-        raw = u;
-      }
-      size_t o = s;
-      if (by_plane) {
-        size_t plane = s / npix, p = s % npix;
-        o = p * (size_t)h->samples + plane;
-      }
-      dst[o] = lt_dicom_stored_value(raw >> shift, h->bits_stored, h->pixel_signed);
+    if (bytes_per == 2) {
+      const uint16_t *src = (const uint16_t *)(void *)buf;
+#pragma omp simd
+      for (size_t i = 0; i < nsamp; i++)
+        dst[i] = (int32_t)(((((uint32_t)src[i] >> shift) & mask) ^ sign) - sign);
+    } else if (bytes_per == 1) {
+      for (size_t i = 0; i < nsamp; i++)
+        dst[i] = (int32_t)(((((uint32_t)buf[i] >> shift) & mask) ^ sign) - sign);
+    } else {
+      const uint32_t *src = (const uint32_t *)(void *)buf;
+      for (size_t i = 0; i < nsamp; i++) dst[i] = (int32_t)((((src[i] >> shift) & mask) ^ sign) - sign);
+    }
+    if (by_plane) { /* planes -> interleaved samples */
+      std::vector<int32_t> tmp(dst, dst + nsamp);
+      for (size_t i = 0; i < nsamp; i++)
+        dst[(i % npix) * (size_t)h->samples + i / npix] = tmp[i];
     }
   }
-  return 0;
+  free(buf);
+  return rc;
 }
 
 /* A buffer becomes an anonymous in-memory file: DCMTK's file stream checks every value length

@@ -379,25 +379,25 @@ static void lt_to_hu(int16_t *dst, const int32_t *src, size_t n, const lt_dicom_
     }
   }
   double slope = fr->slope, icpt = fr->intercept;
-  int int_path = slope == 1.0 && icpt == floor(icpt) && fabs(icpt) < 1e6;
-  int32_t ii = (int32_t)icpt;
+  if (slope == 1.0 && icpt == floor(icpt) && fabs(icpt) < 1e6) {
+    /* The usual CT case, integer only; written without branches so it vectorises. */
+    const int32_t ii = (int32_t)icpt;
+#pragma omp simd
+    for (size_t p = 0; p < n; p++) {
+      int32_t v = src[p];
+      /* |v| < 2^31 and |ii| < 1e6: clamp v first so the sum cannot overflow */
+      int32_t vc = v < -2000000 ? -2000000 : v > 2000000 ? 2000000 : v;
+      int32_t hu = vc + ii;
+      hu = hu < LT_HU_AIR ? LT_HU_AIR : hu > 32767 ? 32767 : hu;
+      dst[p] = (int16_t)((v >= plo && v <= phi) ? LT_HU_AIR : hu);
+    }
+    return;
+  }
   for (size_t p = 0; p < n; p++) {
     int32_t v = src[p];
-    if (v >= plo && v <= phi) {
-      dst[p] = LT_HU_AIR;
-      continue;
-    }
-    double hu_d;
-    int64_t hu;
-    if (int_path) {
-      hu = (int64_t)v + ii;
-    } else {
-      hu_d = floor((double)v * slope + icpt + 0.5);
-      hu = hu_d < -1e9 ? -1000000000 : hu_d > 1e9 ? 1000000000 : (int64_t)hu_d;
-    }
-    if (hu < LT_HU_AIR) hu = LT_HU_AIR;
-    if (hu > 32767) hu = 32767;
-    dst[p] = (int16_t)hu;
+    double hu = floor((double)v * slope + icpt + 0.5);
+    hu = hu < LT_HU_AIR ? LT_HU_AIR : hu > 32767 ? 32767 : hu; /* NaN cannot occur: finite inputs */
+    dst[p] = (int16_t)((v >= plo && v <= phi) ? LT_HU_AIR : hu);
   }
 }
 
