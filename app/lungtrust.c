@@ -1,0 +1,41 @@
+/* app/lungtrust.c — main() of the workstation: a GtkApplication ("org.lungtrust.LungTrust")
+ * with one LtWindow per open. `lungtrust STUDY` opens that folder; without one, the default
+ * study LT_DEFAULT_STUDY (set by the build, the only place that names it). */
+#include <gtk/gtk.h>
+
+#include "lt-window.h"
+
+#ifndef LT_DEFAULT_STUDY
+#error "LT_DEFAULT_STUDY must be defined by the build"
+#endif
+
+static void activate(GApplication *app) {
+  LtWindow *w = lt_window_new(GTK_APPLICATION(app));
+  gtk_window_present(GTK_WINDOW(w));
+  lt_window_open(w, LT_DEFAULT_STUDY);
+}
+
+static void open_files(GApplication *app, GFile **files, int n, const char *hint) {
+  (void)hint;
+  for (int i = 0; i < n; i++) {
+    LtWindow *w = lt_window_new(GTK_APPLICATION(app));
+    gtk_window_present(GTK_WINDOW(w));
+    char *p = g_file_get_path(files[i]);
+    if (p)
+      lt_window_open(w, p);
+    else
+      lt_window_show_error(w, "Only local folders can be opened");
+    g_free(p);
+  }
+}
+
+int main(int argc, char **argv) {
+  g_set_prgname("lungtrust");
+  GtkApplication *app = gtk_application_new("org.lungtrust.LungTrust",
+                                            G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_signal_connect(app, "activate", G_CALLBACK(activate), NULL);
+  g_signal_connect(app, "open", G_CALLBACK(open_files), NULL);
+  int rc = g_application_run(G_APPLICATION(app), argc, argv);
+  g_object_unref(app);
+  return rc;
+}

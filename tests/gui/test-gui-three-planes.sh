@@ -1,0 +1,69 @@
+#!/bin/sh
+# tests/gui/test-gui-three-planes.sh — starts the real `lungtrust` under Xvfb (x11, llvmpipe)
+# on LIDC-IDRI-0001, waits for the study to load, screenshots the screen and checks that the
+# axial, coronal and sagittal views show a slice (non-uniform grey: standard deviation and mean
+# of the view areas); then opens a folder with no CT and checks that the app reports it in its
+# window and keeps running. Screenshots: $LT_BUILD_ROOT/tests/gui-out/.
+# Usage: test-gui-three-planes.sh PATH/TO/lungtrust. Exit 77 (skip) without xvfb-run, import
+# or the shared data.
+set -u
+app="$1"
+for tool in xvfb-run import convert; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+done
+study="${LT_SHARED_DATA:-}/lidc/LIDC-IDRI-0001"
+[ -d "$study" ] || { echo "SKIP: shared data absent ($study)"; exit 77; }
+out="${LT_BUILD_ROOT:-.}/tests/gui-out"
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/empty"
+echo "not a dicom file" > "$tmp/empty/readme.txt"
+
+# Runs the app on $1 inside Xvfb, waits for log line $2 (max 90 s), screenshots to $3, and
+# writes "alive" to $tmp/alive if the app still runs after the screenshot.
+run_app() {
+  rm -f "$tmp/alive" "$tmp/log"
+  xvfb-run -a -s "-screen 0 1280x860x24" sh -c '
+    GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo NO_AT_BRIDGE=1 \
+      "$0" "$1" > "$4/log" 2>&1 &
+    pid=$!
+    i=0
+    while [ $i -lt 90 ] && ! grep -q "$2" "$4/log"; do sleep 1; i=$((i + 1)); done
+    sleep 3
+    import -window root "$3"
+    kill -0 $pid 2>/dev/null && echo alive > "$4/alive"
+    kill $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    true' "$app" "$1" "$2" "$3" "$tmp"
+  cat "$tmp/log"
+}
+
+fail=0
+# stats of a crop WxH+X+Y in grey: "stddev mean" in [0, 1]
+stats() { convert "$1" -crop "$2" +repage -colorspace gray -format "%[fx:standard_deviation] %[fx:mean]" info:; }
+check_view() { # name crop
+  s=$(stats "$out/three-planes.png" "$2")
+  sd=${s% *}
+  mean=${s#* }
+  ok=$(awk -v sd="$sd" -v m="$mean" 'BEGIN { print (sd > 0.08 && m > 0.1 && m < 0.9) ? 1 : 0 }')
+  echo "$1 view $2: stddev $sd mean $mean"
+  [ "$ok" = 1 ] || { echo "FAIL: the $1 view does not show a slice"; fail=1; }
+}
+
+run_app "$study" "loaded" "$out/three-planes.png"
+grep -q "loaded" "$tmp/log" || { echo "FAIL: the study did not load within 90 s"; exit 1; }
+grep -q "CRITICAL" "$tmp/log" && { echo "FAIL: GTK criticals in the log"; fail=1; }
+# window at the screen's top-left, 1280x800; axial on the left, coronal and sagittal on the right
+check_view axial 400x400+200+200
+check_view coronal 300x200+900+130
+check_view sagittal 300x200+900+500
+
+run_app "$tmp/empty" "Could not open" "$out/no-ct-folder.png"
+grep -q "Could not open" "$tmp/log" || { echo "FAIL: no error reported for a folder without CT"; fail=1; }
+[ -f "$tmp/alive" ] || { echo "FAIL: the app did not survive a folder without CT"; fail=1; }
+# the banner (below the header bar) is not the window background: some non-uniform pixels
+s=$(stats "$out/no-ct-folder.png" 1200x30+20+55)
+echo "banner area: stddev/mean $s"
+awk -v s="${s% *}" 'BEGIN { exit !(s > 0.05) }' || { echo "FAIL: no banner drawn"; fail=1; }
+exit $fail

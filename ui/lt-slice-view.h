@@ -1,0 +1,37 @@
+/* ui/lt-slice-view.h — LtSliceView: one plane (axial, coronal or sagittal) of the open study in
+ * a GtkGLArea drawn by render/. It shows state and turns mouse and keys into view changes:
+ * wheel / Up / Down / PageUp / PageDown / Home / End scroll slices, left drag window/level
+ * (a left click moves the shared crosshair), right drag or Ctrl+wheel zoom, middle drag or
+ * Shift+left drag pan, keys 1-4 presets, I invert, +/- zoom, F fit, R reset.
+ * It does not load files: the window hands it a volume. Signals tell the window what changed so
+ * the three planes stay in step. */
+#ifndef LT_SLICE_VIEW_H
+#define LT_SLICE_VIEW_H
+
+#include <gtk/gtk.h>
+
+#include "ct/volume.h"
+#include "lt-view.h"
+
+G_BEGIN_DECLS
+
+#define LT_TYPE_SLICE_VIEW (lt_slice_view_get_type())
+G_DECLARE_FINAL_TYPE(LtSliceView, lt_slice_view, LT, SLICE_VIEW, GtkWidget)
+
+GtkWidget *lt_slice_view_new(lt_plane plane);
+void lt_slice_view_set_plane(LtSliceView *self, lt_plane plane);
+lt_plane lt_slice_view_get_plane(LtSliceView *self);
+/* The volume shown (borrowed: the caller keeps it alive until it sets another or NULL). */
+void lt_slice_view_set_volume(LtSliceView *self, const lt_volume *vol);
+/* Moves the crosshair (voxel index) and this plane's slice to it. */
+void lt_slice_view_set_crosshair(LtSliceView *self, const double ijk[3]);
+void lt_slice_view_set_window(LtSliceView *self, double width, double level, gboolean invert);
+void lt_slice_view_get_window(LtSliceView *self, double *width, double *level, gboolean *invert);
+/* The current view (plane, size, zoom, pan, slice) for mapping screen <-> voxel. */
+const lt_view *lt_slice_view_get_view(LtSliceView *self);
+/* NULL while nothing went wrong; else why GL or the upload failed (shown by the window). */
+const char *lt_slice_view_get_gl_error(LtSliceView *self);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,202 @@
+/* ui/lt-window.c — see lt-window.h. */
+#include "lt-window.h"
+
+#include <string.h>
+
+#include "lt-slice-view.h"
+#include "lt-study-loader.h"
+
+struct _LtWindow {
+  GtkApplicationWindow parent_instance;
+  GtkLabel *study_label, *series_label, *status_label, *banner_label;
+  GtkRevealer *banner;
+  GtkButton *banner_close;
+  GtkSpinner *spinner;
+  LtSliceView *axial, *coronal, *sagittal;
+
+  lt_volume *vol;
+  GCancellable *loading; /* the load in flight, NULL when none */
+};
+
+G_DEFINE_FINAL_TYPE(LtWindow, lt_window, GTK_TYPE_APPLICATION_WINDOW)
+
+static LtSliceView *view_at(LtWindow *self, int i) {
+  return i == 0 ? self->axial : i == 1 ? self->coronal : self->sagittal;
+}
+
+void lt_window_show_error(LtWindow *self, const char *msg) {
+  g_warning("%s", msg);
+  gtk_label_set_text(self->banner_label, msg);
+  gtk_revealer_set_reveal_child(self->banner, TRUE);
+}
+
+static void on_banner_close(GtkButton *b, LtWindow *self) {
+  (void)b;
+  gtk_revealer_set_reveal_child(self->banner, FALSE);
+}
+
+static void on_crosshair(LtSliceView *src, double i, double j, double k, LtWindow *self) {
+  (void)src;
+  const double ijk[3] = {i, j, k};
+  for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), ijk);
+}
+
+static void on_window_level(LtSliceView *src, double w, double l, gboolean inv, LtWindow *self) {
+  for (int v = 0; v < 3; v++)
+    if (view_at(self, v) != src) lt_slice_view_set_window(view_at(self, v), w, l, inv);
+}
+
+static void on_hover(LtSliceView *src, const char *text, LtWindow *self) {
+  (void)src;
+  if (text && *text) gtk_label_set_text(self->status_label, text);
+}
+
+static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
+  (void)src;
+  LtWindow *self = data;
+  g_autoptr(LtStudyLoad) l = lt_study_load_finish(res);
+  GCancellable *c = g_task_get_cancellable(G_TASK(res));
+  gboolean current = c == self->loading;
+  if (current) {
+    g_clear_object(&self->loading);
+    gtk_spinner_stop(self->spinner);
+  }
+  if (!l || !current) { /* superseded by a later open */
+    g_object_unref(self);
+    return;
+  }
+  if (!l->vol) {
+    char *msg = g_strdup_printf("Could not open %s: %s", l->path, l->error);
+    lt_window_show_error(self, msg);
+    g_free(msg);
+    gtk_label_set_text(self->series_label, self->vol ? self->vol->series_uid : "");
+    g_object_unref(self);
+    return;
+  }
+  lt_volume *old = self->vol;
+  self->vol = l->vol;
+  l->vol = NULL;
+  for (int v = 0; v < 3; v++) lt_slice_view_set_volume(view_at(self, v), self->vol);
+  lt_volume_free(old);
+  const lt_geometry *g = &self->vol->geom;
+  gtk_label_set_text(self->study_label, self->vol->patient_id[0] ? self->vol->patient_id
+                                                                   : "(no PatientID)");
+  char *sub = g_strdup_printf("%s · %d×%d×%d · %.2f×%.2f×%.2f mm", self->vol->series_uid,
+                              g->dim[0], g->dim[1], g->dim[2], g->spacing[0], g->spacing[1],
+                              g->spacing[2]);
+  gtk_label_set_text(self->series_label, sub);
+  gtk_widget_set_tooltip_text(GTK_WIDGET(self->series_label), sub);
+  g_free(sub);
+  gtk_revealer_set_reveal_child(self->banner, FALSE);
+  int skipped = l->info.n_skipped_unreadable;
+  /* LIDC keeps its XML readings beside the slices: those are expected, not broken files */
+  if (skipped == 1 && strstr(l->info.skip_example, ".xml: ") != NULL) skipped = 0;
+  if (skipped > 0) {
+    char *msg = g_strdup_printf("%d file(s) skipped while reading the study, e.g. %s", skipped,
+                                l->info.skip_example);
+    lt_window_show_error(self, msg);
+    g_free(msg);
+  }
+  for (int v = 0; v < 3; v++) {
+    const char *e = lt_slice_view_get_gl_error(view_at(self, v));
+    if (e) {
+      char *msg = g_strdup_printf("Cannot draw slices: %s", e);
+      lt_window_show_error(self, msg);
+      g_free(msg);
+      break;
+    }
+  }
+  g_message("loaded %s: %s, %d slices in %.2f s", l->path, self->vol->patient_id, g->dim[2],
+            l->seconds);
+  g_object_unref(self);
+}
+
+void lt_window_open(LtWindow *self, const char *path) {
+  if (self->loading) g_cancellable_cancel(self->loading);
+  g_clear_object(&self->loading);
+  self->loading = g_cancellable_new();
+  gtk_spinner_start(self->spinner);
+  char *base = g_path_get_basename(path);
+  char *sub = g_strdup_printf("Loading %s…", base);
+  gtk_label_set_text(self->series_label, sub);
+  g_free(sub);
+  g_free(base);
+  lt_study_load_async(path, self->loading, load_done, g_object_ref(self));
+}
+
+static void on_folder_chosen(GtkNativeDialog *d, int response, LtWindow *self) {
+  if (response == GTK_RESPONSE_ACCEPT) {
+    GFile *f = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(d));
+    char *p = f ? g_file_get_path(f) : NULL;
+    if (p)
+      lt_window_open(self, p);
+    else
+      lt_window_show_error(self, "That location is not a local folder");
+    g_free(p);
+    g_clear_object(&f);
+  }
+  g_object_unref(d);
+}
+
+static void open_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name;
+  (void)param;
+  LtWindow *self = LT_WINDOW(w);
+  GtkFileChooserNative *d = gtk_file_chooser_native_new(
+      "Open a study folder", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open",
+      "_Cancel");
+  g_signal_connect(d, "response", G_CALLBACK(on_folder_chosen), self);
+  gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void lt_window_dispose(GObject *obj) {
+  LtWindow *self = LT_WINDOW(obj);
+  if (self->loading) g_cancellable_cancel(self->loading);
+  g_clear_object(&self->loading);
+  gtk_widget_dispose_template(GTK_WIDGET(self), LT_TYPE_WINDOW);
+  G_OBJECT_CLASS(lt_window_parent_class)->dispose(obj);
+}
+
+static void lt_window_finalize(GObject *obj) {
+  LtWindow *self = LT_WINDOW(obj);
+  lt_volume_free(self->vol);
+  G_OBJECT_CLASS(lt_window_parent_class)->finalize(obj);
+}
+
+static void lt_window_class_init(LtWindowClass *klass) {
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->dispose = lt_window_dispose;
+  G_OBJECT_CLASS(klass)->finalize = lt_window_finalize;
+  g_type_ensure(LT_TYPE_SLICE_VIEW);
+  gtk_widget_class_set_template_from_resource(wc, "/org/lungtrust/LungTrust/ui/lt-window.ui");
+  gtk_widget_class_bind_template_child(wc, LtWindow, study_label);
+  gtk_widget_class_bind_template_child(wc, LtWindow, series_label);
+  gtk_widget_class_bind_template_child(wc, LtWindow, status_label);
+  gtk_widget_class_bind_template_child(wc, LtWindow, banner_label);
+  gtk_widget_class_bind_template_child(wc, LtWindow, banner);
+  gtk_widget_class_bind_template_child(wc, LtWindow, banner_close);
+  gtk_widget_class_bind_template_child(wc, LtWindow, spinner);
+  gtk_widget_class_bind_template_child(wc, LtWindow, axial);
+  gtk_widget_class_bind_template_child(wc, LtWindow, coronal);
+  gtk_widget_class_bind_template_child(wc, LtWindow, sagittal);
+  gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
+  gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+}
+
+static void lt_window_init(LtWindow *self) {
+  gtk_widget_init_template(GTK_WIDGET(self));
+  lt_slice_view_set_plane(self->axial, LT_PLANE_AXIAL);
+  lt_slice_view_set_plane(self->coronal, LT_PLANE_CORONAL);
+  lt_slice_view_set_plane(self->sagittal, LT_PLANE_SAGITTAL);
+  for (int v = 0; v < 3; v++) {
+    LtSliceView *sv = view_at(self, v);
+    g_signal_connect(sv, "crosshair-changed", G_CALLBACK(on_crosshair), self);
+    g_signal_connect(sv, "window-changed", G_CALLBACK(on_window_level), self);
+    g_signal_connect(sv, "hover", G_CALLBACK(on_hover), self);
+  }
+  g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
+}
+
+LtWindow *lt_window_new(GtkApplication *app) {
+  return g_object_new(LT_TYPE_WINDOW, "application", app, NULL);
+}
