@@ -420,6 +420,99 @@ static void enhanced_ct_frames_sorted_along_normal(void **state) {
   lt_series_info_free(&info);
 }
 
+
+/* LIDC-IDRI-0001 stores PixelPaddingValue as US 63536 on signed pixels: it means -2000. */
+static void padding_read_in_the_pixels_signedness(void **state) {
+  (void)state;
+  assert_int_equal(lt_dicom_stored_value(63536, 16, 1), -2000);
+  assert_int_equal(lt_dicom_stored_value(63536, 16, 0), 63536);
+  assert_int_equal(lt_dicom_stored_value(0xFFF, 12, 1), -1);
+  assert_int_equal(lt_dicom_stored_value(0xF7FF, 12, 1), 2047); /* bits above BitsStored ignored */
+  char dir[4400];
+  if (!lt_test_lidc0001_dir(dir, sizeof dir)) skip();
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  char p[8600] = "";
+  while ((e = readdir(d)))
+    if (strstr(e->d_name, ".dcm")) {
+      snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+      break;
+    }
+  closedir(d);
+  lt_dicom_header h;
+  lt_error err = {{0}};
+  if (lt_dicom_read_header(p, &h, &err)) fail_msg("%s", err.msg);
+  assert_true(h.has_padding);
+  assert_int_equal(h.padding, -2000);
+  assert_true(h.pixel_signed);
+  assert_float_equal(h.frame[0].intercept, -1024, 1e-9);
+  lt_dicom_header_free(&h);
+}
+
+static unsigned char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *b = malloc((size_t)len);
+  assert_non_null(b);
+  assert_int_equal(fread(b, 1, (size_t)len, f), (size_t)len);
+  fclose(f);
+  *n = (size_t)len;
+  return b;
+}
+
+/* Patches the value of a US element (explicit VR little endian) in a file image. */
+static void patch_us(unsigned char *b, size_t n, uint16_t group, uint16_t elem, uint16_t value) {
+  for (size_t i = 132; i + 10 <= n; i++)
+    if (b[i] == (group & 0xFF) && b[i + 1] == group >> 8 && b[i + 2] == (elem & 0xFF) &&
+        b[i + 3] == elem >> 8 && b[i + 4] == 'U' && b[i + 5] == 'S' && b[i + 6] == 2) {
+      b[i + 8] = value & 0xFF;
+      b[i + 9] = value >> 8;
+      return;
+    }
+  fail_msg("element (%04x,%04x) not found", group, elem);
+}
+
+/* Rows = Columns = 65535 with 16-bit samples: 4.3e9 samples, over the 2^31 limit; refused before
+ * any allocation. Rows 0 is refused too. */
+static void huge_or_zero_dimensions_refused(void **state) {
+  (void)state;
+  char p[4400];
+  size_t n;
+  unsigned char *b = slurp(case_path(p, sizeof p, PD "CT_small.dcm"), &n);
+  patch_us(b, n, 0x0028, 0x0010, 65535);
+  patch_us(b, n, 0x0028, 0x0011, 65535);
+  lt_dicom_pixels px;
+  lt_error err = {{0}};
+  assert_int_equal(lt_dicom_decode_buffer(b, n, NULL, &px, &err), -1);
+  assert_contains("huge", err.msg, "over the 2^31 limit");
+  assert_null(px.data);
+  patch_us(b, n, 0x0028, 0x0010, 0);
+  assert_int_equal(lt_dicom_decode_buffer(b, n, NULL, &px, &err), -1);
+  assert_contains("zero", err.msg, "Rows 0");
+  free(b);
+}
+
+/* A file cut inside its pixel data, and a header whose size asks for more pixels than stored. */
+static void cut_pixel_data_refused(void **state) {
+  (void)state;
+  char p[4400];
+  size_t n;
+  unsigned char *b = slurp(case_path(p, sizeof p, PD "CT_small.dcm"), &n);
+  lt_dicom_pixels px;
+  lt_error err = {{0}};
+  assert_int_equal(lt_dicom_decode_buffer(b, n - 5000, NULL, &px, &err), -1);
+  assert_one_line("cut", err.msg);
+  assert_contains("cut", err.msg, "truncated");
+  patch_us(b, n, 0x0028, 0x0010, 256); /* 256 rows where 128 are stored */
+  assert_int_equal(lt_dicom_decode_buffer(b, n, NULL, &px, &err), -1);
+  assert_contains("rows", err.msg, "pixel data truncated");
+  free(b);
+}
+
 int main(void) {
   const char *sd = lt_test_shared_data();
   char probe[4400];
@@ -436,6 +529,9 @@ int main(void) {
       cmocka_unit_test(builds_volumes_only_from_ct_files),
       cmocka_unit_test(ct1_hu_is_rescaled_with_padding_as_air),
       cmocka_unit_test(enhanced_ct_frames_sorted_along_normal),
+      cmocka_unit_test(padding_read_in_the_pixels_signedness),
+      cmocka_unit_test(huge_or_zero_dimensions_refused),
+      cmocka_unit_test(cut_pixel_data_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
