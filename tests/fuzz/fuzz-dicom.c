@@ -3,9 +3,14 @@
  * the in-memory decoder (header fields, frame geometry, every codec, J2K fragments), then, written
  * to a temporary file, lt_series_read on that one file (header-only read, series checks, sorting,
  * parallel decode, HU conversion). Every failure must come back as one line, never a crash.
- * Build: CC=clang CXX=clang++ meson setup B -Dfuzz=true -Db_sanitize=address
+ * Build: CC=clang CXX=clang++ meson setup B -Dfuzz=true -Db_sanitize=address -Dwerror=false
  *        -Dc_args=-fsanitize=fuzzer-no-link -Dcpp_args=-fsanitize=fuzzer-no-link
- * Run:   B/tests/fuzz/fuzz-dicom -max_total_time=600 -jobs=1 CORPUS ../shared/data/dicom/... */
+ *        && ninja -C B tests/fuzz/fuzz-dicom   (werror off: clang warns where gcc does not)
+ * Run:   B/tests/fuzz/fuzz-dicom -max_total_time=600 -jobs=1 -max_len=600000
+ *        -malloc_limit_mb=4200 CORPUS   (CORPUS seeded with the files of ../shared/data/dicom and
+ *        one LIDC slice). DCMTK 3.6.7 allocates the length a value inside a sequence claims
+ *        (up to 4 GiB, nothrow new) before checking it against the file; that is its code, not
+ *        ours, and a failed allocation comes back as an error, hence the malloc limit. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
