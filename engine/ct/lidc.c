@@ -233,6 +233,14 @@ static int xml_error(xmlParserCtxtPtr ctxt, lt_error *err) {
   return lt_error_set(err, "not well-formed XML (line %d): %s", e->line, msg);
 }
 
+/* One line whatever the input held: control characters (from echoed XML text or libxml2's
+ * multi-line messages) become spaces. */
+static void one_line(lt_error *err) {
+  if (!err) return;
+  for (char *p = err->msg; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+}
+
 static int read_common(xmlParserCtxtPtr ctxt, xmlDocPtr x, lt_lidc_doc **out, lt_error *err) {
   if (!x) return xml_error(ctxt, err);
   lt_lidc_doc *doc = calloc(1, sizeof *doc);
@@ -258,6 +266,7 @@ int lt_lidc_read_memory(const char *buf, size_t len, lt_lidc_doc **out, lt_error
   xmlDocPtr x = xmlCtxtReadMemory(ctxt, buf, (int)len, "memory.xml", NULL, LT_LIDC_XML_OPTIONS);
   int rc = read_common(ctxt, x, out, err);
   xmlFreeParserCtxt(ctxt);
+  if (rc != 0) one_line(err);
   return rc;
 }
 
@@ -272,7 +281,10 @@ int lt_lidc_read_file(const char *xml_path, lt_lidc_doc **out, lt_error *err) {
   xmlDocPtr x = xmlCtxtReadFile(ctxt, xml_path, NULL, LT_LIDC_XML_OPTIONS);
   int rc = read_common(ctxt, x, out, err);
   xmlFreeParserCtxt(ctxt);
-  if (rc != 0) lt_error_prefix(err, "%s", xml_path);
+  if (rc != 0) {
+    lt_error_prefix(err, "%s", xml_path);
+    one_line(err);
+  }
   return rc;
 }
 

@@ -95,11 +95,6 @@ static inline uint8_t *bm_at(box_mask *m, int i, int j, int k) {
                   (size_t)m->bw * ((size_t)(j - m->box.lo[1]) + (size_t)m->bh * (size_t)(k - m->box.lo[2]))];
 }
 
-static inline bool in_box(const lt_box *b, int i, int j, int k) {
-  return i >= b->lo[0] && i <= b->hi[0] && j >= b->lo[1] && j <= b->hi[1] && k >= b->lo[2] &&
-         k <= b->hi[2];
-}
-
 static long round_coord(double v) { return lround(v); } /* |v| <= 1e6 (lidc.c checks) */
 
 static void set_px(box_mask *m, long i, long j, int k) {
