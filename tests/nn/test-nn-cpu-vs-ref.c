@@ -1,7 +1,7 @@
 /* tests/nn/test-nn-cpu-vs-ref.c — the cpu backend (oneDNN + OpenMP) against the reference
  * backend: normalised error ||cpu - ref|| / ||ref|| <= 1e-5 for every layer's forward and each
  * backward, on the default model's shapes at small spatial sizes (batch 2, non-cubic), plus a
- * full-size forward of every convolution shape; and oneDNN's choice of kernel (jit or brgemm,
+ * full-size forward of every convolution shape and full-size backwards of eight; and oneDNN's choice of kernel (jit or brgemm,
  * never "ref") for every convolution pass of the model. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +88,26 @@ static void conv_cpu_matches_ref_full_size_forward(void **state) {
     lt_conv_desc d = lt_conv_desc_make(m->kind, 1, m->c_in, m->c_out, m->size, m->size, m->size,
                                        m->k, m->stride);
     compare_conv(m->name, d, 0, 2000 + (uint64_t)i);
+  }
+}
+
+/* Full-size backward passes of the shapes whose reference loops stay within a few seconds:
+ * the first convolution (2 input channels), the deepest 3x3x3 ones, the transposed ones
+ * (GEMM path) and the 1x1x1 heads. */
+static void conv_cpu_matches_ref_full_size_backward(void **state) {
+  (void)state;
+  static const char *const names[] = {"E1 conv 2->16 @64",    "E4 conv 64->128 s2 @16",
+                                      "E4 conv 128->128 @8",  "U3 tconv 128->64 @8",
+                                      "U2 tconv 64->32 @16",  "U1 tconv 32->16 @32",
+                                      "S conv1 16->1 @64",    "F conv1 129->128 @16"};
+  for (int i = 0; i < NN_MODEL_CONV_COUNT; i++) {
+    const nn_model_conv *m = &nn_model_convs[i];
+    int pick = 0;
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++) pick |= strcmp(names[j], m->name) == 0;
+    if (!pick) continue;
+    lt_conv_desc d = lt_conv_desc_make(m->kind, 1, m->c_in, m->c_out, m->size, m->size, m->size,
+                                       m->k, m->stride);
+    compare_conv(m->name, d, 1, 3000 + (uint64_t)i);
   }
 }
 
@@ -302,6 +322,7 @@ int main(void) {
       cmocka_unit_test(conv_kernels_are_jit_or_brgemm_for_every_model_pass),
       cmocka_unit_test(conv_cpu_matches_ref_on_model_shapes_small),
       cmocka_unit_test(conv_cpu_matches_ref_full_size_forward),
+      cmocka_unit_test(conv_cpu_matches_ref_full_size_backward),
       cmocka_unit_test(gn_relu_cpu_matches_ref),
       cmocka_unit_test(pooling_cpu_matches_ref),
       cmocka_unit_test(fc_cpu_matches_ref),
