@@ -31,6 +31,15 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
   sqlite3_stmt *st = NULL;
   bool found = false;
   int rc;
+  if (nodule_id == 0) {
+    /* an upper bound of the entries, from the b-tree's last rowid (no scan) */
+    if (sqlite3_prepare_v2(s, "SELECT max(id) FROM attribute_sets", -1, &st, NULL) != SQLITE_OK)
+      goto sqlfail;
+    size_t most = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (most > lt_index_size(idx) && lt_index_reserve(idx, most, err)) return -1;
+  }
   for (int pass = 0; pass < 2; pass++) {
   if (sqlite3_prepare_v2(s, nodule_id ? attrs_one_sql : pass == 0 ? attrs_user_sql : attrs_all_sql, -1, &st, NULL) != SQLITE_OK)
     goto sqlfail;

@@ -36,6 +36,8 @@ void lt_index_free(lt_index *idx);
 size_t lt_index_size(const lt_index *idx);
 /* Adds or replaces the entry of e->nodule_id. Fails on a non-finite score or id <= 0. */
 int lt_index_put(lt_index *idx, const lt_index_entry *e, lt_error *err);
+/* Makes room for n entries in all (a bulk load then grows nothing). */
+int lt_index_reserve(lt_index *idx, size_t n, lt_error *err);
 /* Removes every entry (keeps the memory). */
 void lt_index_clear(lt_index *idx);
 /* Removes a nodule's entry; no-op when absent. */
