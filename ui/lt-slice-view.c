@@ -15,6 +15,9 @@ struct _LtSliceView {
 
   const lt_volume *vol;
   gboolean upload_pending;
+  const uint8_t *labels;
+  lt_geometry labels_geom;
+  gboolean labels_pending;
   lt_renderer *renderer;
   lt_gpu_scene scene;
   char *gl_error;
@@ -61,6 +64,7 @@ static void on_realize(GtkGLArea *area, LtSliceView *self) {
   self->renderer = lt_renderer_new(&err);
   if (!self->renderer) set_error(self, err.msg);
   self->upload_pending = self->vol != NULL;
+  self->labels_pending = self->labels != NULL;
 }
 
 static void on_unrealize(GtkGLArea *area, LtSliceView *self) {
@@ -83,6 +87,14 @@ static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, LtSliceView *self)
     lt_gpu_scene_clear(&self->scene);
     lt_error err = {{0}};
     if (self->vol && lt_gpu_scene_set_volume(&self->scene, self->vol, &err) != 0)
+      set_error(self, err.msg);
+  }
+  if (self->labels_pending) {
+    self->labels_pending = FALSE;
+    lt_gpu_scene_clear_overlays(&self->scene);
+    lt_error err = {{0}};
+    if (self->labels &&
+        lt_gpu_scene_set_labels(&self->scene, self->labels, &self->labels_geom, &err) != 0)
       set_error(self, err.msg);
   }
   sync_size(self);
@@ -396,9 +408,18 @@ void lt_slice_view_set_plane(LtSliceView *self, lt_plane plane) {
 
 lt_plane lt_slice_view_get_plane(LtSliceView *self) { return self->view.plane; }
 
+void lt_slice_view_set_labels(LtSliceView *self, const uint8_t *bits, const lt_geometry *g) {
+  self->labels = bits;
+  if (bits) self->labels_geom = *g;
+  self->labels_pending = TRUE;
+  redraw(self);
+}
+
 void lt_slice_view_set_volume(LtSliceView *self, const lt_volume *vol) {
   self->vol = vol;
   self->upload_pending = TRUE;
+  self->labels = NULL;
+  self->labels_pending = TRUE;
   if (vol) {
     lt_view_init(&self->view, self->view.plane, &vol->geom, 1, 1);
     for (int a = 0; a < 3; a++) self->cross[a] = (vol->geom.dim[a] - 1) / 2;

@@ -23,6 +23,9 @@ void lt_slice_view_set_plane(LtSliceView *self, lt_plane plane);
 lt_plane lt_slice_view_get_plane(LtSliceView *self);
 /* The volume shown (borrowed: the caller keeps it alive until it sets another or NULL). */
 void lt_slice_view_set_volume(LtSliceView *self, const lt_volume *vol);
+/* Reader outlines: a label-bit grid (lt-reader-labels.h), borrowed like the volume; NULL for
+ * none. Set after the volume (setting a volume drops them). */
+void lt_slice_view_set_labels(LtSliceView *self, const uint8_t *bits, const lt_geometry *g);
 /* Moves the crosshair (voxel index) and this plane's slice to it. */
 void lt_slice_view_set_crosshair(LtSliceView *self, const double ijk[3]);
 void lt_slice_view_set_window(LtSliceView *self, double width, double level, gboolean invert);

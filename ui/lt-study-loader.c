@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "ct/lidc.h"
+#include "ct/nodules.h"
 #include "lt-error.h"
 
 void lt_study_load_free(LtStudyLoad *l) {
@@ -10,7 +12,35 @@ void lt_study_load_free(LtStudyLoad *l) {
   g_free(l->path);
   lt_volume_free(l->vol);
   lt_series_info_free(&l->info);
+  lt_reader_labels_clear(&l->labels);
   g_free(l);
+}
+
+/* LIDC readings of the series, when there are any: not finding or not using them is a warning,
+ * never a failure to open the study. */
+static void read_readings(LtStudyLoad *l) {
+  lt_error err = {{0}};
+  lt_lidc_doc *doc = NULL;
+  if (lt_lidc_read_for_series(l->path, l->vol->series_uid, &doc, &err) != 0) {
+    g_snprintf(l->warning, sizeof l->warning, "Readings not shown: %s", err.msg);
+    return;
+  }
+  if (!doc) return;
+  lt_nodule_set *set = NULL;
+  if (lt_nodules_build(doc, l->vol, NULL, &set, &err) != 0) {
+    g_snprintf(l->warning, sizeof l->warning, "Readings not shown: %s", err.msg);
+  } else {
+    l->n_nodules = set->n_nodules;
+    if (lt_reader_labels_build(set, &l->vol->geom, &l->labels, &err) != 0)
+      g_snprintf(l->warning, sizeof l->warning, "Readings not shown: %s", err.msg);
+    for (int n = 0; n < set->n_nodules && !l->has_focus; n++)
+      if (set->nodules[n].large) {
+        memcpy(l->focus_vox, set->nodules[n].centroid_vox, sizeof l->focus_vox);
+        l->has_focus = TRUE;
+      }
+    lt_nodule_set_free(set);
+  }
+  lt_lidc_doc_free(doc);
 }
 
 static void run(GTask *task, gpointer src, gpointer data, GCancellable *cancellable) {
@@ -24,6 +54,7 @@ static void run(GTask *task, gpointer src, gpointer data, GCancellable *cancella
     l->vol = NULL;
     g_strlcpy(l->error, err.msg[0] ? err.msg : "could not read the series", sizeof l->error);
   }
+  if (l->vol) read_readings(l);
   l->seconds = (g_get_monotonic_time() - t0) / 1e6;
   g_task_return_pointer(task, l, (GDestroyNotify)lt_study_load_free);
 }

@@ -1,5 +1,6 @@
 /* ui/lt-study-loader.h — reads a study's CT series off the GTK main loop: lt_series_read in a
- * GTask thread, the result handed back to the main loop. Until the engine thread (worker.c)
+ * GTask thread, then the LIDC readings found beside it (lidc.h, nodules.h) packed into reader
+ * outline labels; the result handed back to the main loop. Until the engine thread (worker.c)
  * takes over imports, this is how the window opens a folder without blocking. */
 #ifndef LT_STUDY_LOADER_H
 #define LT_STUDY_LOADER_H
@@ -7,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "ct/series.h"
+#include "lt-reader-labels.h"
 #include "ct/volume.h"
 
 G_BEGIN_DECLS
@@ -16,6 +18,11 @@ typedef struct {
   lt_volume *vol;       /* NULL on failure */
   lt_series_info info;  /* as far as the read got */
   char error[256];      /* "" on success */
+  char warning[256];    /* readings that could not be used ("" if none) */
+  lt_reader_labels labels; /* readers' outlines and consensus (bits NULL when none) */
+  int n_nodules;
+  gboolean has_focus;   /* the first outlined nodule's centroid, voxel index */
+  double focus_vox[3];
   double seconds;
 } LtStudyLoad;
 

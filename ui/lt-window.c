@@ -15,6 +15,9 @@ struct _LtWindow {
   LtSliceView *axial, *coronal, *sagittal;
 
   lt_volume *vol;
+  lt_reader_labels labels;
+  gboolean has_focus;
+  double focus[3];
   GCancellable *loading; /* the load in flight, NULL when none */
 };
 
@@ -51,6 +54,36 @@ static void on_hover(LtSliceView *src, const char *text, LtWindow *self) {
   if (text && *text) gtk_label_set_text(self->status_label, text);
 }
 
+/* Logs where the focused nodule appears in the axial view, in window coordinates (the GUI test
+ * checks the outline is drawn there). The view's size is known only after layout. */
+static gboolean log_focus_later(gpointer data) {
+  LtWindow *self = data;
+  LtSliceView *ax = self->axial;
+  if (self->vol && self->has_focus) {
+    const lt_view *v = lt_slice_view_get_view(ax);
+    double px, py;
+    lt_view_voxel_to_screen(v, &self->vol->geom, self->focus, &px, &py);
+    double s = gtk_widget_get_scale_factor(GTK_WIDGET(ax));
+    double wx = 0, wy = 0, nx = 0, ny = 0;
+    gtk_widget_translate_coordinates(GTK_WIDGET(ax), GTK_WIDGET(self), px / s, py / s, &wx, &wy);
+    gtk_native_get_surface_transform(GTK_NATIVE(self), &nx, &ny);
+    lt_view_frame f;
+    lt_view_frame_compute(&f, v, &self->vol->geom);
+    g_message("focus nodule at voxel (%.1f, %.1f, %.1f): axial view pixel (%.1f, %.1f), "
+              "window pixel %.0f %.0f, %.3f px/mm",
+              self->focus[0], self->focus[1], self->focus[2], px, py, wx + nx, wy + ny,
+              f.px_per_mm / s);
+  }
+  g_object_unref(self);
+  return G_SOURCE_REMOVE;
+}
+
+static void log_focus(LtWindow *self, const double ijk[3]) {
+  memcpy(self->focus, ijk, sizeof self->focus);
+  self->has_focus = TRUE;
+  g_timeout_add(500, log_focus_later, g_object_ref(self));
+}
+
 static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   (void)src;
   LtWindow *self = data;
@@ -74,16 +107,29 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
     return;
   }
   lt_volume *old = self->vol;
+  lt_reader_labels old_labels = self->labels;
   self->vol = l->vol;
   l->vol = NULL;
-  for (int v = 0; v < 3; v++) lt_slice_view_set_volume(view_at(self, v), self->vol);
+  self->labels = l->labels;
+  memset(&l->labels, 0, sizeof l->labels);
+  for (int v = 0; v < 3; v++) {
+    lt_slice_view_set_volume(view_at(self, v), self->vol);
+    lt_slice_view_set_labels(view_at(self, v), self->labels.bits, &self->labels.geom);
+  }
   lt_volume_free(old);
+  lt_reader_labels_clear(&old_labels);
+  self->has_focus = FALSE;
+  if (l->has_focus) {
+    for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), l->focus_vox);
+    log_focus(self, l->focus_vox);
+  }
   const lt_geometry *g = &self->vol->geom;
   gtk_label_set_text(self->study_label, self->vol->patient_id[0] ? self->vol->patient_id
                                                                    : "(no PatientID)");
-  char *sub = g_strdup_printf("%s · %d×%d×%d · %.2f×%.2f×%.2f mm", self->vol->series_uid,
-                              g->dim[0], g->dim[1], g->dim[2], g->spacing[0], g->spacing[1],
-                              g->spacing[2]);
+  char *sub = g_strdup_printf("%s · %d×%d×%d · %.2f×%.2f×%.2f mm · %d nodule(s), %d reader(s)",
+                              self->vol->series_uid, g->dim[0], g->dim[1], g->dim[2],
+                              g->spacing[0], g->spacing[1], g->spacing[2], l->n_nodules,
+                              self->labels.n_readers);
   gtk_label_set_text(self->series_label, sub);
   gtk_widget_set_tooltip_text(GTK_WIDGET(self->series_label), sub);
   g_free(sub);
@@ -97,6 +143,7 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
     lt_window_show_error(self, msg);
     g_free(msg);
   }
+  if (l->warning[0]) lt_window_show_error(self, l->warning);
   for (int v = 0; v < 3; v++) {
     const char *e = lt_slice_view_get_gl_error(view_at(self, v));
     if (e) {
@@ -160,6 +207,7 @@ static void lt_window_dispose(GObject *obj) {
 static void lt_window_finalize(GObject *obj) {
   LtWindow *self = LT_WINDOW(obj);
   lt_volume_free(self->vol);
+  lt_reader_labels_clear(&self->labels);
   G_OBJECT_CLASS(lt_window_parent_class)->finalize(obj);
 }
 

@@ -2,7 +2,8 @@
 # tests/gui/test-gui-three-planes.sh — starts the real `lungtrust` under Xvfb (x11, llvmpipe)
 # on LIDC-IDRI-0001, waits for the study to load, screenshots the screen and checks that the
 # axial, coronal and sagittal views show a slice (non-uniform grey: standard deviation and mean
-# of the view areas); then opens a folder with no CT and checks that the app reports it in its
+# of the view areas) and that the readers' outlines (their colours) are drawn around the pixel
+# where the app's mapping puts nodule 1's centroid (logged), and not in the other lung; opens a folder with no CT and checks that the app reports it in its
 # window and keeps running. Screenshots: $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-three-planes.sh PATH/TO/lungtrust. Exit 77 (skip) without xvfb-run, import
 # or the shared data.
@@ -51,13 +52,39 @@ check_view() { # name crop
   [ "$ok" = 1 ] || { echo "FAIL: the $1 view does not show a slice"; fail=1; }
 }
 
-run_app "$study" "loaded" "$out/three-planes.png"
+run_app "$study" "focus nodule" "$out/three-planes.png"
 grep -q "loaded" "$tmp/log" || { echo "FAIL: the study did not load within 90 s"; exit 1; }
 grep -q "CRITICAL" "$tmp/log" && { echo "FAIL: GTK criticals in the log"; fail=1; }
 # window at the screen's top-left, 1280x800; axial on the left, coronal and sagittal on the right
 check_view axial 400x400+200+200
 check_view coronal 300x200+900+130
 check_view sagittal 300x200+900+500
+
+# reader outline colours (lt_render_opts_default: Okabe-Ito orange, sky blue, green, yellow)
+# within 15 mm of the nodule's centroid, and in the same box 120 mm to the patient's right
+count_reader_px() { # x y half-size
+  convert "$out/three-planes.png" -crop "$(($3 * 2))x$(($3 * 2))+$(($1 - $3))+$(($2 - $3))" +repage txt:- |
+    awk -F'[()]' 'NR > 1 { split($2, c, ","); r = c[1]; g = c[2]; b = c[3];
+      if (r > 255) { r /= 257; g /= 257; b /= 257 }
+      if ((r-230)^2 + (g-158)^2 + b^2 < 35^2 || (r-87)^2 + (g-181)^2 + (b-232)^2 < 35^2 ||
+          r^2 + (g-158)^2 + (b-115)^2 < 35^2 || (r-240)^2 + (g-227)^2 + (b-66)^2 < 35^2) n++ }
+      END { print n + 0 }'
+}
+focus=$(grep -o "window pixel [0-9]* [0-9]*, [0-9.]* px/mm" "$tmp/log" | head -1)
+if [ -z "$focus" ]; then
+  echo "FAIL: no nodule focus logged (readings not found?)"
+  fail=1
+else
+  set -- $focus
+  fx=$3
+  fy=${4%,}
+  half=$(awk -v s="$5" 'BEGIN { printf "%d", 15 * s }')
+  near=$(count_reader_px "$fx" "$fy" "$half")
+  far=$(count_reader_px $((fx - $(awk -v s="$5" 'BEGIN { printf "%d", 120 * s }'))) "$fy" "$half")
+  echo "reader-outline pixels within 15 mm of nodule 1 at ($fx, $fy): $near; 120 mm away: $far"
+  [ "$near" -ge 40 ] || { echo "FAIL: reader outlines not drawn around the nodule"; fail=1; }
+  [ "$far" -le 2 ] || { echo "FAIL: reader colours where there is no nodule"; fail=1; }
+fi
 
 run_app "$tmp/empty" "Could not open" "$out/no-ct-folder.png"
 grep -q "Could not open" "$tmp/log" || { echo "FAIL: no error reported for a folder without CT"; fail=1; }
