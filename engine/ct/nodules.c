@@ -134,6 +134,7 @@ static int cmp_double(const void *a, const void *b) {
  * (even-odd), within the box. xs: scratch of n doubles. */
 static void fill_polygon(box_mask *m, int k, const lt_lidc_point *p, int n, double *xs,
                          uint8_t value) {
+  if (k < m->box.lo[2] || k > m->box.hi[2]) return; /* an exclusion ROI on a slice of no inclusion */
   double ymin = p[0].y, ymax = p[0].y;
   for (int t = 1; t < n; t++) {
     if (p[t].y < ymin) ymin = p[t].y;

@@ -291,6 +291,22 @@ static void nodules_points_outside_image_clipped_and_counted(void **state) {
   lt_volume_free(v);
 }
 
+/* Found by fuzz-lidc-xml: an exclusion ROI on a slice where the mark has no inclusion ROI cuts
+ * nothing (and writes nothing outside the mark's box): the square (10..20) keeps its 110. */
+static void nodules_exclusion_roi_alone_on_a_slice_is_ignored(void **state) {
+  (void)state;
+  lt_lidc_doc *doc = read_xml("exclusion-alone.xml");
+  lt_volume *v = synthetic_volume();
+  lt_nodule_set *set = build(doc, v, NULL);
+  assert_int_equal(set->n_nodules, 1);
+  assert_int_equal(set->nodules[0].marks[0].n_voxels, 110);
+  assert_int_equal(set->nodules[0].box.lo[2], 1);
+  assert_int_equal(set->nodules[0].box.hi[2], 1);
+  lt_nodule_set_free(set);
+  lt_lidc_doc_free(doc);
+  lt_volume_free(v);
+}
+
 /* ---- LIDC-IDRI-0001 ---- */
 
 static void nodules_lidc0001_one_large_nodule_three_small(void **state) {
@@ -377,6 +393,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(nodules_selection_rules),
       cmocka_unit_test(nodules_cluster_one_mark_per_reader),
       cmocka_unit_test(nodules_points_outside_image_clipped_and_counted),
+      cmocka_unit_test(nodules_exclusion_roi_alone_on_a_slice_is_ignored),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
