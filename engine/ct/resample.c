@@ -1,6 +1,7 @@
 /* engine/ct/resample.c — see resample.h. */
 #include "resample.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -46,6 +47,53 @@ void lt_bspline_prefilter_line(double *c, int n) {
   for (int k = 1; k < n; k++) c[k] += z * c[k - 1];
   c[n - 1] = (z / (z * z - 1.0)) * (z * c[n - 2] + c[n - 1]);
   for (int k = n - 2; k >= 0; k--) c[k] = z * (c[k + 1] - c[k]);
+}
+
+/* The same prefilter on nl lines at once, in float: element k of line l at d[k * ks + l] (the
+ * lines interleaved, so every step is a contiguous, vectorisable loop over l). acc: nl floats.
+ * The causal initial value uses weights computed in double (exact mirror sum when the line is
+ * shorter than the 1e-12 horizon, else the truncated sum). */
+static void prefilter_lines(float *d, int n, size_t ks, int nl, float *acc) {
+  if (n < 2) return;
+  const double z = POLE;
+  const float zf = (float)z;
+  for (size_t q = 0; q < (size_t)n * ks; q++) d[q] *= 6.0f;
+  int horizon = (int)ceil(log(1e-12) / log(fabs(z)));
+  for (int l = 0; l < nl; l++) acc[l] = d[l];
+  if (horizon < n) {
+    double zk = z;
+    for (int k = 1; k < horizon; k++, zk *= z) {
+      const float w = (float)zk;
+      const float *r = d + (size_t)k * ks;
+      for (int l = 0; l < nl; l++) acc[l] += w * r[l];
+    }
+  } else {
+    double z2n2 = pow(z, 2 * n - 2), norm = 1.0 / (1.0 - z2n2);
+    for (int l = 0; l < nl; l++) acc[l] = (float)(norm * acc[l]);
+    for (int k = 1; k < n; k++) {
+      double w = k < n - 1 ? (pow(z, k) + pow(z, 2 * n - 2 - k)) * norm : pow(z, n - 1) * norm;
+      const float wf = (float)w;
+      const float *r = d + (size_t)k * ks;
+      for (int l = 0; l < nl; l++) acc[l] += wf * r[l];
+    }
+  }
+  for (int l = 0; l < nl; l++) d[l] = acc[l];
+  for (int k = 1; k < n; k++) {
+    float *r = d + (size_t)k * ks;
+    const float *p = r - ks;
+    for (int l = 0; l < nl; l++) r[l] += zf * p[l];
+  }
+  {
+    const float a = (float)(z / (z * z - 1.0));
+    float *r = d + (size_t)(n - 1) * ks;
+    const float *p = r - ks;
+    for (int l = 0; l < nl; l++) r[l] = a * (zf * p[l] + r[l]);
+  }
+  for (int k = n - 2; k >= 0; k--) {
+    float *r = d + (size_t)k * ks;
+    const float *nx = r + ks;
+    for (int l = 0; l < nl; l++) r[l] = zf * (nx[l] - r[l]);
+  }
 }
 
 /* Where each output index along one axis reads the source. */
@@ -116,7 +164,8 @@ static int plan_axis(axis_plan *p, double x0, double step, int n_out, int n_src,
   if (hi > n_src - 1) hi = n_src - 1;
   p->lo = lo;
   p->hi = hi;
-  for (int q = 0; q < n_out * p->ntaps; q++) p->tap[q] -= lo;
+  for (int q = 0; q < n_out * p->ntaps; q++)
+    if (p->inside[q / p->ntaps]) p->tap[q] -= lo; /* outside: tap 0, weight 0 */
   return 0;
 }
 
@@ -150,8 +199,7 @@ static int resample(float *out, const lt_geometry *grid, const void *src, src_ty
   const int N0 = grid->dim[0], N1 = grid->dim[1], N2 = grid->dim[2];
   axis_plan P[3];
   memset(P, 0, sizeof P);
-  float *roi = NULL, *t1 = NULL, *t2 = NULL;
-  double *line = NULL;
+  float *roi = NULL, *t1 = NULL, *t2 = NULL, *tr = NULL, *acc = NULL;
   int rc = -1;
   for (int a = 0; a < 3; a++)
     if (plan_axis(&P[a], x0[a], step[a], grid->dim[a], sg->dim[a], cubic,
@@ -165,12 +213,14 @@ static int resample(float *out, const lt_geometry *grid, const void *src, src_ty
   }
   const int RX = P[0].hi - P[0].lo + 1, RY = P[1].hi - P[1].lo + 1, RZ = P[2].hi - P[2].lo + 1;
   roi = malloc((size_t)RX * RY * RZ * sizeof *roi);
-  t1 = calloc((size_t)RZ * RY * N0, sizeof *t1);
-  t2 = calloc((size_t)RZ * N1 * N0, sizeof *t2);
-  int maxr = RX > RY ? RX : RY;
-  if (RZ > maxr) maxr = RZ;
-  line = malloc((size_t)maxr * sizeof *line);
-  if (!roi || !t1 || !t2 || !line) goto oom;
+  t1 = malloc((size_t)RZ * RY * N0 * sizeof *t1);
+  t2 = malloc((size_t)RZ * N1 * N0 * sizeof *t2);
+  if (cubic) {
+    tr = malloc((size_t)RX * RY * sizeof *tr);
+    acc = malloc((size_t)RX * RY * sizeof *acc);
+    if (!tr || !acc) goto oom;
+  }
+  if (!roi || !t1 || !t2) goto oom;
 
   /* Load the region as float. */
   const size_t sx = (size_t)sg->dim[0], sxy = sx * (size_t)sg->dim[1];
@@ -188,52 +238,54 @@ static int resample(float *out, const lt_geometry *grid, const void *src, src_ty
     }
 
   if (cubic) {
-    for (int z = 0; z < RZ; z++)
-      for (int y = 0; y < RY; y++) {
-        float *d = roi + ((size_t)z * RY + y) * RX;
-        for (int x = 0; x < RX; x++) line[x] = d[x];
-        lt_bspline_prefilter_line(line, RX);
-        for (int x = 0; x < RX; x++) d[x] = (float)line[x];
-      }
-    for (int z = 0; z < RZ; z++)
-      for (int x = 0; x < RX; x++) {
-        float *d = roi + (size_t)z * RY * RX + x;
-        for (int y = 0; y < RY; y++) line[y] = d[(size_t)y * RX];
-        lt_bspline_prefilter_line(line, RY);
-        for (int y = 0; y < RY; y++) d[(size_t)y * RX] = (float)line[y];
-      }
-    for (int y = 0; y < RY; y++)
-      for (int x = 0; x < RX; x++) {
-        float *d = roi + (size_t)y * RX + x;
-        size_t st = (size_t)RY * RX;
-        for (int z = 0; z < RZ; z++) line[z] = d[z * st];
-        lt_bspline_prefilter_line(line, RZ);
-        for (int z = 0; z < RZ; z++) d[z * st] = (float)line[z];
-      }
+    /* Along i: each slice transposed so its rows become interleaved lines. */
+    for (int z = 0; z < RZ; z++) {
+      float *d = roi + (size_t)z * RY * RX;
+      for (int y = 0; y < RY; y++)
+        for (int x = 0; x < RX; x++) tr[(size_t)x * RY + y] = d[(size_t)y * RX + x];
+      prefilter_lines(tr, RX, (size_t)RY, RY, acc);
+      for (int y = 0; y < RY; y++)
+        for (int x = 0; x < RX; x++) d[(size_t)y * RX + x] = tr[(size_t)x * RY + y];
+    }
+    /* Along j: per slice, the RX columns are interleaved lines. */
+    for (int z = 0; z < RZ; z++) prefilter_lines(roi + (size_t)z * RY * RX, RY, (size_t)RX, RX, acc);
+    /* Along k: the whole plane at once. */
+    prefilter_lines(roi, RZ, (size_t)RX * RY, RX * RY, acc);
   }
 
+  /* Only the rows the taps read need the passes (the margin served the prefilter). */
+  int tlo[3], thi[3];
+  for (int a = 0; a < 3; a++) {
+    tlo[a] = INT_MAX;
+    thi[a] = -1;
+    for (int q = 0; q < P[a].n * P[a].ntaps; q++) {
+      if (!P[a].inside[q / P[a].ntaps]) continue;
+      if (P[a].tap[q] < tlo[a]) tlo[a] = P[a].tap[q];
+      if (P[a].tap[q] > thi[a]) thi[a] = P[a].tap[q];
+    }
+  }
   /* Pass along i: t1[z][y][a]. */
   const int nt = P[0].ntaps;
-  for (int z = 0; z < RZ; z++)
-    for (int y = 0; y < RY; y++) {
+  for (int z = tlo[2]; z <= thi[2]; z++)
+    for (int y = tlo[1]; y <= thi[1]; y++) {
       const float *r = roi + ((size_t)z * RY + y) * RX;
       float *o = t1 + ((size_t)z * RY + y) * N0;
       for (int a = 0; a < N0; a++) {
-        if (!P[0].inside[a]) continue;
         const int *t = P[0].tap + a * nt;
         const float *w = P[0].w + a * nt;
         float s = 0;
-        for (int q = 0; q < nt; q++) s += w[q] * r[t[q]];
+        for (int q = 0; q < nt; q++) s += w[q] * r[t[q]]; /* outside: weights 0, tap 0 */
         o[a] = s;
       }
     }
   /* Pass along j: t2[z][b][a]. */
-  for (int z = 0; z < RZ; z++)
+  for (int z = tlo[2]; z <= thi[2]; z++)
     for (int b = 0; b < N1; b++) {
       if (!P[1].inside[b]) continue;
       float *o = t2 + ((size_t)z * N1 + b) * N0;
       const int *t = P[1].tap + b * nt;
       const float *w = P[1].w + b * nt;
+      for (int a = 0; a < N0; a++) o[a] = 0;
       for (int q = 0; q < nt; q++) {
         const float *r = t1 + ((size_t)z * RY + t[q]) * N0;
         const float wq = w[q];
@@ -268,7 +320,8 @@ done:
   free(roi);
   free(t1);
   free(t2);
-  free(line);
+  free(tr);
+  free(acc);
   for (int a = 0; a < 3; a++) plan_free(&P[a]);
   return rc;
 }

@@ -10,7 +10,7 @@
  * cubic B-spline basis (4 taps per axis) is evaluated. The prefilter runs only on the region the
  * output grid needs plus a margin of LT_RESAMPLE_MARGIN voxels per side (clipped at the volume's
  * faces, where the mirror boundary is the true one): the prefilter's impulse response decays as
- * 0.268^d, so the margin's truncation error is below 1e-5 HU for a 2000 HU step.
+ * 0.268^d, so the margin's truncation error is below 0.005 HU for a 2000 HU step.
  *
  * Grid convention: the output grid is an lt_geometry; its dir must equal the source's dir (the
  * axes are parallel, so the interpolation is separable: a pass along i, then j, then k). A grid
@@ -27,7 +27,7 @@
 #include "ct/volume.h"
 #include "lt-error.h"
 
-#define LT_RESAMPLE_MARGIN 14
+#define LT_RESAMPLE_MARGIN 10
 
 /* Interpolating cubic B-spline of src (int16, geometry src_geom) on grid: out has
  * lt_geometry_count(grid) floats, index i + n0 * (j + n1 * k). Returns -1 (err set) when the
