@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "lt-gpu-scene.h"
 #include "lt-renderer.h"
 #include "lt-window-level.h"
 
@@ -14,12 +13,9 @@ struct _LtSliceView {
   GtkGLArea *area;
 
   const lt_volume *vol;
-  gboolean upload_pending;
-  const uint8_t *labels;
-  lt_geometry labels_geom;
-  gboolean labels_pending;
+  lt_shared_scene *shared; /* the window's textures */
+  gboolean counted;        /* this view counts as a user of shared */
   lt_renderer *renderer;
-  lt_gpu_scene scene;
   char *gl_error;
 
   lt_view view;
@@ -63,14 +59,17 @@ static void on_realize(GtkGLArea *area, LtSliceView *self) {
   lt_error err = {{0}};
   self->renderer = lt_renderer_new(&err);
   if (!self->renderer) set_error(self, err.msg);
-  self->upload_pending = self->vol != NULL;
-  self->labels_pending = self->labels != NULL;
+  if (self->shared) {
+    lt_shared_scene_user_add(self->shared);
+    self->counted = TRUE;
+  }
 }
 
 static void on_unrealize(GtkGLArea *area, LtSliceView *self) {
   gtk_gl_area_make_current(area);
   if (gtk_gl_area_get_error(area)) return;
-  lt_gpu_scene_clear(&self->scene);
+  if (self->counted) lt_shared_scene_user_remove(self->shared);
+  self->counted = FALSE;
   lt_renderer_free(self->renderer);
   self->renderer = NULL;
 }
@@ -82,21 +81,8 @@ static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, LtSliceView *self)
     glClear(GL_COLOR_BUFFER_BIT);
     return TRUE;
   }
-  if (self->upload_pending) {
-    self->upload_pending = FALSE;
-    lt_gpu_scene_clear(&self->scene);
-    lt_error err = {{0}};
-    if (self->vol && lt_gpu_scene_set_volume(&self->scene, self->vol, &err) != 0)
-      set_error(self, err.msg);
-  }
-  if (self->labels_pending) {
-    self->labels_pending = FALSE;
-    lt_gpu_scene_clear_overlays(&self->scene);
-    lt_error err = {{0}};
-    if (self->labels &&
-        lt_gpu_scene_set_labels(&self->scene, self->labels, &self->labels_geom, &err) != 0)
-      set_error(self, err.msg);
-  }
+  if (!self->shared) return TRUE;
+  if (lt_shared_scene_sync(self->shared) != 0) set_error(self, self->shared->error);
   sync_size(self);
   char text[96] = "";
   if (self->vol) {
@@ -107,7 +93,7 @@ static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, LtSliceView *self)
   self->opts.text = text;
   self->opts.text_scale = scale_of(self) > 1 ? 3 : 2;
   memcpy(self->opts.crosshair_ijk, self->cross, sizeof self->cross);
-  lt_renderer_draw(self->renderer, &self->scene, &self->view, &self->opts);
+  lt_renderer_draw(self->renderer, &self->shared->scene, &self->view, &self->opts);
   self->opts.text = NULL;
   (void)area;
   return TRUE;
@@ -408,18 +394,13 @@ void lt_slice_view_set_plane(LtSliceView *self, lt_plane plane) {
 
 lt_plane lt_slice_view_get_plane(LtSliceView *self) { return self->view.plane; }
 
-void lt_slice_view_set_labels(LtSliceView *self, const uint8_t *bits, const lt_geometry *g) {
-  self->labels = bits;
-  if (bits) self->labels_geom = *g;
-  self->labels_pending = TRUE;
-  redraw(self);
+void lt_slice_view_set_shared(LtSliceView *self, lt_shared_scene *shared) {
+  g_return_if_fail(!gtk_widget_get_realized(GTK_WIDGET(self->area)));
+  self->shared = shared;
 }
 
 void lt_slice_view_set_volume(LtSliceView *self, const lt_volume *vol) {
   self->vol = vol;
-  self->upload_pending = TRUE;
-  self->labels = NULL;
-  self->labels_pending = TRUE;
   if (vol) {
     lt_view_init(&self->view, self->view.plane, &vol->geom, 1, 1);
     for (int a = 0; a < 3; a++) self->cross[a] = (vol->geom.dim[a] - 1) / 2;

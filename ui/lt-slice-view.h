@@ -11,6 +11,7 @@
 #include <gtk/gtk.h>
 
 #include "ct/volume.h"
+#include "lt-shared-scene.h"
 #include "lt-view.h"
 
 G_BEGIN_DECLS
@@ -21,11 +22,12 @@ G_DECLARE_FINAL_TYPE(LtSliceView, lt_slice_view, LT, SLICE_VIEW, GtkWidget)
 GtkWidget *lt_slice_view_new(lt_plane plane);
 void lt_slice_view_set_plane(LtSliceView *self, lt_plane plane);
 lt_plane lt_slice_view_get_plane(LtSliceView *self);
-/* The volume shown (borrowed: the caller keeps it alive until it sets another or NULL). */
+/* The volume shown, for geometry and HU under the pointer (borrowed: the caller keeps it alive
+ * until it sets another or NULL). */
 void lt_slice_view_set_volume(LtSliceView *self, const lt_volume *vol);
-/* Reader outlines: a label-bit grid (lt-reader-labels.h), borrowed like the volume; NULL for
- * none. Set after the volume (setting a volume drops them). */
-void lt_slice_view_set_labels(LtSliceView *self, const uint8_t *bits, const lt_geometry *g);
+/* The textures this view draws (shared by the window's views); set before the view is
+ * realized. The volume given to lt_slice_view_set_volume must be the one in SHARED. */
+void lt_slice_view_set_shared(LtSliceView *self, lt_shared_scene *shared);
 /* Moves the crosshair (voxel index) and this plane's slice to it. */
 void lt_slice_view_set_crosshair(LtSliceView *self, const double ijk[3]);
 void lt_slice_view_set_window(LtSliceView *self, double width, double level, gboolean invert);

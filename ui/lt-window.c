@@ -16,6 +16,7 @@ struct _LtWindow {
 
   lt_volume *vol;
   lt_reader_labels labels;
+  lt_shared_scene shared;
   gboolean has_focus;
   double focus[3];
   GCancellable *loading; /* the load in flight, NULL when none */
@@ -112,10 +113,8 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   l->vol = NULL;
   self->labels = l->labels;
   memset(&l->labels, 0, sizeof l->labels);
-  for (int v = 0; v < 3; v++) {
-    lt_slice_view_set_volume(view_at(self, v), self->vol);
-    lt_slice_view_set_labels(view_at(self, v), self->labels.bits, &self->labels.geom);
-  }
+  lt_shared_scene_set(&self->shared, self->vol, self->labels.bits, &self->labels.geom);
+  for (int v = 0; v < 3; v++) lt_slice_view_set_volume(view_at(self, v), self->vol);
   lt_volume_free(old);
   lt_reader_labels_clear(&old_labels);
   self->has_focus = FALSE;
@@ -238,6 +237,7 @@ static void lt_window_init(LtWindow *self) {
   lt_slice_view_set_plane(self->sagittal, LT_PLANE_SAGITTAL);
   for (int v = 0; v < 3; v++) {
     LtSliceView *sv = view_at(self, v);
+    lt_slice_view_set_shared(sv, &self->shared);
     g_signal_connect(sv, "crosshair-changed", G_CALLBACK(on_crosshair), self);
     g_signal_connect(sv, "window-changed", G_CALLBACK(on_window_level), self);
     g_signal_connect(sv, "hover", G_CALLBACK(on_hover), self);

@@ -34,6 +34,7 @@ run_app() {
     sleep 3
     import -window root "$3"
     kill -0 $pid 2>/dev/null && echo alive > "$4/alive"
+    grep -E "VmRSS|VmHWM" /proc/$pid/status > "$4/rss" 2>/dev/null
     kill $pid 2>/dev/null
     wait $pid 2>/dev/null
     true' "$app" "$1" "$2" "$3" "$tmp"
@@ -55,6 +56,7 @@ check_view() { # name crop
 run_app "$study" "focus nodule" "$out/three-planes.png"
 grep -q "loaded" "$tmp/log" || { echo "FAIL: the study did not load within 90 s"; exit 1; }
 grep -q "CRITICAL" "$tmp/log" && { echo "FAIL: GTK criticals in the log"; fail=1; }
+echo "memory with LIDC-IDRI-0001 open (512x512x133):" $(cat "$tmp/rss" 2>/dev/null)
 # window at the screen's top-left, 1280x800; axial on the left, coronal and sagittal on the right
 check_view axial 400x400+200+200
 check_view coronal 300x200+900+130
