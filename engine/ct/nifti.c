@@ -83,7 +83,9 @@ int lt_nifti_write(const char *path, const lt_geometry *g, int channels, lt_nift
   if (channels > 1) nim->intent_code = NIFTI_INTENT_NONE;
   if (description) snprintf(nim->descrip, sizeof nim->descrip, "%s", description);
   nim->data = (void *)data;
-  nifti_image_write(nim);
+  /* As nifti_image_write, but gzip level 1 ("wb1"): a CT volume compresses almost as well and
+   * several times faster than at the default level. write_opts 1: header and data, closed. */
+  nifti_image_write_hdr_img2(nim, 1, "wb1", NULL, NULL);
   nim->data = NULL;
   nifti_image_free(nim);
 
