@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* All nodules: a scan in row order (the unary + keeps SQLite off the kind index, whose random
@@ -26,11 +27,61 @@ static const char diag_sql[] =
     " FROM diagnoses WHERE nodule_id IS NOT NULL AND (?1 = 0 OR nodule_id = ?1)"
     " ORDER BY basis IN ('resection','biopsy','stability','progression'), id";
 
+static const char readers_mean_all_sql[] =
+    "SELECT a.nodule_id, 0, 0, a.subtlety, a.sphericity, a.margin, a.lobulation, a.spiculation,"
+    " a.malignancy FROM attribute_sets a WHERE +a.kind = 'readers_mean'" ATTRS_KNOWN
+    " ORDER BY a.id";
+
+/* Nodules' patient and diameter by id, for a full load: one sequential scan instead of a b-tree
+ * search per attribute set. */
+typedef struct {
+  int64_t n; /* ids 1..n-1 */
+  int64_t *patient;
+  float *diam;
+} nodule_table;
+
+static int read_nodules(sqlite3 *s, nodule_table *t, lt_error *err) {
+  sqlite3_stmt *st;
+  memset(t, 0, sizeof *t);
+  if (sqlite3_prepare_v2(s, "SELECT max(id) FROM nodules", -1, &st, NULL) != SQLITE_OK)
+    return lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+  int64_t max = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (max < 0 || max > (int64_t)1 << 27) return 1; /* too sparse: use the join */
+  t->n = max + 1;
+  t->patient = calloc((size_t)t->n, sizeof *t->patient);
+  t->diam = malloc((size_t)t->n * sizeof *t->diam);
+  if (!t->patient || !t->diam) {
+    free(t->patient);
+    free(t->diam);
+    return lt_error_set(err, "index: out of memory");
+  }
+  if (sqlite3_prepare_v2(s, "SELECT id, patient_id, diameter_mm FROM nodules", -1, &st, NULL) !=
+      SQLITE_OK)
+    goto fail;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t id = sqlite3_column_int64(st, 0);
+    if (id <= 0 || id >= t->n) continue;
+    t->patient[id] = sqlite3_column_int64(st, 1);
+    t->diam[id] = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : (float)sqlite3_column_double(st, 2);
+  }
+  sqlite3_finalize(st);
+  if (rc == SQLITE_DONE) return 0;
+fail:
+  lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+  free(t->patient);
+  free(t->diam);
+  return -1;
+}
+
 int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err) {
   sqlite3 *s = lt_db_sqlite(db);
   sqlite3_stmt *st = NULL;
   bool found = false;
   int rc;
+  nodule_table nt = {0};
+  bool use_table = false;
   if (nodule_id == 0) {
     /* an upper bound of the entries, from the b-tree's last rowid (no scan) */
     if (sqlite3_prepare_v2(s, "SELECT max(id) FROM attribute_sets", -1, &st, NULL) != SQLITE_OK)
@@ -39,30 +90,42 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
     sqlite3_finalize(st);
     st = NULL;
     if (most > lt_index_size(idx) && lt_index_reserve(idx, most, err)) return -1;
+    int r = read_nodules(s, &nt, err);
+    if (r < 0) return -1;
+    use_table = r == 0;
   }
   for (int pass = 0; pass < 2; pass++) {
-  if (sqlite3_prepare_v2(s, nodule_id ? attrs_one_sql : pass == 0 ? attrs_user_sql : attrs_all_sql, -1, &st, NULL) != SQLITE_OK)
-    goto sqlfail;
-  sqlite3_bind_int64(st, 1, nodule_id);
-  sqlite3_bind_text(st, 2, pass == 0 ? "user" : "readers_mean", -1, SQLITE_STATIC);
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    lt_index_entry e = {.nodule_id = sqlite3_column_int64(st, 0),
-                        .patient_id = sqlite3_column_int64(st, 1),
-                        .diameter_mm = sqlite3_column_type(st, 2) == SQLITE_NULL
-                                           ? NAN
-                                           : (float)sqlite3_column_double(st, 2),
-                        .label = LT_LABEL_NONE};
-    for (int d = 0; d < LT_NATTR; d++) e.attr[d] = (float)sqlite3_column_double(st, 3 + d);
-    if (lt_index_put(idx, &e, err)) {
-      sqlite3_finalize(st);
-      return -1;
+    bool table = use_table && pass == 1;
+    const char *sql = nodule_id ? attrs_one_sql
+                      : pass == 0 ? attrs_user_sql
+                      : table     ? readers_mean_all_sql
+                                  : attrs_all_sql;
+    if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) != SQLITE_OK) goto sqlfail;
+    if (nodule_id) sqlite3_bind_int64(st, 1, nodule_id);
+    if (!table) sqlite3_bind_text(st, 2, pass == 0 ? "user" : "readers_mean", -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      lt_index_entry e = {.nodule_id = sqlite3_column_int64(st, 0), .label = LT_LABEL_NONE};
+      if (table) {
+        if (e.nodule_id <= 0 || e.nodule_id >= nt.n) continue; /* no such nodule */
+        e.patient_id = nt.patient[e.nodule_id];
+        e.diameter_mm = nt.diam[e.nodule_id];
+      } else {
+        e.patient_id = sqlite3_column_int64(st, 1);
+        e.diameter_mm = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+                                                                  : (float)sqlite3_column_double(st, 2);
+      }
+      for (int d = 0; d < LT_NATTR; d++) e.attr[d] = (float)sqlite3_column_double(st, 3 + d);
+      if (lt_index_put(idx, &e, err)) goto fail;
+      found = true;
     }
-    found = true;
+    if (rc != SQLITE_DONE) goto sqlfail;
+    sqlite3_finalize(st);
+    st = NULL;
   }
-  if (rc != SQLITE_DONE) goto sqlfail;
-  sqlite3_finalize(st);
-  st = NULL;
-  }
+  free(nt.patient);
+  free(nt.diam);
+  nt.patient = NULL;
+  nt.diam = NULL;
   if (nodule_id != 0 && !found) {
     lt_index_remove(idx, nodule_id);
     return 0;
@@ -77,16 +140,16 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
               : !strcmp(kind, "benign")         ? LT_LABEL_BENIGN
                                                 : LT_LABEL_MALIGNANT;
     e.confirmed = sqlite3_column_int(st, 2) != 0 && e.label != LT_LABEL_NONE;
-    if (lt_index_put(idx, &e, err)) {
-      sqlite3_finalize(st);
-      return -1;
-    }
+    if (lt_index_put(idx, &e, err)) goto fail;
   }
   if (rc != SQLITE_DONE) goto sqlfail;
   sqlite3_finalize(st);
   return 0;
 sqlfail:
   lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+fail:
   sqlite3_finalize(st);
+  free(nt.patient);
+  free(nt.diam);
   return -1;
 }

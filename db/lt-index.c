@@ -133,16 +133,24 @@ int lt_index_put(lt_index *idx, const lt_index_entry *e, lt_error *err) {
     if (!isfinite(e->attr[d]))
       return lt_error_set(err, "index: nodule %lld has no %s score", (long long)e->nodule_id,
                           lt_attr_names[d]);
-  size_t h = hash_find(idx, e->nodule_id);
   size_t i;
-  if (h != (size_t)-1) {
+  size_t h = idx->hcap ? hash_slot(e->nodule_id, idx->hcap) : 0;
+  while (idx->hcap && idx->hval[h] && idx->hkey[h] != e->nodule_id) h = (h + 1) & (idx->hcap - 1);
+  if (idx->hcap && idx->hval[h]) {
     i = idx->hval[h] - 1;
   } else {
     if (idx->n == idx->cap && grow(idx)) return lt_error_set(err, "index: out of memory");
-    if ((idx->n + 1) * 2 > idx->hcap && hash_grow(idx, idx->n + 1))
-      return lt_error_set(err, "index: out of memory");
     i = idx->n++;
-    hash_insert(idx, e->nodule_id, (uint32_t)i);
+    idx->id[i] = e->nodule_id;
+    if (idx->n * 2 > idx->hcap) {
+      if (hash_grow(idx, idx->n)) { /* rehashes every entry, the new one included */
+        idx->n--;
+        return lt_error_set(err, "index: out of memory");
+      }
+    } else {
+      idx->hkey[h] = e->nodule_id;
+      idx->hval[h] = (uint32_t)i + 1;
+    }
   }
   idx->id[i] = e->nodule_id;
   idx->patient[i] = e->patient_id;
@@ -330,7 +338,7 @@ int lt_index_query(lt_index *idx, const double attr[LT_NATTR], const lt_query *f
   int nt = 1;
 #ifdef _OPENMP
   if (f->threads > 0) nt = f->threads;
-  else if (idx->n >= 262144) nt = omp_get_max_threads();
+  else if (idx->n >= 2097152) nt = omp_get_max_threads();
   if (nt < 1) nt = 1;
   if (nt > 64) nt = 64;
 #endif

@@ -56,7 +56,8 @@ typedef struct {
   int64_t exclude_nodule;   /* > 0: skip this nodule (the query itself) */
   double min_diameter_mm;   /* NAN: no bound; a bound skips nodules of unknown size */
   double max_diameter_mm;
-  int threads;              /* 0: OpenMP's count for indexes of >= 262,144 entries, else 1 */
+  int threads;              /* 0: OpenMP's count for indexes of >= 2M entries, else 1 (on a
+                               shared 2-core machine a second thread costs more than it gives) */
 } lt_query;
 
 /* Defaults: weights 1, no standardisation, no filters. */
