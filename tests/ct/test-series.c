@@ -407,6 +407,23 @@ static void series_list_finds_every_series(void **state) {
   free(s);
 }
 
+
+/* Slices are decoded by several threads in whatever order they get them: the volume must not
+ * depend on it. */
+static void parallel_decode_gives_the_same_volume_each_time(void **state) {
+  (void)state;
+  assert_true(lt_series_threads() >= 1);
+  for (int run = 0; run < 3; run++) {
+    lt_volume *v = NULL;
+    lt_error err = {{0}};
+    if (lt_series_read(lidc, NULL, &v, NULL, &err)) fail_msg("%s", err.msg);
+    assert_memory_equal(v->hu, vol->hu, lt_geometry_count(&vol->geom) * sizeof(int16_t));
+    assert_memory_equal(v->slice_pos, vol->slice_pos, 133 * sizeof(double));
+    for (int k = 0; k < 133; k++) assert_string_equal(v->sop_uid[k], vol->sop_uid[k]);
+    lt_volume_free(v);
+  }
+}
+
 int main(void) {
   if (!lt_test_lidc0001_dir(lidc, sizeof lidc)) {
     printf("skip: ../shared/data/lidc/LIDC-IDRI-0001 not found (set LT_SHARED_DATA)\n");
@@ -416,6 +433,7 @@ int main(void) {
       cmocka_unit_test(lidc0001_geometry_133_slices_of_512_at_2_5_mm),
       cmocka_unit_test(lidc0001_no_value_below_air),
       cmocka_unit_test(lidc0001_nodule_soft_tissue_lung_around_it),
+      cmocka_unit_test(parallel_decode_gives_the_same_volume_each_time),
       cmocka_unit_test(dropped_slice_reported_as_uneven_gap),
       cmocka_unit_test(duplicate_position_reported_and_dropped),
       cmocka_unit_test(other_orientation_in_series_refused),
