@@ -41,18 +41,23 @@ static void on_banner_close(GtkButton *b, LtWindow *self) {
 
 static void on_crosshair(LtSliceView *src, double i, double j, double k, LtWindow *self) {
   (void)src;
+  g_debug("crosshair %.2f %.2f %.2f", i, j, k);
   const double ijk[3] = {i, j, k};
   for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), ijk);
 }
 
 static void on_window_level(LtSliceView *src, double w, double l, gboolean inv, LtWindow *self) {
+  g_debug("window/level %.0f %.0f%s", w, l, inv ? " inverted" : "");
   for (int v = 0; v < 3; v++)
     if (view_at(self, v) != src) lt_slice_view_set_window(view_at(self, v), w, l, inv);
 }
 
 static void on_hover(LtSliceView *src, const char *text, LtWindow *self) {
   (void)src;
-  if (text && *text) gtk_label_set_text(self->status_label, text);
+  if (text && *text) {
+    g_debug("status: %s", text);
+    gtk_label_set_text(self->status_label, text);
+  }
 }
 
 /* Logs where the focused nodule appears in the axial view, in window coordinates (the GUI test

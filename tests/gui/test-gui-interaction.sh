@@ -1,0 +1,82 @@
+#!/bin/sh
+# tests/gui/test-gui-interaction.sh — drives the real `lungtrust` under Xvfb with xdotool on
+# LIDC-IDRI-0001: the pointer over nodule 1's centroid (where the app's mapping puts it) makes
+# the status line show that voxel (+-1) and a solid-nodule HU; a click there and the key 2
+# switch all views to the mediastinal window (W400/L40: the axial view's mean grey changes);
+# three wheel steps move the slice by three; Ctrl+wheel zooms (the view's pixels change while
+# the slice stays). Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
+# Usage: test-gui-interaction.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool, import
+# or the shared data.
+set -u
+app="$1"
+for tool in xvfb-run xdotool import convert; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+done
+study="${LT_SHARED_DATA:-}/lidc/LIDC-IDRI-0001"
+[ -d "$study" ] || { echo "SKIP: shared data absent ($study)"; exit 77; }
+out="${LT_BUILD_ROOT:-.}/tests/gui-out"
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'cp "$tmp"/log* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
+
+cat > "$tmp/drive.sh" <<'DRIVE'
+#!/bin/sh
+# inside Xvfb: $1 app, $2 study, $3 out dir, $4 tmp dir
+G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
+  NO_AT_BRIDGE=1 "$1" "$2" > "$4/log" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 90 ] && ! grep -q "focus nodule" "$4/log"; do sleep 1; i=$((i + 1)); done
+sleep 2
+set -- "$@" $(grep -o "window pixel [0-9]* [0-9]*" "$4/log" | head -1)
+fx=$7
+fy=$8
+echo "focus $fx $fy" > "$4/focus"
+import -window root "$3/interaction-0-lung.png"
+xdotool mousemove "$fx" "$fy"; sleep 1
+xdotool mousemove $((fx + 1)) "$fy"; sleep 1
+xdotool click 1; sleep 1
+xdotool key 2; sleep 2
+import -window root "$3/interaction-1-mediastinal.png"
+cp "$4/log" "$4/log-before-wheel"
+xdotool click 5; sleep 0.5; xdotool click 5; sleep 0.5; xdotool click 5; sleep 2
+import -window root "$3/interaction-2-scrolled.png"
+xdotool keydown ctrl click 4 click 4 keyup ctrl; sleep 2
+import -window root "$3/interaction-3-zoomed.png"
+cp "$4/log" "$4/log-final"; kill $pid
+wait $pid 2>/dev/null
+true
+DRIVE
+xvfb-run -a -s "-screen 0 1280x860x24" sh "$tmp/drive.sh" "$app" "$study" "$out" "$tmp"
+grep -v "^$" "$tmp/log-final" | grep -v "status:" | tail -20
+fail=0
+[ -f "$tmp/focus" ] && grep -q "focus [0-9]" "$tmp/focus" || { echo "FAIL: the study or its nodule did not load"; exit 1; }
+
+# 1. status line: the voxel under the pointer is nodule 1's centroid, HU of a solid nodule
+fv=$(grep -o "focus nodule at voxel ([0-9., -]*)" "$tmp/log" | head -1 | tr -d '(),' | awk '{ print $5, $6, $7 }')
+st=$(grep "status:" "$tmp/log" | tail -1)
+echo "centroid voxel: $fv; last status: ${st#*status: }"
+sv=$(echo "$st" | sed -n 's/.*status: \(-*[0-9]*\) HU.*voxel (\([0-9]*\), \([0-9]*\), \([0-9]*\)).*/\1 \2 \3 \4/p')
+echo "$fv $sv" | awk '{ ok = NF == 7 && ($1 - $5)^2 <= 2.25 && ($2 - $6)^2 <= 2.25 && ($3 - $7)^2 <= 1 && $4 > -300
+  exit !ok }' || { echo "FAIL: status line does not show the nodule's voxel and HU"; fail=1; }
+
+# 2. key 2: every view gets W400/L40 and the axial view's grey changes
+grep -q "window/level 400 40" "$tmp/log" || { echo "FAIL: key 2 did not set W400/L40"; fail=1; }
+mean() { convert "$1" -crop 400x400+200+200 +repage -colorspace gray -format "%[fx:mean]" info:; }
+m0=$(mean "$out/interaction-0-lung.png")
+m1=$(mean "$out/interaction-1-mediastinal.png")
+echo "axial mean grey: lung window $m0, mediastinal window $m1"
+awk -v a="$m0" -v b="$m1" 'BEGIN { exit !((a - b)^2 > 0.05^2) }' || { echo "FAIL: the image did not change with the window"; fail=1; }
+
+# 3. wheel: three steps = three slices along k from the clicked point
+k0=$(grep crosshair "$tmp/log-before-wheel" | tail -1 | awk '{ print $NF }')
+k1=$(grep crosshair "$tmp/log-final" | tail -1 | awk '{ print $NF }')
+echo "slice k before the wheel: $k0, after three steps: $k1"
+awk -v a="$k0" -v b="$k1" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d > 2.5 && d < 3.5) }' ||
+  { echo "FAIL: the wheel did not move three slices"; fail=1; }
+
+# 4. Ctrl+wheel zooms: the picture changes, while the slice number stays
+d=$(compare -metric AE -fuzz 5% "$out/interaction-2-scrolled.png" "$out/interaction-3-zoomed.png" null: 2>&1)
+echo "pixels changed by Ctrl+wheel: $d"
+awk -v d="$d" 'BEGIN { exit !(d > 10000) }' || { echo "FAIL: Ctrl+wheel did not zoom"; fail=1; }
+exit $fail
