@@ -29,7 +29,7 @@ struct _LtSliceView {
 
 G_DEFINE_FINAL_TYPE(LtSliceView, lt_slice_view, GTK_TYPE_WIDGET)
 
-enum { SIG_CROSSHAIR, SIG_WINDOW, SIG_HOVER, N_SIGNALS };
+enum { SIG_CROSSHAIR, SIG_WINDOW, SIG_HOVER, SIG_OVERLAYS, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static double scale_of(LtSliceView *self) {
@@ -161,6 +161,11 @@ static void emit_window(LtSliceView *self) {
                 self->opts.invert);
 }
 
+static void emit_overlays(LtSliceView *self) {
+  g_signal_emit(self, signals[SIG_OVERLAYS], 0, self->opts.labels_mask != 0, self->opts.seg_on,
+                self->opts.heat_on, (double)self->opts.heat_opacity);
+}
+
 static gboolean on_scroll(GtkEventControllerScroll *c, double dx, double dy, LtSliceView *self) {
   (void)dx;
   GdkModifierType mods = gtk_event_controller_get_current_event_state(GTK_EVENT_CONTROLLER(c));
@@ -216,6 +221,23 @@ static gboolean on_key(GtkEventControllerKey *c, guint key, guint code, GdkModif
     emit_window(self);
     break;
   }
+  case GDK_KEY_c: case GDK_KEY_C:
+    self->opts.labels_mask = self->opts.labels_mask ? 0 : 0xff;
+    emit_overlays(self);
+    break;
+  case GDK_KEY_s: case GDK_KEY_S:
+    self->opts.seg_on = !self->opts.seg_on;
+    emit_overlays(self);
+    break;
+  case GDK_KEY_g: case GDK_KEY_G:
+    self->opts.heat_on = !self->opts.heat_on;
+    emit_overlays(self);
+    break;
+  case GDK_KEY_bracketleft: case GDK_KEY_bracketright:
+    self->opts.heat_opacity += key == GDK_KEY_bracketleft ? -0.1f : 0.1f;
+    self->opts.heat_opacity = fminf(1.0f, fmaxf(0.0f, self->opts.heat_opacity));
+    emit_overlays(self);
+    break;
   case GDK_KEY_i: case GDK_KEY_I:
     self->opts.invert = !self->opts.invert;
     emit_window(self);
@@ -344,6 +366,10 @@ static void lt_slice_view_class_init(LtSliceViewClass *klass) {
   signals[SIG_WINDOW] = g_signal_new("window-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
                                      0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_DOUBLE,
                                      G_TYPE_DOUBLE, G_TYPE_BOOLEAN);
+  signals[SIG_OVERLAYS] = g_signal_new("overlays-changed", G_TYPE_FROM_CLASS(klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
+                                       G_TYPE_BOOLEAN, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN,
+                                       G_TYPE_DOUBLE);
   signals[SIG_HOVER] = g_signal_new("hover", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
@@ -421,6 +447,15 @@ void lt_slice_view_set_window(LtSliceView *self, double width, double level, gbo
   self->opts.window = width;
   self->opts.level = level;
   self->opts.invert = invert;
+  redraw(self);
+}
+
+void lt_slice_view_set_overlays(LtSliceView *self, gboolean readers, gboolean seg, gboolean heat,
+                                double heat_opacity) {
+  self->opts.labels_mask = readers ? 0xff : 0;
+  self->opts.seg_on = seg;
+  self->opts.heat_on = heat;
+  self->opts.heat_opacity = (float)heat_opacity;
   redraw(self);
 }
 

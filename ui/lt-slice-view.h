@@ -2,7 +2,8 @@
  * a GtkGLArea drawn by render/. It shows state and turns mouse and keys into view changes:
  * wheel / Up / Down / PageUp / PageDown / Home / End scroll slices, left drag window/level
  * (a left click moves the shared crosshair), right drag or Ctrl+wheel zoom, middle drag or
- * Shift+left drag pan, keys 1-4 presets, I invert, +/- zoom, F fit, R reset.
+ * Shift+left drag pan, keys 1-4 presets, I invert, +/- zoom, F fit, R reset; C readers'
+ * outlines, S model outline, G Grad-CAM on/off, [ ] Grad-CAM opacity.
  * It does not load files: the window hands it a volume. Signals tell the window what changed so
  * the three planes stay in step. */
 #ifndef LT_SLICE_VIEW_H
@@ -31,6 +32,9 @@ void lt_slice_view_set_shared(LtSliceView *self, lt_shared_scene *shared);
 /* Moves the crosshair (voxel index) and this plane's slice to it. */
 void lt_slice_view_set_crosshair(LtSliceView *self, const double ijk[3]);
 void lt_slice_view_set_window(LtSliceView *self, double width, double level, gboolean invert);
+/* Which overlays are drawn (the window keeps its views in step through "overlays-changed"). */
+void lt_slice_view_set_overlays(LtSliceView *self, gboolean readers, gboolean seg, gboolean heat,
+                                double heat_opacity);
 void lt_slice_view_get_window(LtSliceView *self, double *width, double *level, gboolean *invert);
 /* The current view (plane, size, zoom, pan, slice) for mapping screen <-> voxel. */
 const lt_view *lt_slice_view_get_view(LtSliceView *self);

@@ -52,6 +52,14 @@ static void on_window_level(LtSliceView *src, double w, double l, gboolean inv, 
     if (view_at(self, v) != src) lt_slice_view_set_window(view_at(self, v), w, l, inv);
 }
 
+static void on_overlays(LtSliceView *src, gboolean readers, gboolean seg, gboolean heat,
+                        double opacity, LtWindow *self) {
+  g_debug("overlays readers %d seg %d heat %d opacity %.1f", readers, seg, heat, opacity);
+  for (int v = 0; v < 3; v++)
+    if (view_at(self, v) != src)
+      lt_slice_view_set_overlays(view_at(self, v), readers, seg, heat, opacity);
+}
+
 static void on_hover(LtSliceView *src, const char *text, LtWindow *self) {
   (void)src;
   if (text && *text) {
@@ -246,6 +254,7 @@ static void lt_window_init(LtWindow *self) {
     g_signal_connect(sv, "crosshair-changed", G_CALLBACK(on_crosshair), self);
     g_signal_connect(sv, "window-changed", G_CALLBACK(on_window_level), self);
     g_signal_connect(sv, "hover", G_CALLBACK(on_hover), self);
+    g_signal_connect(sv, "overlays-changed", G_CALLBACK(on_overlays), self);
   }
   g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
 }

@@ -4,7 +4,7 @@
 # the status line show that voxel (+-1) and a solid-nodule HU; a click there and the key 2
 # switch all views to the mediastinal window (W400/L40: the axial view's mean grey changes);
 # three wheel steps move the slice by three; Ctrl+wheel zooms (the view's pixels change while
-# the slice stays). Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
+# the slice stays); key C hides the readers' outlines. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-interaction.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool, import
 # or the shared data.
 set -u
@@ -43,6 +43,8 @@ xdotool click 5; sleep 0.5; xdotool click 5; sleep 0.5; xdotool click 5; sleep 2
 import -window root "$3/interaction-2-scrolled.png"
 xdotool keydown ctrl click 4 click 4 keyup ctrl; sleep 2
 import -window root "$3/interaction-3-zoomed.png"
+xdotool key c; sleep 2
+import -window root "$3/interaction-4-no-outlines.png"
 cp "$4/log" "$4/log-final"; kill $pid
 wait $pid 2>/dev/null
 true
@@ -79,4 +81,19 @@ awk -v a="$k0" -v b="$k1" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" 
 d=$(compare -metric AE -fuzz 5% "$out/interaction-2-scrolled.png" "$out/interaction-3-zoomed.png" null: 2>&1)
 echo "pixels changed by Ctrl+wheel: $d"
 awk -v d="$d" 'BEGIN { exit !(d > 10000) }' || { echo "FAIL: Ctrl+wheel did not zoom"; fail=1; }
+# 5. key C hides the readers' outlines in every view; they were drawn before
+count_reader_px() { # image x y half-size
+  convert "$1" -crop "$(($4 * 2))x$(($4 * 2))+$(($2 - $4))+$(($3 - $4))" +repage txt:- |
+    awk -F'[()]' 'NR > 1 { split($2, c, ","); r = c[1]; g = c[2]; b = c[3];
+      if (r > 255) { r /= 257; g /= 257; b /= 257 }
+      if ((r-230)^2 + (g-158)^2 + b^2 < 35^2 || (r-87)^2 + (g-181)^2 + (b-232)^2 < 35^2 ||
+          (r-240)^2 + (g-227)^2 + (b-66)^2 < 35^2) n++ }
+      END { print n + 0 }'
+}
+set -- $(cat "$tmp/focus")
+with=$(count_reader_px "$out/interaction-3-zoomed.png" "$2" "$3" 60)
+without=$(count_reader_px "$out/interaction-4-no-outlines.png" "$2" "$3" 60)
+echo "reader-outline pixels around the nodule: $with with outlines, $without after key C"
+grep -q "overlays readers 0" "$tmp/log-final" || { echo "FAIL: key C did not switch outlines off"; fail=1; }
+[ "$with" -ge 40 ] && [ "$without" -le 2 ] || { echo "FAIL: key C did not hide the outlines"; fail=1; }
 exit $fail
