@@ -46,13 +46,13 @@ int lt_cli_import(int argc, char **argv) {
   if (rc) return lt_cli_fail(&err);
   if (json)
     printf("{\"patient\":\"%s\",\"series_uid\":\"%s\",\"slices\":%d,\"readers\":%d,\"nodules\":%d,"
-           "\"nodules_rated\":%d,\"reader_sets\":%d,\"masks\":%d,\"thumbnails\":%d}\n",
+           "\"nodules_rated\":%d,\"reader_sets\":%d,\"contours\":%d,\"masks\":%d,\"thumbnails\":%d}\n",
            r.patient, r.series_uid, r.slices, r.readers, r.nodules, r.nodules_rated,
-           r.reader_sets, r.masks, r.thumbnails);
+           r.reader_sets, r.contours, r.masks, r.thumbnails);
   else
     printf("imported %s, series %s: %d slices, %d readers, %d nodules (%d rated, %d reader "
-           "sets), %d consensus masks, %d thumbnails\n",
+           "sets, %d contours), %d consensus masks, %d thumbnails\n",
            r.patient, r.series_uid, r.slices, r.readers, r.nodules, r.nodules_rated,
-           r.reader_sets, r.masks, r.thumbnails);
+           r.reader_sets, r.contours, r.masks, r.thumbnails);
   return LT_EXIT_OK;
 }

@@ -61,9 +61,10 @@ static const char *const migrations[] = {
     "  nodule_id INTEGER NOT NULL REFERENCES nodules(id) ON DELETE CASCADE,"
     "  kind TEXT NOT NULL CHECK(kind IN ('reader','consensus','model','user')),"
     "  source_key TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"                    /* the contour's place in its mark */
     "  sop_uid TEXT, z_mm REAL, inclusion INTEGER NOT NULL DEFAULT 1,"
-    "  points BLOB NOT NULL,"                    /* int32 (col,row) pairs, little endian */
-    "  UNIQUE(nodule_id, kind, source_key, sop_uid, z_mm, inclusion));"
+    "  points BLOB NOT NULL,"                    /* float32 (col,row) pairs, little endian */
+    "  UNIQUE(nodule_id, kind, source_key, seq));"
     "CREATE TABLE diagnoses ("
     "  id INTEGER PRIMARY KEY,"
     "  patient_id INTEGER NOT NULL REFERENCES patients(id) ON DELETE CASCADE,"

@@ -11,7 +11,7 @@ const int lt_char_of_attr[6] = {LT_CH_SUBTLETY,   LT_CH_SPHERICITY,  LT_CH_MARGI
 /* Statement slots of lt_db_stmt owned by this file. */
 enum {
   S_PATIENT, S_STUDY, S_SERIES, S_NODULE, S_ATTRS, S_DIAG, S_RUN, S_THUMB, S_SEG, S_LOG,
-  S_FIND_NODULE, S_DELETE_NODULE
+  S_FIND_NODULE, S_DELETE_NODULE, S_CONTOUR
 };
 
 static const char *const attrs_kind_name[] = {"reader", "readers_mean", "model", "user"};
@@ -270,6 +270,29 @@ int lt_db_add_model_run(lt_db *db, const lt_db_model_run *run, int64_t *id, lt_e
   if (!(run->probability >= 0 && run->probability <= 1))
     return lt_error_set(err, "database: model run probability %g outside 0..1", run->probability);
   IN_TX(db, err, add_model_run(db, run, id, err));
+}
+
+int lt_db_put_contour(lt_db *db, int64_t nodule_id, const char *kind, const char *source_key,
+                      int seq, const char *sop_uid, double z_mm, int inclusion, const float *xy,
+                      int n, lt_error *err) {
+  if (n < 1 || !xy) return lt_error_set(err, "database: contour without points");
+  sqlite3_stmt *st = lt_db_stmt(
+      db, S_CONTOUR,
+      "INSERT INTO contours(nodule_id, kind, source_key, seq, sop_uid, z_mm, inclusion, points)"
+      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(nodule_id, kind, source_key, seq)"
+      " DO UPDATE SET sop_uid = excluded.sop_uid, z_mm = excluded.z_mm,"
+      " inclusion = excluded.inclusion, points = excluded.points",
+      err);
+  if (!st) return -1;
+  sqlite3_bind_int64(st, 1, nodule_id);
+  bind_text(st, 2, kind);
+  bind_text(st, 3, source_key);
+  sqlite3_bind_int(st, 4, seq);
+  bind_text(st, 5, sop_uid && sop_uid[0] ? sop_uid : NULL);
+  bind_real(st, 6, z_mm);
+  sqlite3_bind_int(st, 7, inclusion != 0);
+  sqlite3_bind_blob64(st, 8, xy, (sqlite3_uint64)n * 2 * sizeof(float), SQLITE_TRANSIENT);
+  return step_id(db, st, NULL, err);
 }
 
 int lt_db_put_thumbnail(lt_db *db, int64_t nodule_id, const char *kind, const void *png,

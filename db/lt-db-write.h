@@ -78,6 +78,12 @@ typedef struct {
  * transaction (or the caller's). */
 int lt_db_add_model_run(lt_db *db, const lt_db_model_run *run, int64_t *id, lt_error *err);
 
+/* One contour (one slice of one outline): n points (col, row) in voxels. kind: 'reader',
+ * 'consensus', 'model' or 'user'; (nodule, kind, source_key, seq) is its key. */
+int lt_db_put_contour(lt_db *db, int64_t nodule_id, const char *kind, const char *source_key,
+                      int seq, const char *sop_uid, double z_mm, int inclusion, const float *xy,
+                      int n, lt_error *err);
+
 int lt_db_put_thumbnail(lt_db *db, int64_t nodule_id, const char *kind, const void *png,
                         size_t png_size, int width, int height, lt_error *err);
 int lt_db_put_segmentation(lt_db *db, int64_t nodule_id, const char *kind, const char *source_key,

@@ -107,8 +107,30 @@ typedef struct {
   size_t mask_n, thumb_n;
 } pictures;
 
-static int write_study(lt_db *db, const char *path, const lt_volume *vol, const lt_nodule_set *set,
-                       const pictures *pics, lt_study_report *rep, lt_error *err) {
+/* A reader's outlines of a mark, one contour per ROI (float32 col,row pairs). */
+static int write_contours(lt_db *db, int64_t nid, const lt_lidc_mark *mark, const char *key,
+                          lt_study_report *rep, lt_error *err) {
+  for (int r = 0; r < mark->n_rois; r++) {
+    const lt_lidc_roi *roi = &mark->rois[r];
+    if (roi->n_points < 1) continue;
+    float *xy = malloc((size_t)roi->n_points * 2 * sizeof *xy);
+    if (!xy) return lt_error_set(err, "out of memory");
+    for (int p = 0; p < roi->n_points; p++) {
+      xy[2 * p] = (float)roi->points[p].x;
+      xy[2 * p + 1] = (float)roi->points[p].y;
+    }
+    int rc = lt_db_put_contour(db, nid, "reader", key, r, roi->sop_uid, roi->z,
+                               roi->inclusion, xy, roi->n_points, err);
+    free(xy);
+    if (rc) return -1;
+    rep->contours++;
+  }
+  return 0;
+}
+
+static int write_study(lt_db *db, const char *path, const lt_volume *vol, const lt_lidc_doc *doc,
+                       const lt_nodule_set *set, const pictures *pics, lt_study_report *rep,
+                       lt_error *err) {
   int64_t pid, study, series;
   if (lt_db_put_patient(db, rep->patient, "study", &pid, err)) return -1;
   const char *study_uid = vol->study_uid[0] ? vol->study_uid : vol->series_uid;
@@ -142,11 +164,15 @@ static int write_study(lt_db *db, const char *path, const lt_volume *vol, const 
     rep->nodules++;
     for (int m = 0; m < nd->n_marks; m++) {
       const lt_nodule_mark *mk = &nd->marks[m];
+      char rkey[96];
+      snprintf(rkey, sizeof rkey, "r%d:%s", mk->reader, mk->reader_nodule_id);
+      if (mk->reader >= 0 && mk->reader < doc->n_readers && mk->mark >= 0 &&
+          mk->mark < doc->readers[mk->reader].n_marks &&
+          write_contours(db, nid, &doc->readers[mk->reader].marks[mk->mark], rkey, rep, err))
+        return -1;
       if (!mk->has_ratings) continue;
       double ch[LT_NCHAR];
       for (int c = 0; c < LT_NCHAR; c++) ch[c] = mk->ratings[c] > 0 ? mk->ratings[c] : NAN;
-      char rkey[96];
-      snprintf(rkey, sizeof rkey, "r%d:%s", mk->reader, mk->reader_nodule_id);
       if (lt_db_put_attributes(db, nid, LT_ATTRS_READER, rkey, 1, NULL, ch, NULL, err)) return -1;
       rep->reader_sets++;
     }
@@ -176,9 +202,9 @@ static int write_study(lt_db *db, const char *path, const lt_volume *vol, const 
   char json[512];
   snprintf(json, sizeof json,
            "{\"patient\":\"%s\",\"slices\":%d,\"readers\":%d,\"nodules\":%d,\"rated\":%d,"
-           "\"reader_sets\":%d,\"masks\":%d,\"thumbnails\":%d}",
+           "\"reader_sets\":%d,\"contours\":%d,\"masks\":%d,\"thumbnails\":%d}",
            rep->patient, rep->slices, rep->readers, rep->nodules, rep->nodules_rated,
-           rep->reader_sets, rep->masks, rep->thumbnails);
+           rep->reader_sets, rep->contours, rep->masks, rep->thumbnails);
   return lt_db_log_import(db, "study", vol->series_uid, json, err);
 }
 
@@ -208,7 +234,7 @@ int lt_import_study(lt_db *db, const char *path, lt_study_report *rep, lt_error 
     if (thumbnail(vol, nd, &pics[i].thumb, &pics[i].thumb_n, err)) goto out;
   }
   if (lt_db_begin(db, err)) goto out;
-  if (write_study(db, path, vol, set, pics, rep, err)) {
+  if (write_study(db, path, vol, doc, set, pics, rep, err)) {
     lt_db_rollback(db);
     goto out;
   }

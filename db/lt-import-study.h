@@ -6,7 +6,8 @@
  * nodule per physical nodule (source 'lidc-xml', key "SERIES_UID/ID", centroid in mm and voxels,
  * consensus volume and equivalent diameter; point-only nodules have no size), each reader's
  * ratings (kind 'reader', key "rN:READER_NODULE_ID"), the readers' mean (kind 'readers_mean',
- * key 'lidc-xml'), the 50% consensus mask (segmentation 'consensus', key 'lidc-50%', its box's
+ * key 'lidc-xml'), each reader's outlines (contours 'reader', one per ROI, key as the reader's
+ * set, seq = the ROI's place in the mark), the 50% consensus mask (segmentation 'consensus', key 'lidc-50%', its box's
  * slices stacked in one 8-bit grey PNG) and a thumbnail (kind 'centre-slice': the nodule's
  * centre slice, 64x64 voxels at 2x, lung window, consensus contour in red, PNG). Re-running adds
  * nothing new (upserts). Everything is read and computed before the transaction begins.
@@ -24,7 +25,7 @@ typedef struct {
   char series_uid[68];
   int slices;
   int readers;
-  int nodules, nodules_rated, reader_sets, masks, thumbnails;
+  int nodules, nodules_rated, reader_sets, contours, masks, thumbnails;
 } lt_study_report;
 
 int lt_import_study(lt_db *db, const char *path, lt_study_report *rep, lt_error *err);

@@ -96,6 +96,9 @@ if len(sys.argv) > 2:
             if c is not None and c.find(ns + 'malignancy') is not None:
                 sets.append([float(c.find(ns + x).text) for x in names])
     out['p0001_xml_n'] = len(sets)
+    out['p0001_xml_rois'] = sum(1 for s in root.iter(ns + 'readingSession')
+                                for n in s.iter(ns + 'unblindedReadNodule')
+                                for r in n.iter(ns + 'roi'))
     for j in range(6):
         out['p0001_xml_%d' % j] = '%.6f' % (sum(s[j] for s in sets) / len(sets))
 for k, v in out.items():

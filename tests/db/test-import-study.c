@@ -47,6 +47,9 @@ static void import_study_lidc0001_nodule_and_pictures(void **state) {
   assert_int_equal(r.nodules_rated, 1); /* the large nodule; the three < 3 mm marks are unrated */
   assert_int_equal(r.reader_sets, 4);
   assert_int_equal(r.masks, 1);
+  /* every ROI of every reader's nodule mark is a contour */
+  assert_int_equal(r.contours, dbt_kv_int("p0001_xml_rois"));
+  assert_int_equal(dbt_int(db, "SELECT count(*) FROM contours WHERE kind = 'reader'"), r.contours);
   assert_int_equal(r.thumbnails, r.nodules);
   static const char *const cols[] = {"subtlety",   "sphericity",  "margin",
                                      "lobulation", "spiculation", "malignancy"};
@@ -78,11 +81,13 @@ static void import_study_lidc0001_nodule_and_pictures(void **state) {
   /* re-run: same rows */
   int64_t n_nod = dbt_int(db, "SELECT count(*) FROM nodules"),
           n_att = dbt_int(db, "SELECT count(*) FROM attribute_sets"),
-          n_thumb = dbt_int(db, "SELECT count(*) FROM thumbnails");
+          n_thumb = dbt_int(db, "SELECT count(*) FROM thumbnails"),
+          n_cont = dbt_int(db, "SELECT count(*) FROM contours");
   assert_int_equal(lt_import_study(db, study, &r, &err), 0);
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM nodules"), n_nod);
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM attribute_sets"), n_att);
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM thumbnails"), n_thumb);
+  assert_int_equal(dbt_int(db, "SELECT count(*) FROM contours"), n_cont);
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM patients"), 1);
   /* retrievable */
   lt_index *idx;
