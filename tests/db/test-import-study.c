@@ -17,6 +17,7 @@
 
 #include "db-test-util.h"
 #include "lt-db.h"
+#include "lt-import-ratings.h"
 #include "lt-import-study.h"
 #include "lt-index.h"
 #include "lt-test.h"
@@ -95,6 +96,24 @@ static void import_study_lidc0001_nodule_and_pictures(void **state) {
   lt_index_entry e;
   assert_true(lt_index_get(idx, nid, &e));
   assert_near(e.attr[5], 4.75, 1e-6);
+  /* the tables' readers' mean of the same nodule (lt-import-ratings) equals the engine's (from
+   * the XML through engine/ct/nodules.h), characteristic by characteristic */
+  lt_lidc_report lr;
+  assert_int_equal(lt_import_lidc_ratings(db, ratings_dir, NULL, &lr, &err), 0);
+  static const char *const all9[] = {"subtlety", "internal_structure", "calcification",
+                                     "sphericity", "margin", "lobulation", "spiculation",
+                                     "texture", "malignancy"};
+  for (int c9 = 0; c9 < 9; c9++) {
+    char q1[400], q2[400];
+    snprintf(q1, sizeof q1,
+             "SELECT a.%s FROM attribute_sets a JOIN nodules n ON n.id = a.nodule_id WHERE"
+             " n.source = 'lidc-xml' AND a.kind = 'readers_mean'", all9[c9]);
+    snprintf(q2, sizeof q2,
+             "SELECT a.%s FROM attribute_sets a JOIN nodules n ON n.id = a.nodule_id WHERE"
+             " n.source = 'lidc-list3.2' AND n.source_key LIKE 'LIDC-IDRI-0001/%%' AND"
+             " a.kind = 'readers_mean'", all9[c9]);
+    assert_near(dbt_real(db, q1), dbt_real(db, q2), 1e-9);
+  }
   lt_db_check_result c;
   assert_int_equal(lt_db_check(db, &c, &err), 0);
   assert_true(c.integrity_ok);
