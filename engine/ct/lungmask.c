@@ -12,33 +12,88 @@ void lt_lung_mask_opts_default(lt_lung_mask_opts *o) {
   o->max_hole_mm2 = 2500.0;
 }
 
+/* Scan-line flood fill: the 4-connected region of pixels equal to `from` that holds pixel seed,
+ * within the window [wx0, wx1] x [wy0, wy1] of an image nx wide, becomes `to`. stack: room for
+ * 2 * (window pixels) + 2 ints. Returns the pixels changed. */
+static long span_fill(uint8_t *img, int nx, int wx0, int wx1, int wy0, int wy1, int seed,
+                      uint8_t from, uint8_t to, int *stack) {
+  long count = 0;
+  int top = 0;
+  if (img[seed] != from) return 0;
+  stack[top++] = seed;
+  while (top > 0) {
+    int p = stack[--top];
+    if (img[p] != from) continue;
+    int y = p / nx, x = p % nx, xl = x, xr = x;
+    uint8_t *row = img + (size_t)y * nx;
+    while (xl > wx0 && row[xl - 1] == from) xl--;
+    while (xr < wx1 && row[xr + 1] == from) xr++;
+    memset(row + xl, to, (size_t)(xr - xl + 1));
+    count += xr - xl + 1;
+    for (int dy = -1; dy <= 1; dy += 2) {
+      int yy = y + dy;
+      if (yy < wy0 || yy > wy1) continue;
+      const uint8_t *r2 = img + (size_t)yy * nx;
+      for (int xx = xl; xx <= xr; xx++)
+        if (r2[xx] == from && (xx == xl || r2[xx - 1] != from)) stack[top++] = yy * nx + xx;
+    }
+  }
+  return count;
+}
+
+/* The same with 8-connectivity over the whole image (nx x ny), growing bb = {x0, x1, y0, y1}. */
+static long span_fill8(uint8_t *img, int nx, int ny, int seed, uint8_t from, uint8_t to,
+                       int *stack, int bb[4]) {
+  long count = 0;
+  int top = 0;
+  if (img[seed] != from) return 0;
+  stack[top++] = seed;
+  while (top > 0) {
+    int p = stack[--top];
+    if (img[p] != from) continue;
+    int y = p / nx, x = p % nx, xl = x, xr = x;
+    uint8_t *row = img + (size_t)y * nx;
+    while (xl > 0 && row[xl - 1] == from) xl--;
+    while (xr < nx - 1 && row[xr + 1] == from) xr++;
+    memset(row + xl, to, (size_t)(xr - xl + 1));
+    count += xr - xl + 1;
+    if (xl < bb[0]) bb[0] = xl;
+    if (xr > bb[1]) bb[1] = xr;
+    if (y < bb[2]) bb[2] = y;
+    if (y > bb[3]) bb[3] = y;
+    int sa = xl > 0 ? xl - 1 : 0, sb = xr < nx - 1 ? xr + 1 : nx - 1;
+    for (int dy = -1; dy <= 1; dy += 2) {
+      int yy = y + dy;
+      if (yy < 0 || yy >= ny) continue;
+      const uint8_t *r2 = img + (size_t)yy * nx;
+      for (int xx = sa; xx <= sb; xx++)
+        if (r2[xx] == from && (xx == sa || r2[xx - 1] != from)) stack[top++] = yy * nx + xx;
+    }
+  }
+  return count;
+}
+
 /* Clears the set pixels of one slice that are 4-connected to its border. */
-static void remove_border_air(uint8_t *m, int nx, int ny, int *queue) {
-  int tail = 0;
-#define PUSH(x, y)                                   \
-  do {                                               \
-    int q_ = (y) * nx + (x);                         \
-    if (m[q_]) {                                     \
-      m[q_] = 0;                                     \
-      queue[tail++] = q_;                            \
-    }                                                \
-  } while (0)
+static void remove_border_air(uint8_t *m, int nx, int ny, int *stack) {
   for (int x = 0; x < nx; x++) {
-    PUSH(x, 0);
-    PUSH(x, ny - 1);
+    span_fill(m, nx, 0, nx - 1, 0, ny - 1, x, 1, 0, stack);
+    span_fill(m, nx, 0, nx - 1, 0, ny - 1, (ny - 1) * nx + x, 1, 0, stack);
   }
   for (int y = 0; y < ny; y++) {
-    PUSH(0, y);
-    PUSH(nx - 1, y);
+    span_fill(m, nx, 0, nx - 1, 0, ny - 1, y * nx, 1, 0, stack);
+    span_fill(m, nx, 0, nx - 1, 0, ny - 1, y * nx + nx - 1, 1, 0, stack);
   }
-  for (int head = 0; head < tail; head++) {
-    int p = queue[head], x = p % nx, y = p / nx;
-    if (x > 0) PUSH(x - 1, y);
-    if (x < nx - 1) PUSH(x + 1, y);
-    if (y > 0) PUSH(x, y - 1);
-    if (y < ny - 1) PUSH(x, y + 1);
-  }
-#undef PUSH
+}
+
+/* The next run of 1s in a 0/1 row at or after x: [*x0, *x1). 0 when there is none. */
+static int next_run(const uint8_t *m, int nx, int x, int *x0, int *x1) {
+  if (x >= nx) return 0;
+  const uint8_t *s = memchr(m + x, 1, (size_t)(nx - x));
+  if (!s) return 0;
+  *x0 = (int)(s - m);
+  const uint8_t *e = memchr(s, 0, (size_t)(nx - *x0));
+  *x1 = e ? (int)(e - m) : nx;
+  return 1;
 }
 
 typedef struct {
@@ -116,24 +171,30 @@ static void dilate_disk(const uint8_t *in, uint8_t *out, int w, int h, const int
 typedef struct {
   int nx, ny;
   double sx, sy;
-  int *lab, *queue, *g, *hw;
+  int *g, *hw, *stack;
   uint8_t *out, *w1, *w2;
   int gmax, padx, pady;
   long max_hole_px;
 } slice_work;
 
-/* Closing of one 8-connected piece (its pixels in queue[0..n), bbox) OR-ed into sw->out. */
-static void close_piece(slice_work *sw, const int *pix, int n, int x0, int x1, int y0, int y1) {
+/* Closing of one 8-connected piece (the pixels of m marked 2 within the box x0..x1, y0..y1)
+ * OR-ed into sw->out; the piece's pixels are then marked 3 (done). */
+static void close_piece(slice_work *sw, uint8_t *m, int x0, int x1, int y0, int y1) {
   int bx0 = x0 - sw->padx < 0 ? 0 : x0 - sw->padx;
   int by0 = y0 - sw->pady < 0 ? 0 : y0 - sw->pady;
   int bx1 = x1 + sw->padx > sw->nx - 1 ? sw->nx - 1 : x1 + sw->padx;
   int by1 = y1 + sw->pady > sw->ny - 1 ? sw->ny - 1 : y1 + sw->pady;
   int w = bx1 - bx0 + 1, h = by1 - by0 + 1;
   memset(sw->w1, 0, (size_t)w * h);
-  for (int q = 0; q < n; q++) {
-    int x = pix[q] % sw->nx, y = pix[q] / sw->nx;
-    sw->w1[(size_t)(y - by0) * w + (x - bx0)] = 1;
-    sw->out[pix[q]] = 1;
+  for (int y = y0; y <= y1; y++) {
+    uint8_t *r = m + (size_t)y * sw->nx, *o = sw->out + (size_t)y * sw->nx;
+    uint8_t *d = sw->w1 + (size_t)(y - by0) * w - bx0;
+    for (int x = x0; x <= x1; x++)
+      if (r[x] == 2) {
+        d[x] = 1;
+        o[x] = 1;
+        r[x] = 3;
+      }
   }
   dilate_disk(sw->w1, sw->w2, w, h, sw->hw, sw->gmax, sw->g);
   for (size_t q = 0; q < (size_t)w * h; q++) sw->w1[q] = !sw->w2[q];
@@ -146,74 +207,57 @@ static void close_piece(slice_work *sw, const int *pix, int n, int x0, int x1, i
 /* Steps 4 and 5 on one slice m (in place). */
 static void process_slice(slice_work *sw, uint8_t *m) {
   const int nx = sw->nx, ny = sw->ny, np = nx * ny;
-  memset(sw->lab, 0, (size_t)np * sizeof *sw->lab);
   memset(sw->out, 0, (size_t)np);
-  for (int p0 = 0; p0 < np; p0++) {
-    if (!m[p0] || sw->lab[p0]) continue;
-    int tail = 0, x0 = nx, x1 = -1, y0 = ny, y1 = -1;
-    sw->lab[p0] = 1;
-    sw->queue[tail++] = p0;
-    for (int head = 0; head < tail; head++) {
-      int p = sw->queue[head], x = p % nx, y = p / nx;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      for (int dy = -1; dy <= 1; dy++)
-        for (int dx = -1; dx <= 1; dx++) {
-          int xx = x + dx, yy = y + dy;
-          if (xx < 0 || yy < 0 || xx >= nx || yy >= ny) continue;
-          int q = yy * nx + xx;
-          if (m[q] && !sw->lab[q]) {
-            sw->lab[q] = 1;
-            sw->queue[tail++] = q;
-          }
-        }
-    }
-    close_piece(sw, sw->queue, tail, x0, x1, y0, y1);
+  for (int p0 = 0; p0 < np;) {
+    const uint8_t *f = memchr(m + p0, 1, (size_t)(np - p0));
+    if (!f) break;
+    p0 = (int)(f - m);
+    int bb[4] = {nx, -1, ny, -1};
+    span_fill8(m, nx, ny, p0, 1, 2, sw->stack, bb);
+    close_piece(sw, m, bb[0], bb[1], bb[2], bb[3]);
   }
   /* Holes: background not 4-connected to the border, up to max_hole_px pixels. */
-  memset(sw->lab, 0, (size_t)np * sizeof *sw->lab);
+  /* Holes: background not 4-connected to the border, up to max_hole_px pixels. Only the mask's
+   * bounding box (grown by one pixel) can hold holes: everything outside it is background
+   * connected to the border. Marks: 2 = reaches the border, 3 = a hole being measured. */
   uint8_t *o = sw->out;
-  int tail = 0;
-#define SEED(q)                          \
-  do {                                   \
-    int q_ = (q);                        \
-    if (!o[q_] && !sw->lab[q_]) {        \
-      sw->lab[q_] = 1;                   \
-      sw->queue[tail++] = q_;            \
-    }                                    \
-  } while (0)
-  for (int x = 0; x < nx; x++) {
-    SEED(x);
-    SEED((ny - 1) * nx + x);
-  }
+  int bx0 = nx, bx1 = -1, by0 = ny, by1 = -1;
   for (int y = 0; y < ny; y++) {
-    SEED(y * nx);
-    SEED(y * nx + nx - 1);
+    const uint8_t *r = o + (size_t)y * nx;
+    const uint8_t *f = memchr(r, 1, (size_t)nx);
+    if (!f) continue;
+    int xa = (int)(f - r), xb = nx - 1;
+    while (!r[xb]) xb--;
+    if (xa < bx0) bx0 = xa;
+    if (xb > bx1) bx1 = xb;
+    if (y < by0) by0 = y;
+    by1 = y;
   }
-  for (int head = 0; head < tail; head++) {
-    int p = sw->queue[head], x = p % nx, y = p / nx;
-    if (x > 0) SEED(p - 1);
-    if (x < nx - 1) SEED(p + 1);
-    if (y > 0) SEED(p - nx);
-    if (y < ny - 1) SEED(p + nx);
-  }
-  for (int p0 = 0; p0 < np; p0++) {
-    if (o[p0] || sw->lab[p0]) continue;
-    tail = 0;
-    SEED(p0);
-    for (int head = 0; head < tail; head++) {
-      int p = sw->queue[head], x = p % nx, y = p / nx;
-      if (x > 0) SEED(p - 1);
-      if (x < nx - 1) SEED(p + 1);
-      if (y > 0) SEED(p - nx);
-      if (y < ny - 1) SEED(p + nx);
+  if (bx1 >= 0) {
+    bx0 = bx0 > 0 ? bx0 - 1 : 0;
+    by0 = by0 > 0 ? by0 - 1 : 0;
+    bx1 = bx1 < nx - 1 ? bx1 + 1 : nx - 1;
+    by1 = by1 < ny - 1 ? by1 + 1 : ny - 1;
+    for (int x = bx0; x <= bx1; x++) {
+      span_fill(o, nx, bx0, bx1, by0, by1, by0 * nx + x, 0, 2, sw->stack);
+      span_fill(o, nx, bx0, bx1, by0, by1, by1 * nx + x, 0, 2, sw->stack);
     }
-    if (tail <= sw->max_hole_px)
-      for (int q = 0; q < tail; q++) o[sw->queue[q]] = 1;
+    for (int y = by0; y <= by1; y++) {
+      span_fill(o, nx, bx0, bx1, by0, by1, y * nx + bx0, 0, 2, sw->stack);
+      span_fill(o, nx, bx0, bx1, by0, by1, y * nx + bx1, 0, 2, sw->stack);
+    }
+    for (int y = by0; y <= by1; y++)
+      for (int x = bx0; x <= bx1; x++) {
+        int p = y * nx + x;
+        if (o[p] != 0) continue;
+        long area = span_fill(o, nx, bx0, bx1, by0, by1, p, 0, 3, sw->stack);
+        if (area <= sw->max_hole_px) span_fill(o, nx, bx0, bx1, by0, by1, p, 3, 1, sw->stack);
+      }
+    for (int y = by0; y <= by1; y++) {
+      uint8_t *r = o + (size_t)y * nx;
+      for (int x = bx0; x <= bx1; x++) r[x] = r[x] == 1;
+    }
   }
-#undef SEED
   memcpy(m, o, (size_t)np);
 }
 
@@ -234,17 +278,17 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
                                 : opts->threshold_hu > 32767 ? 32767
                                                              : ceil(opts->threshold_hu));
   int rc = -1;
-  int *queue = NULL, *row_start = NULL, *parent = NULL;
+  int *row_start = NULL, *parent = NULL;
   run *runs = NULL;
   double *stats = NULL;
   slice_work sw;
   memset(&sw, 0, sizeof sw);
 
   /* 1-2: threshold, remove air connected to each slice's border. */
-  queue = malloc(np * sizeof *queue);
-  if (!queue) goto oom;
+  sw.stack = malloc((2 * np + 2) * sizeof *sw.stack);
+  if (!sw.stack) goto oom;
   for (size_t q = 0; q < n; q++) mask[q] = v->hu[q] < thr;
-  for (int k = 0; k < nz; k++) remove_border_air(mask + (size_t)k * np, nx, ny, queue);
+  for (int k = 0; k < nz; k++) remove_border_air(mask + (size_t)k * np, nx, ny, sw.stack);
 
   /* 3: 3D components over runs. */
   const int nrows = ny * nz;
@@ -253,8 +297,7 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
   size_t nruns = 0;
   for (int r = 0; r < nrows; r++) {
     const uint8_t *m = mask + (size_t)r * nx;
-    for (int x = 0; x < nx; x++)
-      if (m[x] && (x == 0 || !m[x - 1])) nruns++;
+    for (int x = 0, x0, x1; next_run(m, nx, x, &x0, &x1); x = x1) nruns++;
   }
   if (nruns > INT_MAX / 2) {
     lt_error_set(err, "lung mask: too many runs");
@@ -268,15 +311,9 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
   for (int r = 0; r < nrows; r++) {
     row_start[r] = nr;
     const uint8_t *m = mask + (size_t)r * nx;
-    for (int x = 0; x < nx;) {
-      if (!m[x]) {
-        x++;
-        continue;
-      }
-      int x0 = x;
-      while (x < nx && m[x]) x++;
+    for (int x = 0, x0, x1; next_run(m, nx, x, &x0, &x1); x = x1) {
       runs[nr].x0 = x0;
-      runs[nr].x1 = x;
+      runs[nr].x1 = x1;
       parent[nr] = nr;
       nr++;
     }
@@ -355,14 +392,12 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
   sw.padx = (int)ceil(R / sw.sx) + 2;
   sw.pady = sw.gmax + 2;
   sw.max_hole_px = (long)floor(opts->max_hole_mm2 / (sw.sx * sw.sy));
-  sw.queue = queue;
-  sw.lab = malloc(np * sizeof *sw.lab);
   sw.g = malloc(np * sizeof *sw.g);
   sw.hw = malloc(((size_t)sw.gmax + 1) * sizeof *sw.hw);
   sw.out = malloc(np);
   sw.w1 = malloc(np);
   sw.w2 = malloc(np);
-  if (!sw.lab || !sw.g || !sw.hw || !sw.out || !sw.w1 || !sw.w2) goto oom;
+  if (!sw.g || !sw.hw || !sw.out || !sw.w1 || !sw.w2) goto oom;
   for (int g = 0; g <= sw.gmax; g++) {
     double dy = g * sw.sy, r2 = R * R - dy * dy;
     sw.hw[g] = (int)floor(sqrt(r2 > 0 ? r2 : 0) / sw.sx + 1e-9);
@@ -380,13 +415,23 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
       const uint8_t *m = mask + ((size_t)k * ny + j) * nx;
       double x0 = G->origin[0] + G->dir[1] * j * G->spacing[1] + G->dir[2] * k * G->spacing[2];
       double dx = G->dir[0] * G->spacing[0];
-      for (int i = 0; i < nx; i++) {
-        if (!m[i]) continue;
-        if (x0 + dx * i < split)
-          right++;
-        else
-          left++;
+      /* Right: x0 + dx * i < split, a range of i. */
+      int ra = 0, rb = 0; /* [ra, rb) */
+      if (dx > 0) {
+        double is = ceil((split - x0) / dx);
+        rb = is < 0 ? 0 : is > nx ? nx : (int)is;
+      } else if (dx < 0) {
+        double is = floor((split - x0) / dx) + 1;
+        ra = is < 0 ? 0 : is > nx ? nx : (int)is;
+        rb = nx;
+      } else if (x0 < split) {
+        rb = nx;
       }
+      long all = 0, r = 0;
+      for (int i = 0; i < nx; i++) all += m[i];
+      for (int i = ra; i < rb; i++) r += m[i];
+      right += r;
+      left += all - r;
     }
   if (info) {
     info->components = keep[1] >= 0 ? 2 : 1;
@@ -401,12 +446,11 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
 oom:
   lt_error_set(err, "lung mask: out of memory");
 done:
-  free(queue);
   free(row_start);
   free(runs);
   free(parent);
   free(stats);
-  free(sw.lab);
+  free(sw.stack);
   free(sw.g);
   free(sw.hw);
   free(sw.out);
