@@ -96,7 +96,11 @@ static const char sql_top10[] =
     " + (a.spiculation-?5)*(a.spiculation-?5) + (a.malignancy-?6)*(a.malignancy-?6) AS d2"
     " FROM attribute_sets a WHERE a.kind = 'readers_mean' ORDER BY d2, a.nodule_id LIMIT 10";
 
-int lt_cli_bench_retrieve(int argc, char **argv) {
+int lt_cli_bench_retrieve(int argc, char **argv) { return lt_bench_retrieve(5, argc, argv); }
+
+int lt_bench_retrieve(int runs, int argc, char **argv) {
+  if (runs < 1) runs = 1;
+  if (runs > 64) runs = 64;
   if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
     puts("Usage: lungtrust-cli bench retrieve [N] [LIDC-TABLES-DIR]\n\n"
          "Top-10 retrieval over N stored nodules (default 1,000,000) against the same query in\n"
@@ -134,8 +138,8 @@ int lt_cli_bench_retrieve(int argc, char **argv) {
   }
 
   /* 1. building the index from SQLite, vs SQLite reading the same rows */
-  enum { BUILD_RUNS = 5 };
-  double tb[BUILD_RUNS], tp[BUILD_RUNS], cb[BUILD_RUNS], cp[BUILD_RUNS];
+  const int BUILD_RUNS = runs;
+  double tb[64], tp[64], cb[64], cp[64];
   for (int r = 0; r < BUILD_RUNS; r++) {
     lt_index *idx = lt_index_new();
     t0 = now();
@@ -228,8 +232,8 @@ int lt_cli_bench_retrieve(int argc, char **argv) {
 
   /* 3. importing the LIDC tables */
   if (lidc && access(lidc, R_OK) == 0) {
-    enum { IR = 5 };
-    double ti[IR], tr[IR];
+    const int IR = runs;
+    double ti[64], tr[64];
     for (int r = 0; r < IR; r++) {
       char p2[300];
       snprintf(p2, sizeof p2, "%s/lidc%d.db", dir, r);
