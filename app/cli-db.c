@@ -38,7 +38,7 @@ int lt_cli_db(int argc, char **argv) {
   }
   lt_error err = {{0}};
   lt_db *db;
-  if (lt_db_open(path, &db, &err)) return lt_cli_fail(&err);
+  if (lt_db_open_existing(path, &db, &err)) return lt_cli_fail(&err);
   lt_db_check_result r;
   if (lt_db_check(db, &r, &err)) {
     lt_db_close(db);

@@ -144,7 +144,7 @@ int lt_cli_retrieve(int argc, char **argv) {
   lt_error err = {{0}};
   lt_db *db;
   lt_index *idx;
-  if (lt_db_open(path, &db, &err)) return lt_cli_fail(&err);
+  if (lt_db_open_existing(path, &db, &err)) return lt_cli_fail(&err);
   if (lt_db_index(db, &idx, &err)) {
     lt_db_close(db);
     return lt_cli_fail(&err);

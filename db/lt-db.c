@@ -165,7 +165,17 @@ static int migrate(lt_db *db, lt_error *err) {
   return 0;
 }
 
+static int db_open(const char *path, bool must_exist, lt_db **out, lt_error *err);
+
 int lt_db_open(const char *path, lt_db **out, lt_error *err) {
+  return db_open(path, false, out, err);
+}
+
+int lt_db_open_existing(const char *path, lt_db **out, lt_error *err) {
+  return db_open(path, true, out, err);
+}
+
+static int db_open(const char *path, bool must_exist, lt_db **out, lt_error *err) {
   *out = NULL;
   char def[PATH_MAX];
   if (!path) {
@@ -174,6 +184,8 @@ int lt_db_open(const char *path, lt_db **out, lt_error *err) {
   }
   bool is_new;
   if (check_header(path, &is_new, err)) return -1;
+  if (is_new && must_exist)
+    return lt_error_set(err, "no database at %s (import something first, or give --db)", path);
   if (is_new && mkdir_parents(path, err)) return -1;
   lt_db *db = calloc(1, sizeof *db);
   if (!db || !(db->path = strdup(path))) {

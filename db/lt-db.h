@@ -34,6 +34,8 @@ int lt_db_default_path(char *buf, size_t n, lt_error *err);
 /* Opens (or creates, with missing parent folders) the database at path; migrates an older schema.
  * path NULL: the default path. */
 int lt_db_open(const char *path, lt_db **out, lt_error *err);
+/* The same, but a missing (or empty) file is an error ("no database at PATH"), not a new one. */
+int lt_db_open_existing(const char *path, lt_db **out, lt_error *err);
 void lt_db_close(lt_db *db);
 sqlite3 *lt_db_sqlite(lt_db *db);
 const char *lt_db_path(const lt_db *db);

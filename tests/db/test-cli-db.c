@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "db-test-util.h"
 #include "lt-db.h"
@@ -50,6 +51,15 @@ static void cli_db_commands_help_and_usage(void **state) {
   assert_int_equal(run("retrieve --attrs 1,2,3,4,5,5 -k 0"), 2);
   assert_int_equal(run("import-ratings"), 2);
   assert_int_equal(run("db vacuum"), 2);
+  /* no database: refused, and none is made */
+  char a[9000], missing[4300];
+  snprintf(missing, sizeof missing, "%s/missing.db", tmp);
+  snprintf(a, sizeof a, "retrieve --attrs 1,2,3,4,5,5 --db '%s'", missing);
+  assert_int_equal(run(a), 1);
+  assert_non_null(strstr(out, "no database at"));
+  snprintf(a, sizeof a, "db check --db '%s'", missing);
+  assert_int_equal(run(a), 1);
+  assert_int_equal(access(missing, F_OK), -1);
 }
 
 static void cli_import_retrieve_check(void **state) {
