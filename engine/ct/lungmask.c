@@ -273,6 +273,11 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
   const int nx = G->dim[0], ny = G->dim[1], nz = G->dim[2];
   const size_t np = (size_t)nx * ny, n = np * nz;
   if (np > INT_MAX / 2) return lt_error_set(err, "lung mask: slices too large");
+  for (int a = 0; a < 3; a++)
+    if (!(G->spacing[a] > 0 && G->spacing[a] < 1e4))
+      return lt_error_set(err, "lung mask: voxel spacing must be positive");
+  if (!(opts->closing_mm >= 0 && opts->closing_mm <= 200) || !(opts->max_hole_mm2 >= 0))
+    return lt_error_set(err, "lung mask: closing radius must be 0-200 mm, hole area >= 0");
   const double voxel_ml = G->spacing[0] * G->spacing[1] * G->spacing[2] / 1000.0;
   const int16_t thr = (int16_t)(opts->threshold_hu < -32768 ? -32768
                                 : opts->threshold_hu > 32767 ? 32767
@@ -391,7 +396,8 @@ int lt_lung_mask_opt(const lt_volume *v, const lt_lung_mask_opts *opts, uint8_t 
   sw.gmax = (int)floor(R / sw.sy + 1e-9);
   sw.padx = (int)ceil(R / sw.sx) + 2;
   sw.pady = sw.gmax + 2;
-  sw.max_hole_px = (long)floor(opts->max_hole_mm2 / (sw.sx * sw.sy));
+  double hole_px = floor(opts->max_hole_mm2 / (sw.sx * sw.sy));
+  sw.max_hole_px = hole_px > (double)np ? (long)np : (long)hole_px;
   sw.g = malloc(np * sizeof *sw.g);
   sw.hw = malloc(((size_t)sw.gmax + 1) * sizeof *sw.hw);
   sw.out = malloc(np);
