@@ -233,7 +233,7 @@ int lt_bench_retrieve(int runs, int argc, char **argv) {
   /* 3. importing the LIDC tables */
   if (lidc && access(lidc, R_OK) == 0) {
     const int IR = runs;
-    double ti[64], tr[64];
+    double ti[64], tr[64], ci[64];
     for (int r = 0; r < IR; r++) {
       char p2[300];
       snprintf(p2, sizeof p2, "%s/lidc%d.db", dir, r);
@@ -241,16 +241,36 @@ int lt_bench_retrieve(int runs, int argc, char **argv) {
       if (lt_db_open(p2, &d2, &err)) return die(&err);
       lt_lidc_report rep;
       t0 = now();
+      double c0 = cpu();
       if (lt_import_lidc_ratings(d2, lidc, NULL, &rep, &err)) return die(&err);
       ti[r] = now() - t0;
+      ci[r] = cpu() - c0;
       t0 = now();
       if (lt_import_lidc_ratings(d2, lidc, NULL, &rep, &err)) return die(&err);
       tr[r] = now() - t0;
       lt_db_close(d2);
     }
-    printf("import of the LIDC tables: median %.3f s into a new database, %.3f s re-run "
-           "(target <= 1 s)\n",
-           median(ti, IR), median(tr, IR));
+    /* peer: the same grouping and rules in Python's csv module (tests/db/lidc_expected.py),
+     * without writing anything, process start included */
+    const char *src = getenv("LT_SOURCE_ROOT");
+    double tpy[64];
+    int npy = 0;
+    for (int r = 0; src && r < IR; r++) {
+      char cmd[9000];
+      snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tests/db/lidc_expected.py' '%s' >/dev/null 2>&1",
+               src, lidc);
+      t0 = now();
+      if (system(cmd) != 0) break;
+      tpy[npy++] = now() - t0;
+    }
+    printf("import of the LIDC tables: median %.3f s wall (%.3f s CPU) into a new database, "
+           "%.3f s re-run (target <= 1 s)",
+           median(ti, IR), median(ci, IR), median(tr, IR));
+    if (npy == IR)
+      printf("; peer: Python csv grouping the same tables (no database) %.3f s; ratio %.2f\n",
+             median(tpy, npy), median(ti, IR) / median(tpy, npy));
+    else
+      printf("; peer skipped (LT_SOURCE_ROOT or /usr/bin/python3 missing)\n");
   } else {
     printf("import of the LIDC tables: skipped (no lidc-ratings folder)\n");
   }
