@@ -4,7 +4,8 @@
 # the status line show that voxel (+-1) and a solid-nodule HU; a click there and the key 2
 # switch all views to the mediastinal window (W400/L40: the axial view's mean grey changes);
 # three wheel steps move the slice by three; Ctrl+wheel zooms (the view's pixels change while
-# the slice stays); key C hides the readers' outlines. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
+# the slice stays); key C hides the readers' outlines; a left drag sets window/level, a middle
+# drag pans by as many pixels. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-interaction.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool, import
 # or the shared data.
 set -u
@@ -45,6 +46,10 @@ xdotool keydown ctrl click 4 click 4 keyup ctrl; sleep 2
 import -window root "$3/interaction-3-zoomed.png"
 xdotool key c; sleep 2
 import -window root "$3/interaction-4-no-outlines.png"
+xdotool mousemove "$fx" "$fy" mousedown 1 mousemove $((fx + 50)) $((fy + 20)) mouseup 1; sleep 2
+import -window root "$3/interaction-5-wl-drag.png"
+xdotool mousemove "$fx" "$fy" mousedown 2 mousemove $((fx + 40)) "$fy" mouseup 2; sleep 2
+import -window root "$3/interaction-6-panned.png"
 cp "$4/log" "$4/log-final"; kill $pid
 wait $pid 2>/dev/null
 true
@@ -56,7 +61,7 @@ fail=0
 
 # 1. status line: the voxel under the pointer is nodule 1's centroid, HU of a solid nodule
 fv=$(grep -o "focus nodule at voxel ([0-9., -]*)" "$tmp/log" | head -1 | tr -d '(),' | awk '{ print $5, $6, $7 }')
-st=$(grep "status:" "$tmp/log" | tail -1)
+st=$(grep "status:" "$tmp/log-before-wheel" | tail -1)
 echo "centroid voxel: $fv; last status: ${st#*status: }"
 sv=$(echo "$st" | sed -n 's/.*status: \(-*[0-9]*\) HU.*voxel (\([0-9]*\), \([0-9]*\), \([0-9]*\)).*/\1 \2 \3 \4/p')
 echo "$fv $sv" | awk '{ ok = NF == 7 && ($1 - $5)^2 <= 2.25 && ($2 - $6)^2 <= 2.25 && ($3 - $7)^2 <= 1 && $4 > -300
@@ -96,4 +101,13 @@ without=$(count_reader_px "$out/interaction-4-no-outlines.png" "$2" "$3" 60)
 echo "reader-outline pixels around the nodule: $with with outlines, $without after key C"
 grep -q "overlays readers 0" "$tmp/log-final" || { echo "FAIL: key C did not switch outlines off"; fail=1; }
 [ "$with" -ge 40 ] && [ "$without" -le 2 ] || { echo "FAIL: key C did not hide the outlines"; fail=1; }
+# 6. left drag (+50, +20) px from W400/L40: W600/L120 (4 HU a pixel)
+grep -q "window/level 600 120" "$tmp/log-final" || { echo "FAIL: left drag did not set W600/L120"; fail=1; }
+# 7. middle drag +40 px: the picture moved right by 40 px (a crop matches the one 40 px left)
+same=$(compare -metric AE -fuzz 4% "$out/interaction-5-wl-drag.png[200x150+250+380]" \
+  "$out/interaction-6-panned.png[200x150+290+380]" null: 2>&1)
+moved=$(compare -metric AE -fuzz 4% "$out/interaction-5-wl-drag.png[200x150+250+380]" \
+  "$out/interaction-6-panned.png[200x150+250+380]" null: 2>&1)
+echo "middle drag: pixels differing after a 40 px shift $same, without the shift $moved (of 30000)"
+awk -v a="$same" -v b="$moved" 'BEGIN { exit !(a < 300 && b > 3000) }' || { echo "FAIL: middle drag did not pan 40 px"; fail=1; }
 exit $fail
