@@ -15,9 +15,9 @@ void lt_reader_model_default(lt_reader_model *m) {
   for (int a = 0; a < LT_ATTR_N; a++) m->noise_sd[a] = noise[a];
   m->miss_max = 0.35;
   m->miss_below_mm = 8.0;
-  static const double thr[LT_SYNTH_READERS] = {-0.12, -0.04, 0.04, 0.12};
+  static const double thr[LT_SYNTH_READERS] = {-0.04, 0.04, 0.11, 0.18};
   for (int r = 0; r < LT_SYNTH_READERS; r++) m->thr_bias[r] = thr[r];
-  m->thr_sd = 0.06;
+  m->thr_sd = 0.05;
   m->jitter_mm = 0.35;
 }
 
