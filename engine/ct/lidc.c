@@ -435,7 +435,7 @@ int lt_lidc_read_for_series(const char *dir, const char *series_uid, lt_lidc_doc
       rc = -1;
       break;
     }
-    if (series_uid && *series_uid && strcmp(d->series_uid, series_uid) != 0) {
+    if (series_uid && *series_uid && d->series_uid[0] && strcmp(d->series_uid, series_uid) != 0) {
       lt_lidc_doc_free(d);
       continue;
     }

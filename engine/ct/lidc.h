@@ -45,7 +45,7 @@ typedef struct {
 typedef struct {
   double z;                   /* imageZposition (mm); NAN when absent */
   char sop_uid[LT_UID_MAX];   /* imageSOP_UID; "" when absent */
-  bool inclusion;             /* TRUE: the contour encloses nodule; FALSE: it cuts a hole */
+  bool inclusion;             /* TRUE (or absent): encloses nodule; FALSE: cuts a hole */
   int n_points;
   lt_lidc_point *points;
 } lt_lidc_roi;
@@ -104,8 +104,8 @@ int lt_lidc_find(const char *dir, char ***paths, int *n, lt_error *err);
 void lt_lidc_paths_free(char **paths, int n);
 
 /* The readings of one series under dir: every LIDC XML found there whose SeriesInstanceUid is
- * series_uid (or, when series_uid is NULL or "", every one), merged into one document (readers
- * appended in path order). *out = NULL and 0 when there is none. -1 when a matching file is
+ * series_uid or absent (or, when series_uid is NULL or "", every one), merged into one document
+ * (readers appended in path order; series_uid/study_uid those of the first). *out = NULL and 0 when there is none. -1 when a matching file is
  * broken. */
 int lt_lidc_read_for_series(const char *dir, const char *series_uid, lt_lidc_doc **out,
                             lt_error *err);
