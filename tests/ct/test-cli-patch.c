@@ -53,14 +53,20 @@ static void cli_patch_usage_errors_exit_2(void **state) {
   assert_int_equal(run("--help", &lines, NULL, 0), 0);
 }
 
-static void cli_patch_bad_input_exit_1_one_line(void **state) {
+static void cli_patch_missing_study_exit_1_one_line(void **state) {
   (void)state;
   int lines;
   char first[1024], args[8192];
   snprintf(args, sizeof args, "/nonexistent-study --at-mm 1,2,3 --out '%s/o'", tmp);
   assert_int_equal(run(args, &lines, first, sizeof first), 1);
   assert_int_equal(lines, 1);
-  if (!lt_test_lidc0001_dir(study, sizeof study)) return;
+}
+
+static void cli_patch_lidc0001_refusals_exit_1_one_line(void **state) {
+  (void)state;
+  int lines;
+  char first[1024], args[8192];
+  assert_non_null(lt_test_lidc0001_dir(study, sizeof study));
   snprintf(args, sizeof args, "'%s' --nodule 99 --out '%s/o'", study, tmp);
   assert_int_equal(run(args, &lines, first, sizeof first), 1);
   assert_int_equal(lines, 1);
@@ -77,10 +83,7 @@ static void cli_patch_bad_input_exit_1_one_line(void **state) {
 
 static void cli_patch_lidc0001_nodule_outputs(void **state) {
   (void)state;
-  if (!lt_test_lidc0001_dir(study, sizeof study)) {
-    print_message("skipped: ../shared/data/lidc/LIDC-IDRI-0001 is absent\n");
-    skip();
-  }
+  assert_non_null(lt_test_lidc0001_dir(study, sizeof study));
   char args[8192], path[700];
   int lines;
   snprintf(args, sizeof args, "'%s' --nodule 1 --out '%s/n1' --volume --lung-mask", study, tmp);
@@ -152,11 +155,24 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
-int main(void) {
+/* No argument: the tests on made-up data. "lidc0001": those on LIDC-IDRI-0001 (exit 77 when
+ * ../shared/data is absent). */
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "lidc0001")) {
+    char dir[4096];
+    if (!lt_test_lidc0001_dir(dir, sizeof dir)) {
+      printf("skip: ../shared/data/lidc/LIDC-IDRI-0001 is absent (set LT_SHARED_DATA)\n");
+      return LT_TEST_SKIP;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cli_patch_lidc0001_refusals_exit_1_one_line),
+        cmocka_unit_test(cli_patch_lidc0001_nodule_outputs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+  }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(cli_patch_usage_errors_exit_2),
-      cmocka_unit_test(cli_patch_bad_input_exit_1_one_line),
-      cmocka_unit_test(cli_patch_lidc0001_nodule_outputs),
+      cmocka_unit_test(cli_patch_missing_study_exit_1_one_line),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
