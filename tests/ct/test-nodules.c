@@ -307,6 +307,46 @@ static void nodules_exclusion_roi_alone_on_a_slice_is_ignored(void **state) {
   lt_volume_free(v);
 }
 
+/* Three readers' outlines side by side, 4 mm apart (linked by distance, single linkage), none
+ * overlapping: no voxel is in two of three outlines, so the 50% consensus is empty; the centroid
+ * is the mean of the marks' centroids and the nodule fails the size rule. */
+static void nodules_empty_consensus_uses_mean_of_marks(void **state) {
+  (void)state;
+  char xml[4096];
+  int len = snprintf(xml, sizeof xml, "<LidcReadMessage>");
+  for (int r = 0; r < 3; r++) {
+    int x0 = 2 + 4 * r, x1 = x0 + 2;
+    len += snprintf(xml + len, sizeof xml - (size_t)len,
+                    "<readingSession><unblindedReadNodule><noduleID>n%d</noduleID><roi>"
+                    "<imageSOP_UID>u0</imageSOP_UID>"
+                    "<edgeMap><xCoord>%d</xCoord><yCoord>10</yCoord></edgeMap>"
+                    "<edgeMap><xCoord>%d</xCoord><yCoord>10</yCoord></edgeMap>"
+                    "<edgeMap><xCoord>%d</xCoord><yCoord>14</yCoord></edgeMap>"
+                    "<edgeMap><xCoord>%d</xCoord><yCoord>14</yCoord></edgeMap>"
+                    "</roi></unblindedReadNodule></readingSession>",
+                    r, x0, x1, x1, x0);
+  }
+  len += snprintf(xml + len, sizeof xml - (size_t)len, "</LidcReadMessage>");
+  lt_lidc_doc *doc = NULL;
+  lt_error err = {{0}};
+  assert_int_equal(lt_lidc_read_memory(xml, (size_t)len, &doc, &err), 0);
+  lt_volume *v = lt_volume_new(24, 24, 1);
+  snprintf(v->sop_uid[0], LT_UID_MAX, "u0");
+  lt_nodule_set *set = build(doc, v, NULL);
+  assert_int_equal(set->n_nodules, 1);
+  const lt_nodule *n = &set->nodules[0];
+  assert_int_equal(n->n_readers, 3);
+  assert_int_equal(n->marks[0].n_voxels, 12); /* rows 10-13, columns x0..x0+2 */
+  assert_null(n->consensus);
+  assert_int_equal(n->consensus_voxels, 0);
+  assert_true(fabs(n->centroid_vox[0] - 7.0) < 1e-12);
+  assert_true(fabs(n->centroid_vox[1] - 11.5) < 1e-12);
+  assert_true(n->reject & LT_NODULE_REJECT_SMALL);
+  lt_nodule_set_free(set);
+  lt_lidc_doc_free(doc);
+  lt_volume_free(v);
+}
+
 /* ---- LIDC-IDRI-0001 ---- */
 
 static void nodules_lidc0001_one_large_nodule_three_small(void **state) {
@@ -394,6 +434,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(nodules_cluster_one_mark_per_reader),
       cmocka_unit_test(nodules_points_outside_image_clipped_and_counted),
       cmocka_unit_test(nodules_exclusion_roi_alone_on_a_slice_is_ignored),
+      cmocka_unit_test(nodules_empty_consensus_uses_mean_of_marks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
