@@ -38,7 +38,36 @@ typedef struct {
   int64_t n; /* ids 1..n-1 */
   int64_t *patient;
   float *diam;
+  uint32_t *slot; /* index slot + 1 of each nodule put so far (bulk load into an empty index) */
 } nodule_table;
+
+static void table_free(nodule_table *t) {
+  free(t->patient);
+  free(t->diam);
+  free(t->slot);
+  t->patient = NULL;
+  t->diam = NULL;
+  t->slot = NULL;
+}
+
+/* Puts e: through the slot table when bulk loading (no hashing), else lt_index_put. */
+static int put(lt_index *idx, nodule_table *t, const lt_index_entry *e, lt_error *err) {
+  if (!t->slot) return lt_index_put(idx, e, err);
+  if (e->nodule_id <= 0 || e->nodule_id >= t->n) return 0; /* no such nodule */
+  uint32_t s = t->slot[e->nodule_id];
+  if (s) return lt_index_overwrite(idx, s - 1, e, err);
+  size_t at;
+  if (lt_index_append(idx, e, &at, err)) return -1;
+  t->slot[e->nodule_id] = (uint32_t)at + 1;
+  return 0;
+}
+
+static bool get(lt_index *idx, nodule_table *t, int64_t id, lt_index_entry *e) {
+  if (!t->slot) return lt_index_get(idx, id, e);
+  if (id <= 0 || id >= t->n || !t->slot[id]) return false;
+  lt_index_entry_at(idx, t->slot[id] - 1, e);
+  return true;
+}
 
 static int read_nodules(sqlite3 *s, nodule_table *t, lt_error *err) {
   sqlite3_stmt *st;
@@ -51,9 +80,9 @@ static int read_nodules(sqlite3 *s, nodule_table *t, lt_error *err) {
   t->n = max + 1;
   t->patient = calloc((size_t)t->n, sizeof *t->patient);
   t->diam = malloc((size_t)t->n * sizeof *t->diam);
-  if (!t->patient || !t->diam) {
-    free(t->patient);
-    free(t->diam);
+  t->slot = calloc((size_t)t->n, sizeof *t->slot);
+  if (!t->patient || !t->diam || !t->slot) {
+    table_free(t);
     return lt_error_set(err, "index: out of memory");
   }
   if (sqlite3_prepare_v2(s, "SELECT id, patient_id, diameter_mm FROM nodules", -1, &st, NULL) !=
@@ -70,8 +99,7 @@ static int read_nodules(sqlite3 *s, nodule_table *t, lt_error *err) {
   if (rc == SQLITE_DONE) return 0;
 fail:
   lt_error_set(err, "database: %s", sqlite3_errmsg(s));
-  free(t->patient);
-  free(t->diam);
+  table_free(t);
   return -1;
 }
 
@@ -93,6 +121,10 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
     int r = read_nodules(s, &nt, err);
     if (r < 0) return -1;
     use_table = r == 0;
+    if (use_table && lt_index_size(idx) != 0) { /* not a bulk load: ids may be there already */
+      free(nt.slot);
+      nt.slot = NULL;
+    }
   }
   for (int pass = 0; pass < 2; pass++) {
     bool table = use_table && pass == 1;
@@ -115,17 +147,13 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
                                                                   : (float)sqlite3_column_double(st, 2);
       }
       for (int d = 0; d < LT_NATTR; d++) e.attr[d] = (float)sqlite3_column_double(st, 3 + d);
-      if (lt_index_put(idx, &e, err)) goto fail;
+      if (put(idx, &nt, &e, err)) goto fail;
       found = true;
     }
     if (rc != SQLITE_DONE) goto sqlfail;
     sqlite3_finalize(st);
     st = NULL;
   }
-  free(nt.patient);
-  free(nt.diam);
-  nt.patient = NULL;
-  nt.diam = NULL;
   if (nodule_id != 0 && !found) {
     lt_index_remove(idx, nodule_id);
     return 0;
@@ -134,22 +162,22 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
   sqlite3_bind_int64(st, 1, nodule_id);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     lt_index_entry e;
-    if (!lt_index_get(idx, sqlite3_column_int64(st, 0), &e)) continue;
+    if (!get(idx, &nt, sqlite3_column_int64(st, 0), &e)) continue;
     const char *kind = (const char *)sqlite3_column_text(st, 1);
     e.label = !kind || !strcmp(kind, "unknown") ? LT_LABEL_NONE
               : !strcmp(kind, "benign")         ? LT_LABEL_BENIGN
                                                 : LT_LABEL_MALIGNANT;
     e.confirmed = sqlite3_column_int(st, 2) != 0 && e.label != LT_LABEL_NONE;
-    if (lt_index_put(idx, &e, err)) goto fail;
+    if (put(idx, &nt, &e, err)) goto fail;
   }
   if (rc != SQLITE_DONE) goto sqlfail;
   sqlite3_finalize(st);
+  table_free(&nt);
   return 0;
 sqlfail:
   lt_error_set(err, "database: %s", sqlite3_errmsg(s));
 fail:
   sqlite3_finalize(st);
-  free(nt.patient);
-  free(nt.diam);
+  table_free(&nt);
   return -1;
 }

@@ -22,6 +22,7 @@ struct lt_index {
   int64_t *hkey;
   uint32_t *hval;
   size_t hcap; /* power of two */
+  bool hash_stale; /* after a bulk append: rebuilt when next needed */
   bool stats_valid;
   double mean[LT_NATTR], sd[LT_NATTR];
 };
@@ -82,6 +83,23 @@ static int hash_grow(lt_index *idx, size_t want) {
   return 0;
 }
 
+/* Rebuilds the id table after bulk appends; -1 when out of memory. */
+static int ensure_hash(lt_index *idx) {
+  if (!idx->hash_stale) return 0;
+  if (idx->n * 2 > idx->hcap) {
+    idx->hash_stale = false; /* hash_grow rehashes everything */
+    if (hash_grow(idx, idx->n)) {
+      idx->hash_stale = true;
+      return -1;
+    }
+    return 0;
+  }
+  if (idx->hcap) memset(idx->hval, 0, idx->hcap * sizeof *idx->hval);
+  for (size_t i = 0; i < idx->n; i++) hash_insert(idx, idx->id[i], (uint32_t)i);
+  idx->hash_stale = false;
+  return 0;
+}
+
 lt_index *lt_index_new(void) { return calloc(1, sizeof(lt_index)); }
 
 void lt_index_free(lt_index *idx) {
@@ -133,6 +151,7 @@ int lt_index_put(lt_index *idx, const lt_index_entry *e, lt_error *err) {
     if (!isfinite(e->attr[d]))
       return lt_error_set(err, "index: nodule %lld has no %s score", (long long)e->nodule_id,
                           lt_attr_names[d]);
+  if (ensure_hash(idx)) return lt_error_set(err, "index: out of memory");
   size_t i;
   size_t h = idx->hcap ? hash_slot(e->nodule_id, idx->hcap) : 0;
   while (idx->hcap && idx->hval[h] && idx->hkey[h] != e->nodule_id) h = (h + 1) & (idx->hcap - 1);
@@ -165,10 +184,54 @@ int lt_index_put(lt_index *idx, const lt_index_entry *e, lt_error *err) {
 void lt_index_clear(lt_index *idx) {
   idx->n = 0;
   if (idx->hcap) memset(idx->hval, 0, idx->hcap * sizeof *idx->hval);
+  idx->hash_stale = false;
   idx->stats_valid = false;
 }
 
+static void store(lt_index *idx, size_t i, const lt_index_entry *e) {
+  idx->id[i] = e->nodule_id;
+  idx->patient[i] = e->patient_id;
+  for (int d = 0; d < LT_NATTR; d++) idx->a[d][i] = e->attr[d];
+  idx->diam[i] = e->diameter_mm;
+  idx->label[i] = e->label;
+  idx->conf[i] = e->confirmed;
+  idx->stats_valid = false;
+}
+
+int lt_index_append(lt_index *idx, const lt_index_entry *e, size_t *slot, lt_error *err) {
+  if (e->nodule_id <= 0) return lt_error_set(err, "index: nodule id %lld", (long long)e->nodule_id);
+  for (int d = 0; d < LT_NATTR; d++)
+    if (!isfinite(e->attr[d]))
+      return lt_error_set(err, "index: nodule %lld has no %s score", (long long)e->nodule_id,
+                          lt_attr_names[d]);
+  if (idx->n == idx->cap && grow(idx)) return lt_error_set(err, "index: out of memory");
+  *slot = idx->n++;
+  store(idx, *slot, e);
+  idx->hash_stale = true;
+  return 0;
+}
+
+void lt_index_entry_at(const lt_index *idx, size_t i, lt_index_entry *out) {
+  out->nodule_id = idx->id[i];
+  out->patient_id = idx->patient[i];
+  for (int d = 0; d < LT_NATTR; d++) out->attr[d] = idx->a[d][i];
+  out->diameter_mm = idx->diam[i];
+  out->label = idx->label[i];
+  out->confirmed = idx->conf[i];
+}
+
+int lt_index_overwrite(lt_index *idx, size_t i, const lt_index_entry *e, lt_error *err) {
+  if (i >= idx->n || e->nodule_id != idx->id[i]) return lt_error_set(err, "index: bad slot");
+  for (int d = 0; d < LT_NATTR; d++)
+    if (!isfinite(e->attr[d]))
+      return lt_error_set(err, "index: nodule %lld has no %s score", (long long)e->nodule_id,
+                          lt_attr_names[d]);
+  store(idx, i, e);
+  return 0;
+}
+
 void lt_index_remove(lt_index *idx, int64_t nodule_id) {
+  if (ensure_hash(idx)) return; /* out of memory: nothing can be found to remove */
   size_t h = hash_find(idx, nodule_id);
   if (h == (size_t)-1) return;
   size_t i = idx->hval[h] - 1, last = idx->n - 1;
@@ -186,7 +249,8 @@ void lt_index_remove(lt_index *idx, int64_t nodule_id) {
   idx->stats_valid = false;
 }
 
-bool lt_index_get(const lt_index *idx, int64_t nodule_id, lt_index_entry *out) {
+bool lt_index_get(lt_index *idx, int64_t nodule_id, lt_index_entry *out) {
+  if (ensure_hash(idx)) return false;
   size_t h = hash_find(idx, nodule_id);
   if (h == (size_t)-1) return false;
   size_t i = idx->hval[h] - 1;

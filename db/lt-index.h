@@ -43,7 +43,14 @@ void lt_index_clear(lt_index *idx);
 /* Removes a nodule's entry; no-op when absent. */
 void lt_index_remove(lt_index *idx, int64_t nodule_id);
 /* Copies a nodule's entry; false when absent. */
-bool lt_index_get(const lt_index *idx, int64_t nodule_id, lt_index_entry *out);
+bool lt_index_get(lt_index *idx, int64_t nodule_id, lt_index_entry *out);
+
+/* Bulk loading without the id table (it is rebuilt when put, remove or get next need it):
+ * lt_index_append adds an entry whose id the caller knows is not there yet and gives its slot;
+ * lt_index_overwrite replaces the entry at a slot (same nodule id); lt_index_entry_at reads it. */
+int lt_index_append(lt_index *idx, const lt_index_entry *e, size_t *slot, lt_error *err);
+int lt_index_overwrite(lt_index *idx, size_t slot, const lt_index_entry *e, lt_error *err);
+void lt_index_entry_at(const lt_index *idx, size_t slot, lt_index_entry *out);
 /* Population mean and standard deviation (n denominator) of each score over all entries. */
 void lt_index_stats(lt_index *idx, double mean[LT_NATTR], double sd[LT_NATTR]);
 
