@@ -328,8 +328,45 @@ int j2k_frames(DcmPixelSequence *seq, int frames, std::vector<std::vector<uint8_
   return 0;
 }
 
-int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *px, lt_error *err) {
-  memset(px, 0, sizeof *px);
+/* Where decoded frames go: into `all` (frame f at f * samples per frame) when it is set, else
+ * into a per-thread scratch frame handed to fn, which keeps nothing once it returns. */
+struct lt_sink {
+  int32_t *all = nullptr;
+  lt_dicom_frame_fn fn = nullptr;
+  void *ctx = nullptr;
+  char *photometric = nullptr; /* set to DCMTK's decompressed color model, when it names one */
+  size_t photometric_size = 0;
+};
+
+/* Per-thread scratch, reused from file to file: no fresh pages to fault in for each slice. */
+thread_local std::vector<uint8_t> lt_raw_scratch;
+thread_local std::vector<int32_t> lt_frame_scratch;
+
+int sink_frame(const lt_sink &sink, const lt_dicom_header *h, int f, int32_t *values, lt_error *err) {
+  if (sink.all || !sink.fn) return 0;
+  return sink.fn(sink.ctx, f, values, h, err) ? -1 : 0;
+}
+
+/* Vectorise a loop where OpenMP's simd pragma is available (-fopenmp), else leave it. */
+#ifdef _OPENMP
+#define LT_SIMD _Pragma("omp simd")
+#else
+#define LT_SIMD
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LT_CLONES
+#endif
+/* 16-bit raw units -> stored values; an AVX2 copy is chosen at load time where the CPU has it. */
+LT_CLONES void lt_convert16(int32_t *dst, const uint16_t *src, size_t n, int shift, uint32_t mask,
+                            uint32_t sign) {
+  LT_SIMD
+  for (size_t i = 0; i < n; i++)
+    dst[i] = (int32_t)(((((uint32_t)src[i] >> shift) & mask) ^ sign) - sign);
+}
+
+int decode_core(DcmFileFormat &ff, const lt_dicom_header *h, const lt_sink &sink, lt_error *err) {
   if (h->rows == 0 || !h->has_pixel_data) return lt_error_set(err, "no pixel data");
   DcmDataset *ds = ff.getDataset();
   DcmElement *el = nullptr;
@@ -339,14 +376,10 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
   size_t nsamp = npix * (size_t)h->samples;
   size_t bytes_per = (size_t)h->bits_allocated / 8;
   size_t frame_bytes = nsamp * bytes_per;
-  size_t total = nsamp * (size_t)h->frames;
-  px->rows = h->rows;
-  px->cols = h->cols;
-  px->frames = h->frames;
-  px->samples = h->samples;
-  snprintf(px->photometric, sizeof px->photometric, "%s", h->photometric);
-  px->data = (int32_t *)malloc(total * sizeof(int32_t));
-  if (!px->data) return lt_error_set(err, "out of memory for %zu samples", total);
+  if (!sink.all) lt_frame_scratch.resize(nsamp);
+  auto frame_dst = [&](int f) {
+    return sink.all ? sink.all + (size_t)f * nsamp : lt_frame_scratch.data();
+  };
 
   if (is_j2k(xfer.getXfer())) {
     DcmPixelData *pd = OFdynamic_cast(DcmPixelData *, el);
@@ -356,9 +389,11 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
     std::vector<std::vector<uint8_t>> frames;
     if (j2k_frames(seq, h->frames, frames, err)) return -1;
     for (int f = 0; f < h->frames; f++) {
+      int32_t *dst = frame_dst(f);
       if (lt_j2k_decode(frames[(size_t)f].data(), frames[(size_t)f].size(), h->rows, h->cols,
-                        h->samples, h->pixel_signed, px->data + (size_t)f * nsamp, err))
+                        h->samples, h->pixel_signed, dst, err))
         return lt_error_prefix(err, "frame %d", f);
+      if (sink_frame(sink, h, f, dst, err)) return -1;
     }
     return 0;
   }
@@ -371,8 +406,8 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
                           (unsigned long)len, h->cols, h->rows, h->frames,
                           frame_bytes * (size_t)h->frames);
   }
-  uint8_t *buf = (uint8_t *)malloc(frame_bytes + 8);
-  if (!buf) return lt_error_set(err, "out of memory for a frame of %zu bytes", frame_bytes);
+  lt_raw_scratch.resize(frame_bytes + 8);
+  uint8_t *buf = lt_raw_scratch.data();
   Uint32 start_fragment = 0;
   const int shift = h->high_bit + 1 - h->bits_stored;
   /* Stored value = bits [shift, shift + BitsStored) of the raw unit, sign-extended when
@@ -381,23 +416,18 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
   const uint32_t sign = h->pixel_signed ? 1u << (h->bits_stored - 1) : 0u;
   /* Native color-by-plane data comes back by plane; DCMTK's decoders follow the same tag. */
   const bool by_plane = h->samples > 1 && h->planar == 1;
-  int rc = 0;
-  for (int f = 0; f < h->frames && rc == 0; f++) {
+  for (int f = 0; f < h->frames; f++) {
     OFString color;
     OFCondition c = el->getUncompressedFrame(ds, (Uint32)f, start_fragment, buf,
                                              (Uint32)frame_bytes, color, nullptr);
-    if (c.bad()) {
-      rc = lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f, xfer.getXferName(),
-                        c.text());
-      break;
-    }
-    if (f == 0 && !color.empty()) copy_str(px->photometric, sizeof px->photometric, color);
-    int32_t *dst = px->data + (size_t)f * nsamp;
+    if (c.bad())
+      return lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f, xfer.getXferName(),
+                          c.text());
+    if (f == 0 && !color.empty() && sink.photometric)
+      copy_str(sink.photometric, sink.photometric_size, color);
+    int32_t *dst = frame_dst(f);
     if (bytes_per == 2) {
-      const uint16_t *src = (const uint16_t *)(void *)buf;
-#pragma omp simd
-      for (size_t i = 0; i < nsamp; i++)
-        dst[i] = (int32_t)(((((uint32_t)src[i] >> shift) & mask) ^ sign) - sign);
+      lt_convert16(dst, (const uint16_t *)(void *)buf, nsamp, shift, mask, sign);
     } else if (bytes_per == 1) {
       for (size_t i = 0; i < nsamp; i++)
         dst[i] = (int32_t)(((((uint32_t)buf[i] >> shift) & mask) ^ sign) - sign);
@@ -410,9 +440,27 @@ int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *
       for (size_t i = 0; i < nsamp; i++)
         dst[(i % npix) * (size_t)h->samples + i / npix] = tmp[i];
     }
+    if (sink_frame(sink, h, f, dst, err)) return -1;
   }
-  free(buf);
-  return rc;
+  return 0;
+}
+
+int decode_pixels(DcmFileFormat &ff, const lt_dicom_header *h, lt_dicom_pixels *px, lt_error *err) {
+  memset(px, 0, sizeof *px);
+  if (h->rows == 0 || !h->has_pixel_data) return lt_error_set(err, "no pixel data");
+  size_t total = (size_t)h->rows * (size_t)h->cols * (size_t)h->samples * (size_t)h->frames;
+  px->rows = h->rows;
+  px->cols = h->cols;
+  px->frames = h->frames;
+  px->samples = h->samples;
+  snprintf(px->photometric, sizeof px->photometric, "%s", h->photometric);
+  px->data = (int32_t *)malloc(total * sizeof(int32_t));
+  if (!px->data) return lt_error_set(err, "out of memory for %zu samples", total);
+  lt_sink sink;
+  sink.all = px->data;
+  sink.photometric = px->photometric;
+  sink.photometric_size = sizeof px->photometric;
+  return decode_core(ff, h, sink, err);
 }
 
 /* A buffer becomes an anonymous in-memory file: DCMTK's file stream checks every value length
@@ -440,7 +488,7 @@ struct lt_memfile {
 };
 
 int read_any(const char *path, const void *data, size_t size, bool with_pixels, lt_dicom_header *h,
-             lt_dicom_pixels *px, lt_error *err) {
+             lt_dicom_pixels *px, const lt_sink *sink, lt_error *err) {
   if (lt_dicom_init(err)) return -1;
   lt_memfile mem;
   if (!path) {
@@ -455,7 +503,8 @@ int read_any(const char *path, const void *data, size_t size, bool with_pixels, 
     OFCondition c = load_path(ff, path, max_read);
     if (c.bad()) return load_error(c, has_dicm_magic(path), err);
     if (extract_header(ff, h, err)) return -1;
-    if (with_pixels && decode_pixels(ff, h, px, err)) return -1;
+    if (with_pixels && sink && decode_core(ff, h, *sink, err)) return -1;
+    if (with_pixels && !sink && decode_pixels(ff, h, px, err)) return -1;
     return 0;
   } catch (const std::bad_alloc &) {
     return lt_error_set(err, "out of memory");
@@ -470,7 +519,7 @@ int decode_common(const char *path, const void *data, size_t size, lt_dicom_head
   lt_dicom_header *hh = h ? h : &local;
   memset(hh, 0, sizeof *hh);
   memset(px, 0, sizeof *px);
-  int rc = read_any(path, data, size, true, hh, px, err);
+  int rc = read_any(path, data, size, true, hh, px, nullptr, err);
   if (rc || !h) lt_dicom_header_free(hh);
   if (rc) lt_dicom_pixels_free(px);
   return rc;
@@ -491,7 +540,7 @@ int32_t lt_dicom_stored_value(uint32_t raw, int bits_stored, int pixel_signed) {
 int lt_dicom_read_header(const char *path, lt_dicom_header *h, lt_error *err) {
   memset(h, 0, sizeof *h);
   if (!path) return lt_error_set(err, "no path");
-  int rc = read_any(path, nullptr, 0, false, h, nullptr, err);
+  int rc = read_any(path, nullptr, 0, false, h, nullptr, nullptr, err);
   if (rc) {
     lt_dicom_header_free(h);
     lt_error_prefix(err, "%s", path);
@@ -521,6 +570,20 @@ int lt_dicom_decode_buffer(const void *data, size_t size, lt_dicom_header *h, lt
     return lt_error_set(err, "empty buffer");
   }
   return decode_common(nullptr, data, size, h, px, err);
+}
+
+int lt_dicom_decode_each_frame(const char *path, lt_dicom_header *h, lt_dicom_frame_fn fn,
+                               void *ctx, lt_error *err) {
+  memset(h, 0, sizeof *h);
+  if (!path || !fn) return lt_error_set(err, "no path or no frame function");
+  lt_sink sink;
+  sink.fn = fn;
+  sink.ctx = ctx;
+  if (read_any(path, nullptr, 0, true, h, nullptr, &sink, err)) {
+    lt_dicom_header_free(h);
+    return lt_error_prefix(err, "%s", path);
+  }
+  return 0;
 }
 
 void lt_dicom_pixels_free(lt_dicom_pixels *px) {

@@ -82,6 +82,15 @@ int lt_dicom_decode_buffer(const void *data, size_t size, lt_dicom_header *h, lt
                            lt_error *err);
 void lt_dicom_pixels_free(lt_dicom_pixels *px);
 
+/* Decodes frame after frame into a per-thread scratch buffer and calls fn(ctx, f, values, h, err)
+ * for each: values holds rows*cols*samples stored values (layout of lt_dicom_pixels) and is
+ * valid only during the call. fn returns 0 to go on, or -1 with err set to stop. On success *h is
+ * filled (free it with lt_dicom_header_free). No whole-image allocation: the series reader's path. */
+typedef int (*lt_dicom_frame_fn)(void *ctx, int frame, const int32_t *values,
+                                 const lt_dicom_header *h, lt_error *err);
+int lt_dicom_decode_each_frame(const char *path, lt_dicom_header *h, lt_dicom_frame_fn fn,
+                               void *ctx, lt_error *err);
+
 /* Interprets a raw stored bit pattern in the pixels' BitsStored and signedness. */
 int32_t lt_dicom_stored_value(uint32_t raw, int bits_stored, int pixel_signed);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -354,6 +355,13 @@ static int lt_check_slice(const lt_file *ref, const lt_dicom_frame *rf, const lt
 
 /* ---- decoding to HU ---- */
 
+/* Asks for transparent huge pages on the fresh voxel block (a 70 MB CT faults in 35 times fewer
+ * pages); a hint only, harmless where the kernel ignores it. */
+static void lt_advise_huge(void *p, size_t n) {
+  uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+  if (e > a) (void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
 typedef struct {
   const lt_scan *scan;
   lt_volume *vol;
@@ -368,6 +376,19 @@ typedef struct {
  * rescale everything is clamped to [-1024, 32767]: the scanner's outside-of-circle value (stored
  * -1024 -> -2048 HU in LIDC) and any other value below air become -1024, so no value below -1024
  * remains in the volume. */
+/* Vectorise a loop where OpenMP's simd pragma is available (-fopenmp), else leave it. */
+#ifdef _OPENMP
+#define LT_SIMD _Pragma("omp simd")
+#else
+#define LT_SIMD
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define LT_CLONES
+#endif
+/* An AVX2 copy is chosen at load time where the CPU has it (the loop is a third of a load). */
+LT_CLONES
 static void lt_to_hu(int16_t *dst, const int32_t *src, size_t n, const lt_dicom_header *h,
                      const lt_dicom_frame *fr) {
   int32_t plo = 0, phi = -1;
@@ -382,7 +403,7 @@ static void lt_to_hu(int16_t *dst, const int32_t *src, size_t n, const lt_dicom_
   if (slope == 1.0 && icpt == floor(icpt) && fabs(icpt) < 1e6) {
     /* The usual CT case, integer only; written without branches so it vectorises. */
     const int32_t ii = (int32_t)icpt;
-#pragma omp simd
+LT_SIMD
     for (size_t p = 0; p < n; p++) {
       int32_t v = src[p];
       /* |v| < 2^31 and |ii| < 1e6: clamp v first so the sum cannot overflow */
@@ -401,30 +422,34 @@ static void lt_to_hu(int16_t *dst, const int32_t *src, size_t n, const lt_dicom_
   }
 }
 
+typedef struct {
+  lt_decode_ctx *c;
+  int file;
+  const lt_file *f;
+} lt_frame_ctx;
+
+/* One decoded frame -> the slice(s) it fills (a frame is one slice unless dropped as duplicate). */
+static int lt_frame_to_slices(void *vctx, int frame, const int32_t *values, const lt_dicom_header *h,
+                              lt_error *err) {
+  lt_frame_ctx *fc = vctx;
+  if (h->rows != fc->f->h.rows || h->cols != fc->f->h.cols || h->frames != fc->f->h.frames ||
+      h->samples != 1)
+    return lt_error_set(err, "%s changed while being read", fc->f->path);
+  size_t npix = (size_t)h->rows * (size_t)h->cols;
+  for (int k = 0; k < fc->c->n_slices; k++)
+    if (fc->c->slice[k].file == fc->file && fc->c->slice[k].frame == frame)
+      lt_to_hu(fc->c->vol->hu + (size_t)k * npix, values, npix, h, &h->frame[frame]);
+  return 0;
+}
+
 static void lt_decode_task(void *vctx, int w) {
   lt_decode_ctx *c = vctx;
-  int fi = c->work_file[w];
-  const lt_file *f = &c->scan->file[fi];
+  lt_frame_ctx fc = {c, c->work_file[w], &c->scan->file[c->work_file[w]]};
   lt_dicom_header h;
-  lt_dicom_pixels px;
-  lt_error *err = &c->errs[w];
-  if (lt_dicom_decode_frames(f->path, &h, &px, err)) {
+  if (lt_dicom_decode_each_frame(fc.f->path, &h, lt_frame_to_slices, &fc, &c->errs[w]))
     c->err_set[w] = 1;
-    return;
-  }
-  if (px.rows != f->h.rows || px.cols != f->h.cols || px.frames != f->h.frames || px.samples != 1) {
-    lt_error_set(err, "%s changed while being read", f->path);
-    c->err_set[w] = 1;
-  } else {
-    size_t npix = (size_t)px.rows * (size_t)px.cols;
-    for (int k = 0; k < c->n_slices; k++) {
-      if (c->slice[k].file != fi) continue;
-      int fr = c->slice[k].frame;
-      lt_to_hu(c->vol->hu + (size_t)k * npix, px.data + (size_t)fr * npix, npix, &h, &h.frame[fr]);
-    }
-  }
-  lt_dicom_pixels_free(&px);
-  lt_dicom_header_free(&h);
+  else
+    lt_dicom_header_free(&h);
 }
 
 static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **out,
@@ -509,6 +534,7 @@ static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **
     lt_error_set(err, "out of memory for a %dx%dx%d volume", ref->h.cols, ref->h.rows, kept);
     goto done;
   }
+  lt_advise_huge(v->hu, lt_geometry_count(&v->geom) * sizeof *v->hu);
   lt_geometry *g = &v->geom;
   g->spacing[0] = rf->pixel_spacing[1]; /* PixelSpacing[1]: between columns, along a row */
   g->spacing[1] = rf->pixel_spacing[0]; /* PixelSpacing[0]: between rows */
