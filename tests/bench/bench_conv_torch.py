@@ -3,9 +3,10 @@
 measures, as the peer in the same run.
 
 stdin: one line per shape "name kind c_in c_out size k stride" (kind conv or tconv, input
-size^3, batch 1). stdout: one line per shape "name fwd_ms bwd_data_ms bwd_weights_ms format",
-medians of REPS runs after a warm-up, each pass in whichever memory format (channels_last_3d or
-contiguous) is faster for it. Two threads unless argv[1] says otherwise."""
+size^3, batch 1). stdout: one line per shape "name fwd bwd_data bwd_weights fwd_best
+bwd_data_best bwd_weights_best formats": medians (then minima) in ms of REPS runs after a
+warm-up, each pass in whichever memory format (channels_last_3d or contiguous) has the lower
+median for it. Two threads unless argv[1] says otherwise."""
 import statistics
 import sys
 import time
@@ -16,13 +17,14 @@ REPS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 
 
 def median_ms(fn):
+    """(median, best) of REPS timed runs in ms after one warm-up run."""
     fn()
     ts = []
     for _ in range(REPS):
         t0 = time.perf_counter()
         fn()
         ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
+    return statistics.median(ts), min(ts)
 
 
 def measure(kind, ci, co, size, k, s, fmt):
@@ -66,10 +68,13 @@ def main():
         best = None
         res = {fmt: measure(kind, ci, co, size, k, s, fmt)
                for fmt in ("channels_last_3d", "contiguous")}
-        best = [min(res[m][p] for m in res) for p in range(3)]
-        fmts = "/".join("cl" if res["channels_last_3d"][p] <= res["contiguous"][p] else "ct"
-                        for p in range(3))
-        print(f"{name} {best[0]:.3f} {best[1]:.3f} {best[2]:.3f} {fmts}", flush=True)
+        pick = ["channels_last_3d" if res["channels_last_3d"][p][0] <= res["contiguous"][p][0]
+                else "contiguous" for p in range(3)]
+        med = [res[pick[p]][p][0] for p in range(3)]
+        low = [res[pick[p]][p][1] for p in range(3)]
+        fmts = "/".join("cl" if m == "channels_last_3d" else "ct" for m in pick)
+        print(f"{name} {med[0]:.3f} {med[1]:.3f} {med[2]:.3f} {low[0]:.3f} {low[1]:.3f} "
+              f"{low[2]:.3f} {fmts}", flush=True)
 
 
 if __name__ == "__main__":
