@@ -3,12 +3,12 @@
  * (db/lt-index.h). */
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "lt-db-read.h"
 #include "lt-db.h"
 #include "lt-index.h"
 
@@ -66,20 +66,11 @@ static const char *dx_name(const lt_hit *h) {
 
 /* The patient's pseudonym and the nodule's key (for display). */
 static void describe(lt_db *db, int64_t nodule_id, char *who, size_t n1, char *key, size_t n2) {
-  snprintf(who, n1, "?");
-  snprintf(key, n2, "?");
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(lt_db_sqlite(db),
-                         "SELECT p.pseudonym, n.source_key FROM nodules n JOIN patients p ON"
-                         " p.id = n.patient_id WHERE n.id = ?1",
-                         -1, &st, NULL) != SQLITE_OK)
-    return;
-  sqlite3_bind_int64(st, 1, nodule_id);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    snprintf(who, n1, "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(key, n2, "%s", (const char *)sqlite3_column_text(st, 1));
-  }
-  sqlite3_finalize(st);
+  lt_db_nodule_info info;
+  lt_error err;
+  bool ok = lt_db_nodule_get(db, nodule_id, &info, &err) == 0;
+  snprintf(who, n1, "%s", ok ? info.pseudonym : "?");
+  snprintf(key, n2, "%s", ok ? info.source_key : "?");
 }
 
 static void json_str(const char *s) {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "db-test-util.h"
+#include "lt-db-read.h"
 #include "lt-db.h"
 #include "lt-import-ratings.h"
 #include "lt-import-study.h"
@@ -90,6 +91,24 @@ static void import_study_lidc0001_nodule_and_pictures(void **state) {
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM thumbnails"), n_thumb);
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM contours"), n_cont);
   assert_int_equal(dbt_int(db, "SELECT count(*) FROM patients"), 1);
+  /* read back for display */
+  lt_db_nodule_info info;
+  assert_int_equal(lt_db_nodule_get(db, nid, &info, &err), 0);
+  assert_string_equal(info.pseudonym, "LIDC-IDRI-0001");
+  assert_string_equal(info.source, "lidc-xml");
+  assert_near(info.x_mm, 56.2, 1.5);
+  assert_string_equal(info.diagnosis, "");
+  void *png;
+  size_t png_n;
+  assert_int_equal(lt_db_thumbnail_get(db, nid, "centre-slice", &png, &png_n, &err), 0);
+  assert_non_null(png);
+  assert_true(png_n > 1000);
+  assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
+  free(png);
+  assert_int_equal(lt_db_thumbnail_get(db, nid, "no-such-kind", &png, &png_n, &err), 0);
+  assert_null(png);
+  assert_int_equal(lt_db_nodule_get(db, 987654, &info, &err), -1);
+  assert_non_null(strstr(err.msg, "no nodule 987654"));
   /* retrievable */
   lt_index *idx;
   assert_int_equal(lt_db_index(db, &idx, &err), 0);
