@@ -159,7 +159,7 @@ int lt_cli_retrieve(int argc, char **argv) {
   }
   lt_hit_summary s;
   lt_hits_summarize(hits, n, &s);
-  char who[64], key[128];
+  char who[64], key[160];
   if (json) {
     printf("{\"query\":[%g,%g,%g,%g,%g,%g],\"k\":%ld,\"hits\":[", q[0], q[1], q[2], q[3], q[4], q[5], k);
     for (int i = 0; i < n; i++) {
