@@ -29,7 +29,7 @@ struct _LtSliceView {
 
 G_DEFINE_FINAL_TYPE(LtSliceView, lt_slice_view, GTK_TYPE_WIDGET)
 
-enum { SIG_CROSSHAIR, SIG_WINDOW, SIG_HOVER, SIG_OVERLAYS, N_SIGNALS };
+enum { SIG_CROSSHAIR, SIG_WINDOW, SIG_HOVER, SIG_OVERLAYS, SIG_MAXIMISE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static double scale_of(LtSliceView *self) {
@@ -221,6 +221,9 @@ static gboolean on_key(GtkEventControllerKey *c, guint key, guint code, GdkModif
     emit_window(self);
     break;
   }
+  case GDK_KEY_m: case GDK_KEY_M: case GDK_KEY_Return: case GDK_KEY_KP_Enter:
+    g_signal_emit(self, signals[SIG_MAXIMISE], 0);
+    break;
   case GDK_KEY_c: case GDK_KEY_C:
     self->opts.labels_mask = self->opts.labels_mask ? 0 : 0xff;
     emit_overlays(self);
@@ -335,6 +338,13 @@ static void on_right_update(GtkGestureDrag *g, double dx, double dy, LtSliceView
   zoom_at(self, target / self->view.zoom, self->drag_x0, self->drag_y0);
 }
 
+static void on_double_click(GtkGestureClick *g, int n, double x, double y, LtSliceView *self) {
+  (void)g;
+  (void)x;
+  (void)y;
+  if (n == 2) g_signal_emit(self, signals[SIG_MAXIMISE], 0);
+}
+
 static GtkGesture *drag_for(LtSliceView *self, guint button, GCallback begin, GCallback update,
                             GCallback end) {
   GtkGesture *g = gtk_gesture_drag_new();
@@ -370,6 +380,8 @@ static void lt_slice_view_class_init(LtSliceViewClass *klass) {
                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 4,
                                        G_TYPE_BOOLEAN, G_TYPE_BOOLEAN, G_TYPE_BOOLEAN,
                                        G_TYPE_DOUBLE);
+  signals[SIG_MAXIMISE] = g_signal_new("maximise-toggled", G_TYPE_FROM_CLASS(klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIG_HOVER] = g_signal_new("hover", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
@@ -397,6 +409,10 @@ static void lt_slice_view_init(LtSliceView *self) {
   gtk_widget_add_controller(GTK_WIDGET(self->area), kc);
   drag_for(self, GDK_BUTTON_PRIMARY, G_CALLBACK(on_left_begin), G_CALLBACK(on_left_update),
            G_CALLBACK(on_left_end));
+  GtkGesture *dc = gtk_gesture_click_new();
+  gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(dc), GDK_BUTTON_PRIMARY);
+  g_signal_connect(dc, "pressed", G_CALLBACK(on_double_click), self);
+  gtk_widget_add_controller(GTK_WIDGET(self->area), GTK_EVENT_CONTROLLER(dc));
   drag_for(self, GDK_BUTTON_MIDDLE, G_CALLBACK(on_middle_begin), G_CALLBACK(on_middle_update),
            NULL);
   drag_for(self, GDK_BUTTON_SECONDARY, G_CALLBACK(on_right_begin), G_CALLBACK(on_right_update),

@@ -3,7 +3,8 @@
  * wheel / Up / Down / PageUp / PageDown / Home / End scroll slices, left drag window/level
  * (a left click moves the shared crosshair), right drag or Ctrl+wheel zoom, middle drag or
  * Shift+left drag pan, keys 1-4 presets, I invert, +/- zoom, F fit, R reset; C readers'
- * outlines, S model outline, G Grad-CAM on/off, [ ] Grad-CAM opacity.
+ * outlines, S model outline, G Grad-CAM on/off, [ ] Grad-CAM opacity; a double-click, M or
+ * Enter asks the window to maximise this plane (or to restore the three).
  * It does not load files: the window hands it a volume. Signals tell the window what changed so
  * the three planes stay in step. */
 #ifndef LT_SLICE_VIEW_H

@@ -12,7 +12,9 @@ struct _LtWindow {
   GtkRevealer *banner;
   GtkButton *banner_close;
   GtkSpinner *spinner;
+  GtkPaned *side_paned;
   LtSliceView *axial, *coronal, *sagittal;
+  LtSliceView *maximised; /* NULL: the three planes */
 
   lt_volume *vol;
   lt_reader_labels labels;
@@ -58,6 +60,18 @@ static void on_overlays(LtSliceView *src, gboolean readers, gboolean seg, gboole
   for (int v = 0; v < 3; v++)
     if (view_at(self, v) != src)
       lt_slice_view_set_overlays(view_at(self, v), readers, seg, heat, opacity);
+}
+
+/* One plane fills the view area, or the three come back. */
+static void on_maximise(LtSliceView *src, LtWindow *self) {
+  self->maximised = self->maximised == src ? NULL : src;
+  LtSliceView *m = self->maximised;
+  gtk_widget_set_visible(GTK_WIDGET(self->axial), !m || m == self->axial);
+  gtk_widget_set_visible(GTK_WIDGET(self->side_paned), !m || m != self->axial);
+  gtk_widget_set_visible(GTK_WIDGET(self->coronal), !m || m == self->coronal);
+  gtk_widget_set_visible(GTK_WIDGET(self->sagittal), !m || m == self->sagittal);
+  static const char *const names[3] = {"axial", "coronal", "sagittal"};
+  g_debug("maximised %s", m ? names[lt_slice_view_get_plane(m) % 3] : "none");
 }
 
 static void on_hover(LtSliceView *src, const char *text, LtWindow *self) {
@@ -236,6 +250,7 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtWindow, banner);
   gtk_widget_class_bind_template_child(wc, LtWindow, banner_close);
   gtk_widget_class_bind_template_child(wc, LtWindow, spinner);
+  gtk_widget_class_bind_template_child(wc, LtWindow, side_paned);
   gtk_widget_class_bind_template_child(wc, LtWindow, axial);
   gtk_widget_class_bind_template_child(wc, LtWindow, coronal);
   gtk_widget_class_bind_template_child(wc, LtWindow, sagittal);
@@ -255,6 +270,7 @@ static void lt_window_init(LtWindow *self) {
     g_signal_connect(sv, "window-changed", G_CALLBACK(on_window_level), self);
     g_signal_connect(sv, "hover", G_CALLBACK(on_hover), self);
     g_signal_connect(sv, "overlays-changed", G_CALLBACK(on_overlays), self);
+    g_signal_connect(sv, "maximise-toggled", G_CALLBACK(on_maximise), self);
   }
   g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
 }

@@ -5,7 +5,7 @@
 # switch all views to the mediastinal window (W400/L40: the axial view's mean grey changes);
 # three wheel steps move the slice by three; Ctrl+wheel zooms (the view's pixels change while
 # the slice stays); key C hides the readers' outlines; a left drag sets window/level, a middle
-# drag pans by as many pixels. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
+# drag pans by as many pixels; a double-click maximises a plane, M restores. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-interaction.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool, import
 # or the shared data.
 set -u
@@ -41,6 +41,7 @@ xdotool key 2; sleep 2
 import -window root "$3/interaction-1-mediastinal.png"
 cp "$4/log" "$4/log-before-wheel"
 xdotool click 5; sleep 0.5; xdotool click 5; sleep 0.5; xdotool click 5; sleep 2
+cp "$4/log" "$4/log-after-wheel"
 import -window root "$3/interaction-2-scrolled.png"
 xdotool keydown ctrl click 4 click 4 keyup ctrl; sleep 2
 import -window root "$3/interaction-3-zoomed.png"
@@ -50,6 +51,9 @@ xdotool mousemove "$fx" "$fy" mousedown 1 mousemove $((fx + 50)) $((fy + 20)) mo
 import -window root "$3/interaction-5-wl-drag.png"
 xdotool mousemove "$fx" "$fy" mousedown 2 mousemove $((fx + 40)) "$fy" mouseup 2; sleep 2
 import -window root "$3/interaction-6-panned.png"
+xdotool mousemove 1050 250 click --repeat 2 --delay 80 1; sleep 2
+import -window root "$3/interaction-7-coronal-maximised.png"
+xdotool key m; sleep 1
 cp "$4/log" "$4/log-final"; kill $pid
 wait $pid 2>/dev/null
 true
@@ -77,7 +81,7 @@ awk -v a="$m0" -v b="$m1" 'BEGIN { exit !((a - b)^2 > 0.05^2) }' || { echo "FAIL
 
 # 3. wheel: three steps = three slices along k from the clicked point
 k0=$(grep crosshair "$tmp/log-before-wheel" | tail -1 | awk '{ print $NF }')
-k1=$(grep crosshair "$tmp/log-final" | tail -1 | awk '{ print $NF }')
+k1=$(grep crosshair "$tmp/log-after-wheel" | tail -1 | awk '{ print $NF }')
 echo "slice k before the wheel: $k0, after three steps: $k1"
 awk -v a="$k0" -v b="$k1" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && b != "" && d > 2.5 && d < 3.5) }' ||
   { echo "FAIL: the wheel did not move three slices"; fail=1; }
@@ -110,4 +114,12 @@ moved=$(compare -metric AE -fuzz 4% "$out/interaction-5-wl-drag.png[200x150+250+
   "$out/interaction-6-panned.png[200x150+250+380]" null: 2>&1)
 echo "middle drag: pixels differing after a 40 px shift $same, without the shift $moved (of 30000)"
 awk -v a="$same" -v b="$moved" 'BEGIN { exit !(a < 300 && b > 3000) }' || { echo "FAIL: middle drag did not pan 40 px"; fail=1; }
+# 8. double-click on the coronal view maximises it (black margins beside the coronal image where
+# the axial view was); M restores the three planes
+mb=$(convert "$out/interaction-6-panned.png" -crop 150x200+30+300 +repage -colorspace gray -format "%[fx:mean]" info:)
+ma=$(convert "$out/interaction-7-coronal-maximised.png" -crop 150x200+30+300 +repage -colorspace gray -format "%[fx:mean]" info:)
+echo "left margin mean grey: three planes $mb, coronal maximised $ma"
+grep -q "maximised coronal" "$tmp/log-final" && grep -q "maximised none" "$tmp/log-final" ||
+  { echo "FAIL: double-click / M did not maximise and restore"; fail=1; }
+awk -v a="$ma" -v b="$mb" 'BEGIN { exit !(a < 0.03 && b > 0.1) }' || { echo "FAIL: the coronal plane does not fill the view area"; fail=1; }
 exit $fail
