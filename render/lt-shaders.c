@@ -1,8 +1,8 @@
 /* render/lt-shaders.c — see lt-shaders.h.
  * Screen coordinates in the shaders are the API's: origin top-left, pixel centres at .5.
- * Every voxel grid (volume, labels, segmentation, heatmap) is reached through its own affine
- * map, a mat3 from (px, py, 1) to that texture's normalised coordinates, computed on the CPU
- * from lt_view and the grids' lt_geometry; so overlays on other grids (a 64^3 patch at
+ * Every texture (the slice copy, labels, segmentation, heatmap) is reached through its own
+ * affine map, a mat3 from (px, py, 1) to that texture's normalised coordinates, computed on the
+ * CPU from lt_view and the grids' lt_geometry; so overlays on other grids (a 64^3 patch at
  * 0.5 mm) land where their millimetres say. */
 #include "lt-shaders.h"
 
