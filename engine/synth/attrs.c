@@ -4,11 +4,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-const int lt_attr_lidc_index[LT_ATTR_N] = {
+const int lt_synth_attr_lidc[LT_ATTR_N] = {
     LT_LIDC_SUBTLETY, LT_LIDC_SPHERICITY, LT_LIDC_MARGIN,
     LT_LIDC_LOBULATION, LT_LIDC_SPICULATION, LT_LIDC_MALIGNANCY,
 };
-const char *const lt_attr_names[LT_ATTR_N] = {
+const char *const lt_synth_attr_names[LT_ATTR_N] = {
     "subtlety", "sphericity", "margin", "lobulation", "spiculation", "malignancy",
 };
 
@@ -37,7 +37,7 @@ int lt_attr_pool_build(const lt_lidc_tables *t, lt_attr_pool **out, lt_error *er
       double s = 0;
       int c = 0;
       for (int r = 0; r < nd->n; r++) {
-        int v = t->readings[nd->first + r][lt_attr_lidc_index[a]];
+        int v = t->readings[nd->first + r][lt_synth_attr_lidc[a]];
         if (v > 0) {
           s += v;
           c++;

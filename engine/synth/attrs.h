@@ -25,9 +25,9 @@ enum {
 };
 
 /* LIDC characteristic index (ct/lidc.h) of each attribute. */
-extern const int lt_attr_lidc_index[LT_ATTR_N];
+extern const int lt_synth_attr_lidc[LT_ATTR_N];
 /* "subtlety", "sphericity", "margin", "lobulation", "spiculation", "malignancy". */
-extern const char *const lt_attr_names[LT_ATTR_N];
+extern const char *const lt_synth_attr_names[LT_ATTR_N];
 
 typedef struct {
   double score[LT_ATTR_N]; /* true (latent) scores in [1, 5] */

@@ -124,6 +124,11 @@ int lt_synth_study_load(const char *dir, lt_synth_study **out, lt_error *err) {
       const lt_nodule *n = &set->nodules[k];
       st->keepout[st->n_keepout++] =
           n->consensus ? box_mm(g, &n->box, 2.0) : point_box(n->centroid_mm, 3.0);
+      if (n->consensus && n->eq_diameter_mm > st->real_diameter_mm) {
+        st->has_real = true;
+        st->real_diameter_mm = n->eq_diameter_mm;
+        memcpy(st->real_centre_mm, n->centroid_mm, sizeof st->real_centre_mm);
+      }
     }
     for (int k = 0; k < set->n_non_nodules; k++)
       st->keepout[st->n_keepout++] = point_box(set->non_nodules[k].pos_mm, 3.0);
@@ -190,7 +195,7 @@ static int reader_mark(const lt_volume *v, const lt_synth_nodule *nd, const lt_r
   m->ratings[LT_LIDC_INTERNAL_STRUCTURE] = 1; /* soft tissue */
   m->ratings[LT_LIDC_CALCIFICATION] = 6;      /* absent */
   m->ratings[LT_LIDC_TEXTURE] = 5;            /* solid */
-  for (int a = 0; a < LT_ATTR_N; a++) m->ratings[lt_attr_lidc_index[a]] = view->rating[a];
+  for (int a = 0; a < LT_ATTR_N; a++) m->ratings[lt_synth_attr_lidc[a]] = view->rating[a];
   const lt_box *b = &nd->box;
   int bx = b->hi[0] - b->lo[0] + 1, by = b->hi[1] - b->lo[1] + 1, bz = b->hi[2] - b->lo[2] + 1;
   uint8_t *mask = malloc(lt_box_count(b));
@@ -480,7 +485,7 @@ int lt_synth_case_import(const char *case_dir, lt_synth_case *c, lt_error *err) 
     if (!best || sqrt(bd) > nd->attrs.diameter_mm / 2 + 3) continue;
     nd->imported = true;
     nd->n_readers = best->n_readers;
-    for (int a = 0; a < LT_ATTR_N; a++) nd->mean_ratings[a] = best->mean_ratings[lt_attr_lidc_index[a]];
+    for (int a = 0; a < LT_ATTR_N; a++) nd->mean_ratings[a] = best->mean_ratings[lt_synth_attr_lidc[a]];
     uint8_t *truth_full = full; /* holds the truth mask now */
     uint8_t *cons = malloc(nvox);
     if (!cons) {

@@ -46,6 +46,8 @@ typedef struct {
   int n_keepout;
   lt_mm_box *keepout;
   int n_real_nodules;     /* physical nodules in its LIDC readings (0 when none) */
+  bool has_real;          /* an outlined real nodule: the largest one's centre and diameter */
+  double real_centre_mm[3], real_diameter_mm;
   int *lung_per_slice;
   int body_lo[2], body_hi[2];  /* in-plane crop of every case (pixels, inclusive) */
 } lt_synth_study;

@@ -247,7 +247,7 @@ int lt_nodule_insert(lt_volume *v, const lt_nodule_shape *s, const double centre
   double diag = sqrt(g->spacing[0] * g->spacing[0] + g->spacing[1] * g->spacing[1] +
                      g->spacing[2] * g->spacing[2]);
   int nsz = sub_z(g);
-  const double tex_sigma[3] = {1.0 / g->spacing[0], 1.0 / g->spacing[1], 1.0 / g->spacing[2]};
+  const double tex_sigma[3] = {1.5 / g->spacing[0], 1.5 / g->spacing[1], 1.5 / g->spacing[2]};
   const double psf[3] = {sc->psf_sigma_mm / g->spacing[0], sc->psf_sigma_mm / g->spacing[1], 0};
   int rc = correlated_noise(tex, bx, by, bz, tex_sigma, rng);
   if (rc == 0) rc = correlated_noise(noise, bx, by, bz, psf, rng);

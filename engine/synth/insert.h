@@ -9,7 +9,7 @@
  *
  * Insertion, per voxel of the nodule's box: occupancy o = mean of the shape's occupancy over
  * 3x3xN sub-samples (N = spacing_z / 0.5 mm, 1..5: partial volume and slice profile); target
- * HU = core + texture (a Gaussian random field, correlation 1 mm, sd texture_sd); the change
+ * HU = core + texture (a Gaussian random field, correlation 1.5 mm, sd texture_sd); the change
  * alpha*o*(target - background) (never darkening: a brighter vessel stays), blurred in-plane by
  * the PSF, is added to the original voxels, which keeps the anatomy behind a faint edge; where
  * the original noise was replaced, noise of the study's sd and the PSF's correlation is added back

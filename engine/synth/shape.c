@@ -117,7 +117,7 @@ void lt_nodule_shape_make(lt_nodule_shape *s, const lt_synth_attrs *a, lt_srng *
   }
 
   s->core_hu = -60 + 100 * (sub - 1) / 4;
-  s->texture_sd_hu = 20;
+  s->texture_sd_hu = 35;
   s->alpha = 0.7 + 0.3 * (sub - 1) / 4;
 
   double body = s->semi[0] * (1 + 4 * amp) + 3.5 * s->edge_sd_mm;

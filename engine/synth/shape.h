@@ -14,7 +14,7 @@
  *   (0.4..1.1) * d/2 * (p/5) + 2 mm, base half-width 0.7-1.1 mm tapering as the square root of the distance to the tip;
  * - margin m: the surface is a smooth step of width sd 0.15 + 1.2 (5-m)/4 mm (sharp at 5,
  *   poorly defined at 1), Gaussian CDF of the signed distance;
- * - subtlety t: contrast, core HU -60 + 100 (t-1)/4 (solid: -60..+40 HU, texture sd 20 HU)
+ * - subtlety t: contrast, core HU -60 + 100 (t-1)/4 (solid: -60..+40 HU, texture sd 35 HU)
  *   and peak blending alpha 0.7 + 0.3 (t-1)/4 (see insert.h); size is drawn jointly with it.
  * The occupancy's signed distance is measured along the ray from the centre (exact for a sphere,
  * an approximation for ellipsoids), which is enough for a smooth edge.

@@ -110,7 +110,7 @@ static void simulated_readers_agree_like_lidc_readers(void **state) {
          "sim-pool");
   int ok = 1;
   for (int a = 0; a < LT_ATTR_N; a++) {
-    int li = lt_attr_lidc_index[a];
+    int li = lt_synth_attr_lidc[a];
     memset(real, 0, (size_t)t->n_nodules * SLOTS * sizeof *real);
     for (int k = 0; k < t->n_nodules; k++) {
       const lt_lidc_table_nodule *nd = &t->nodules[k];
@@ -124,7 +124,7 @@ static void simulated_readers_agree_like_lidc_readers(void **state) {
     lt_agreement_compute(&ar, real, t->n_nodules, SLOTS, 5, MIN_ITEMS);
     lt_agreement_compute(&as, sim, SIM_NODULES, LT_SYNTH_READERS, 5, MIN_ITEMS);
     printf("%-12s %8.3f %8.3f %+8.3f | %8.3f %8.3f   (real pairs of slots %d)\n",
-           lt_attr_names[a], ar.mean_pairwise, as.mean_pairwise,
+           lt_synth_attr_names[a], ar.mean_pairwise, as.mean_pairwise,
            as.mean_pairwise - ar.mean_pairwise, ar.pooled, as.pooled, ar.pairs_used);
     ok &= ar.pairs_used >= 6 && as.pairs_used == 6;
     ok &= fabs(as.mean_pairwise - ar.mean_pairwise) <= 0.1;
