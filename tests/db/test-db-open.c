@@ -147,6 +147,36 @@ static void db_refuses_corrupt_and_foreign_files_unchanged(void **state) {
   assert_int_equal(dbt_write(p, whole, n), 0);
   expect_refused(p, "bad page size");
   free(whole);
+  /* damage inside a LungTrust database (header intact): db check finds it, exits 1, and the file
+   * is not written */
+  path_in_tmp(p, sizeof p, "damaged.db");
+  make_lungtrust_db(p, 3000);
+  whole = dbt_slurp(p, &n);
+  assert_non_null(whole);
+  for (size_t i = 8 * 4096; i < 10 * 4096; i++) whole[i] ^= 0x5a;
+  assert_int_equal(dbt_write(p, whole, n), 0);
+  {
+    char cmd[9000], errf[4300];
+    path_in_tmp(errf, sizeof errf, "check.txt");
+    snprintf(cmd, sizeof cmd, "'%s/app/lungtrust-cli' db check --db '%s' >'%s' 2>&1",
+             getenv("LT_BUILD_ROOT"), p, errf);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc));
+    assert_int_equal(WEXITSTATUS(rc), 1);
+    size_t ne;
+    char *msg = (char *)dbt_slurp(errf, &ne);
+    assert_non_null(msg);
+    msg[ne] = 0;
+    if (!strstr(msg, "database check failed") && !strstr(msg, "malformed"))
+      fail_msg("db check said '%s'", msg);
+    free(msg);
+    size_t n2;
+    unsigned char *after = dbt_slurp(p, &n2);
+    assert_int_equal(n2, n);
+    assert_memory_equal(after, whole, n);
+    free(after);
+  }
+  free(whole);
   /* a LungTrust database from a newer program */
   path_in_tmp(p, sizeof p, "newer.db");
   make_lungtrust_db(p, 2);
