@@ -198,7 +198,7 @@ static void lungmask_lidc0001_adult_lungs_and_nodule_inside(void **state) {
                 best);
   assert_true(info.total_l > 3.0 && info.total_l < 8.0);
   assert_true(info.right_l > 1.0 && info.left_l > 1.0);
-  assert_true(best < 2.0); /* generous for a loaded CI machine; ~0.3 s here */
+  /* Not a timed test: the time is printed (0.4-0.8 s on the shared 2-core machine). */
   /* The nodule's centre (x 56.2, y 86.2, z -116 mm; about column 318, row 365). */
   double c[3] = {56.2, 86.2, -116}, ijk[3];
   lt_geometry_mm_to_voxel(&v->geom, c, ijk);
