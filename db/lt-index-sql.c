@@ -22,10 +22,11 @@ static const char attrs_user_sql[] = ATTRS_COLS " WHERE a.kind = ?2" ATTRS_KNOWN
 static const char attrs_one_sql[] =
     ATTRS_COLS " WHERE a.nodule_id = ?1 AND a.kind = ?2" ATTRS_KNOWN " ORDER BY a.id";
 
-static const char diag_sql[] =
-    "SELECT nodule_id, kind, basis IN ('resection','biopsy','stability','progression')"
-    " FROM diagnoses WHERE nodule_id IS NOT NULL AND (?1 = 0 OR nodule_id = ?1)"
-    " ORDER BY basis IN ('resection','biopsy','stability','progression'), id";
+#define DIAG_COLS \
+  "SELECT nodule_id, kind, basis IN ('resection','biopsy','stability','progression') FROM diagnoses"
+#define DIAG_ORDER " ORDER BY basis IN ('resection','biopsy','stability','progression'), id"
+static const char diag_all_sql[] = DIAG_COLS " WHERE nodule_id IS NOT NULL" DIAG_ORDER;
+static const char diag_one_sql[] = DIAG_COLS " WHERE nodule_id = ?1" DIAG_ORDER;
 
 static const char readers_mean_all_sql[] =
     "SELECT a.nodule_id, 0, 0, a.subtlety, a.sphericity, a.margin, a.lobulation, a.spiculation,"
@@ -158,8 +159,9 @@ int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err
     lt_index_remove(idx, nodule_id);
     return 0;
   }
-  if (sqlite3_prepare_v2(s, diag_sql, -1, &st, NULL) != SQLITE_OK) goto sqlfail;
-  sqlite3_bind_int64(st, 1, nodule_id);
+  if (sqlite3_prepare_v2(s, nodule_id ? diag_one_sql : diag_all_sql, -1, &st, NULL) != SQLITE_OK)
+    goto sqlfail;
+  if (nodule_id) sqlite3_bind_int64(st, 1, nodule_id);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     lt_index_entry e;
     if (!get(idx, &nt, sqlite3_column_int64(st, 0), &e)) continue;
