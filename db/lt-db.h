@@ -6,7 +6,8 @@
  * schema is refused with one line and is not written to (checked from its header bytes before
  * SQLite opens it for writing).
  * Does not know the tables' meaning: writing rows is lt-db-write.h, the LIDC tables are
- * lt-import-ratings.h, retrieval is lt-index.h. Plain C, no GLib. */
+ * lt-import-ratings.h, retrieval is lt-index.h. Plain C, no GLib. An lt_db (and its index) is
+ * used by one thread at a time; another thread opens its own lt_db on the same file. */
 #ifndef LT_DB_H
 #define LT_DB_H
 
