@@ -221,9 +221,9 @@ int lt_cli_synth(int argc, char **argv) {
            st->scanner.noise_sd_hu, mpath);
   else
     printf("%d cases, %d samples (%d sure, %d unsure), %d malignant by the truth rule; mean Dice of "
-           "the readers' consensus against the truth %.3f; scanner noise %.1f HU\nmanifest: %s\n",
-           (int)count, n_sure + n_unsure, n_sure, n_unsure, n_malignant, dice, st->scanner.noise_sd_hu,
-           mpath);
+           "the readers' consensus against the truth %s%.3f; scanner noise %.1f HU\nmanifest: %s\n",
+           (int)count, n_sure + n_unsure, n_sure, n_unsure, n_malignant, dice_n ? "" : "(none) ",
+           dice_n ? dice : 0.0, st->scanner.noise_sd_hu, mpath);
   rc = LT_EXIT_OK;
 done:
   if (cases)
