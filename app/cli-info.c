@@ -76,7 +76,7 @@ static void print_text(const info_ctx *c) {
            ss->description, ss->description[0] ? "\"" : "", s == in->chosen ? "  (read)" : "");
   }
   if (in->n_skipped_unreadable || in->n_skipped_no_image)
-    printf("  not in a series: %d files not DICOM or unreadable (LIDC XML included), %d DICOM "
+    printf("  not in a series: %d files not DICOM or unreadable, %d DICOM "
            "without an image; first: %s\n", in->n_skipped_unreadable,
            in->n_skipped_no_image, in->skip_example);
   double z0, z1;
