@@ -1,6 +1,7 @@
 /* ui/lt-window.c — see lt-window.h. */
 #include "lt-window.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "lt-slice-view.h"
@@ -13,6 +14,10 @@ struct _LtWindow {
   GtkButton *banner_close;
   GtkSpinner *spinner;
   GtkPaned *side_paned;
+  GtkScale *slice_scale;
+  GtkAdjustment *slice_adj;
+  gulong slice_handler;
+  double cross[3];
   LtSliceView *axial, *coronal, *sagittal;
   LtSliceView *maximised; /* NULL: the three planes */
 
@@ -45,7 +50,15 @@ static void on_crosshair(LtSliceView *src, double i, double j, double k, LtWindo
   (void)src;
   g_debug("crosshair %.2f %.2f %.2f", i, j, k);
   const double ijk[3] = {i, j, k};
+  memcpy(self->cross, ijk, sizeof self->cross);
   for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), ijk);
+  if (self->vol) { /* the slider follows the axial plane's slice */
+    lt_view_frame f;
+    lt_view_frame_compute(&f, lt_slice_view_get_view(self->axial), &self->vol->geom);
+    g_signal_handler_block(self->slice_adj, self->slice_handler);
+    gtk_adjustment_set_value(self->slice_adj, round(ijk[f.axis_n]) + 1);
+    g_signal_handler_unblock(self->slice_adj, self->slice_handler);
+  }
 }
 
 static void on_window_level(LtSliceView *src, double w, double l, gboolean inv, LtWindow *self) {
@@ -60,6 +73,15 @@ static void on_overlays(LtSliceView *src, gboolean readers, gboolean seg, gboole
   for (int v = 0; v < 3; v++)
     if (view_at(self, v) != src)
       lt_slice_view_set_overlays(view_at(self, v), readers, seg, heat, opacity);
+}
+
+static void on_slider(GtkAdjustment *adj, LtWindow *self) {
+  if (!self->vol) return;
+  lt_view_frame f;
+  lt_view_frame_compute(&f, lt_slice_view_get_view(self->axial), &self->vol->geom);
+  double c[3] = {self->cross[0], self->cross[1], self->cross[2]};
+  c[f.axis_n] = round(gtk_adjustment_get_value(adj)) - 1;
+  on_crosshair(self->axial, c[0], c[1], c[2], self);
 }
 
 /* One plane fills the view area, or the three come back. */
@@ -142,11 +164,18 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   memset(&l->labels, 0, sizeof l->labels);
   lt_shared_scene_set(&self->shared, self->vol, self->labels.bits, &self->labels.geom);
   for (int v = 0; v < 3; v++) lt_slice_view_set_volume(view_at(self, v), self->vol);
+  const lt_view *av = lt_slice_view_get_view(self->axial);
+  g_signal_handler_block(self->slice_adj, self->slice_handler);
+  gtk_adjustment_configure(self->slice_adj, av->slice + 1, 1, lt_view_slice_count(av, &self->vol->geom),
+                           1, 10, 0);
+  g_signal_handler_unblock(self->slice_adj, self->slice_handler);
+  gtk_widget_set_sensitive(GTK_WIDGET(self->slice_scale), TRUE);
+  for (int a = 0; a < 3; a++) self->cross[a] = (self->vol->geom.dim[a] - 1) / 2;
   lt_volume_free(old);
   lt_reader_labels_clear(&old_labels);
   self->has_focus = FALSE;
   if (l->has_focus) {
-    for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), l->focus_vox);
+    on_crosshair(self->axial, l->focus_vox[0], l->focus_vox[1], l->focus_vox[2], self);
     log_focus(self, l->focus_vox);
   }
   const lt_geometry *g = &self->vol->geom;
@@ -251,6 +280,8 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtWindow, banner_close);
   gtk_widget_class_bind_template_child(wc, LtWindow, spinner);
   gtk_widget_class_bind_template_child(wc, LtWindow, side_paned);
+  gtk_widget_class_bind_template_child(wc, LtWindow, slice_scale);
+  gtk_widget_class_bind_template_child(wc, LtWindow, slice_adj);
   gtk_widget_class_bind_template_child(wc, LtWindow, axial);
   gtk_widget_class_bind_template_child(wc, LtWindow, coronal);
   gtk_widget_class_bind_template_child(wc, LtWindow, sagittal);
@@ -273,6 +304,8 @@ static void lt_window_init(LtWindow *self) {
     g_signal_connect(sv, "maximise-toggled", G_CALLBACK(on_maximise), self);
   }
   g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
+  self->slice_handler =
+      g_signal_connect(self->slice_adj, "value-changed", G_CALLBACK(on_slider), self);
 }
 
 LtWindow *lt_window_new(GtkApplication *app) {
