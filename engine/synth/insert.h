@@ -3,7 +3,7 @@
  * Scanner model: the noise sd is estimated from the study itself: the 20th percentile of the
  * standard deviations of 8x8-pixel blocks of soft tissue (every value in -300..300 HU, block mean
  * in -150..150 HU) on every 4th slice, so uniform muscle, fat-free organ and blood blocks set it,
- * not edges. The point-spread function is a Gaussian of FWHM 1.5 pixels in-plane (a standard
+ * not edges; divided by 1 - 0.8416 / sqrt(126), which makes it unbiased for pure Gaussian noise. The point-spread function is a Gaussian of FWHM 1.5 pixels in-plane (a standard
  * reconstruction kernel resolves about one and a half of its pixels); through-plane, the slice
  * profile is the slice spacing itself (occupancy averaged over it).
  *

@@ -73,6 +73,52 @@ static void tables_group_like_the_readme(void **state) {
   lt_lidc_tables_free(t);
 }
 
+static void write_file(const char *dir, const char *name, const char *text) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void broken_tables_are_refused_with_one_line(void **state) {
+  (void)state;
+  char dir[4096];
+  assert_non_null(lt_test_tmpdir(dir, sizeof dir));
+  lt_lidc_tables *t = NULL;
+  lt_error err;
+  /* Missing files. */
+  assert_int_equal(lt_lidc_tables_read(dir, &t, &err), -1);
+  assert_null(t);
+  assert_true(strstr(err.msg, "nodule_chara_list.csv") != NULL);
+  /* A rating that is not an integer. */
+  write_file(dir, "nodule_chara_list.csv", "LIDC-IDRI-0001,A,5,1,6,3,3,x,4,5,5\n");
+  write_file(dir, "list3.2.csv", "id,case,scan,roi,volume,eq. diam.,x loc.,y loc.,slice no.,,nodIDs\n"
+                                 "1,1,3000566,1,6459.75,23.107,317,367,43,,A\n");
+  assert_int_equal(lt_lidc_tables_read(dir, &t, &err), -1);
+  assert_true(strstr(err.msg, "line 1") != NULL);
+  assert_null(strchr(err.msg, '\n'));
+  /* A patient that is not LIDC-IDRI-NNNN. */
+  write_file(dir, "nodule_chara_list.csv", "PATIENT,A,5,1,6,3,3,3,4,5,5\n");
+  assert_int_equal(lt_lidc_tables_read(dir, &t, &err), -1);
+  /* A list row with a bad diameter. */
+  write_file(dir, "nodule_chara_list.csv", "LIDC-IDRI-0001,A,5,1,6,3,3,3,4,5,5\nLIDC-IDRI-0001,B,4,1,6,3,3,3,4,5,4\n");
+  write_file(dir, "list3.2.csv", "h\n1,1,3000566,1,6459.75,big,317,367,43,,A,B\n");
+  assert_int_equal(lt_lidc_tables_read(dir, &t, &err), -1);
+  assert_true(strstr(err.msg, "list3.2.csv line 2") != NULL);
+  /* And the same files made right: one nodule with two readings. */
+  write_file(dir, "list3.2.csv", "h\n1,1,3000566,1,6459.75,23.1,317,367,43,,A,B\n");
+  assert_int_equal(lt_lidc_tables_read(dir, &t, &err), 0);
+  assert_int_equal(t->n_nodules, 1);
+  assert_int_equal(t->nodules[0].n, 2);
+  assert_int_equal(t->readings[t->nodules[0].first + 1][LT_LIDC_MALIGNANCY], 4);
+  lt_lidc_tables_free(t);
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 static void simulated_readers_agree_like_lidc_readers(void **state) {
   (void)state;
   char dir[4096];
@@ -143,6 +189,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(kappa_matches_hand_values),
       cmocka_unit_test(tables_group_like_the_readme),
+      cmocka_unit_test(broken_tables_are_refused_with_one_line),
       cmocka_unit_test(simulated_readers_agree_like_lidc_readers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
