@@ -82,7 +82,8 @@ static void print_text(const info_ctx *c) {
   double z0, z1;
   z_range(v, &z0, &z1);
   printf("geometry:\n");
-  printf("  dims         %d x %d x %d (columns x rows x slices)\n", g->dim[0], g->dim[1], g->dim[2]);
+  printf("  dims         %d x %d x %d (columns x rows x slices)\n", g->dim[0], g->dim[1],
+         g->dim[2]);
   printf("  spacing      %g x %g x %g mm (slice spacing from positions)\n", g->spacing[0],
          g->spacing[1], g->spacing[2]);
   printf("  origin       %g %g %g mm (LPS, centre of voxel 0,0,0)\n", g->origin[0], g->origin[1],
@@ -274,7 +275,8 @@ static cJSON *build_json(const info_ctx *c) {
     add_num_or_null(o, "volume_mm3", n->consensus_voxels ? n->volume_mm3 : NAN);
     add_num_or_null(o, "eq_diameter_mm", n->consensus_voxels ? n->eq_diameter_mm : NAN);
     if (n->consensus_voxels) {
-      int lohi[6] = {n->box.lo[0], n->box.lo[1], n->box.lo[2], n->box.hi[0], n->box.hi[1], n->box.hi[2]};
+      int lohi[6] = {n->box.lo[0], n->box.lo[1], n->box.lo[2],
+                     n->box.hi[0], n->box.hi[1], n->box.hi[2]};
       cJSON_AddItemToObject(o, "consensus_box", int_array(lohi, 6));
     }
     cJSON *mean = cJSON_AddObjectToObject(o, "mean_ratings");

@@ -126,7 +126,8 @@ static int parse_roi(const xmlNode *node, lt_lidc_roi *roi, lt_error *err) {
                         xmlGetLineNo(node));
   }
   int np = count_children(node, "edgeMap");
-  if (np == 0) return lt_error_set(err, "<roi> on line %ld has no <edgeMap> point", xmlGetLineNo(node));
+  if (np == 0)
+    return lt_error_set(err, "<roi> on line %ld has no <edgeMap> point", xmlGetLineNo(node));
   roi->points = calloc((size_t)np, sizeof *roi->points);
   if (!roi->points) return lt_error_set(err, "out of memory");
   for (const xmlNode *c = node->children; c; c = c->next)
@@ -206,11 +207,13 @@ static int parse_doc(const xmlNode *root, lt_lidc_doc *doc, lt_error *err) {
   if (!root || root->type != XML_ELEMENT_NODE)
     return lt_error_set(err, "no root element");
   if (!is_elem(root, "LidcReadMessage"))
-    return lt_error_set(err, "not an LIDC reading file: root element is <%s>, not <LidcReadMessage>",
+    return lt_error_set(err,
+                        "not an LIDC reading file: root element is <%s>, not <LidcReadMessage>",
                         (const char *)root->name);
   const xmlNode *hdr = first_child(root, "ResponseHeader");
   if (hdr) {
-    if (child_text(hdr, "SeriesInstanceUid", doc->series_uid, sizeof doc->series_uid, NULL, err) != 0 ||
+    if (child_text(hdr, "SeriesInstanceUid", doc->series_uid, sizeof doc->series_uid, NULL,
+                   err) != 0 ||
         child_text(hdr, "StudyInstanceUID", doc->study_uid, sizeof doc->study_uid, NULL, err) != 0)
       return -1;
   }
@@ -366,7 +369,9 @@ static int walk(const char *dir, int depth, path_list *l, lt_error *err) {
     }
     struct stat st;
     /* folders: not through symbolic links (no loops); files: also through them */
-    if (lstat(p, &st) == 0 && (!S_ISLNK(st.st_mode) || (stat(p, &st) == 0 && S_ISREG(st.st_mode)))) {
+    bool ok = lstat(p, &st) == 0 &&
+              (!S_ISLNK(st.st_mode) || (stat(p, &st) == 0 && S_ISREG(st.st_mode)));
+    if (ok) {
       if (S_ISDIR(st.st_mode) && depth < 32) {
         rc = walk(p, depth + 1, l, err);
       } else if (S_ISREG(st.st_mode) && has_xml_suffix(e->d_name) && root_is_lidc(p)) {

@@ -105,8 +105,8 @@ void lt_lidc_paths_free(char **paths, int n);
 
 /* The readings of one series under dir: every LIDC XML found there whose SeriesInstanceUid is
  * series_uid or absent (or, when series_uid is NULL or "", every one), merged into one document
- * (readers appended in path order; series_uid/study_uid those of the first). *out = NULL and 0 when there is none. -1 when a matching file is
- * broken. */
+ * (readers appended in path order; series_uid/study_uid those of the first). *out = NULL and 0
+ * when there is none. -1 (the line names the file) when any LIDC XML file there is broken. */
 int lt_lidc_read_for_series(const char *dir, const char *series_uid, lt_lidc_doc **out,
                             lt_error *err);
 

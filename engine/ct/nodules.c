@@ -6,6 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Index of voxel (i, j, k) in a mask over box b (see lt_box). */
+static inline size_t box_index(const lt_box *b, int i, int j, int k) {
+  size_t w = (size_t)(b->hi[0] - b->lo[0] + 1), h = (size_t)(b->hi[1] - b->lo[1] + 1);
+  return (size_t)(i - b->lo[0]) + w * ((size_t)(j - b->lo[1]) + h * (size_t)(k - b->lo[2]));
+}
+
 void lt_nodule_options_default(lt_nodule_options *opt) {
   opt->z_tolerance_mm = 0.5;
   opt->outline_in_mask = false;
@@ -91,8 +97,7 @@ typedef struct {
 } box_mask;
 
 static inline uint8_t *bm_at(box_mask *m, int i, int j, int k) {
-  return &m->mask[(size_t)(i - m->box.lo[0]) +
-                  (size_t)m->bw * ((size_t)(j - m->box.lo[1]) + (size_t)m->bh * (size_t)(k - m->box.lo[2]))];
+  return &m->mask[box_index(&m->box, i, j, k)];
 }
 
 static long round_coord(double v) { return lround(v); } /* |v| <= 1e6 (lidc.c checks) */
@@ -115,7 +120,8 @@ static void draw_segment(box_mask *m, int k, const lt_lidc_point *a, const lt_li
     if (x0 < m->box.lo[0]) x0 = m->box.lo[0];
     if (x1 > m->box.hi[0]) x1 = m->box.hi[0];
     for (long x = x0; x <= x1; x++)
-      set_px(m, x, dx == 0 ? ya : lround((double)ya + (double)(x - xa) * (double)dy / (double)dx), k);
+      set_px(m, x, dx == 0 ? ya : lround((double)ya + (double)(x - xa) * (double)dy / (double)dx),
+             k);
   } else {
     long y0 = ya < yb ? ya : yb, y1 = ya < yb ? yb : ya;
     if (y0 < m->box.lo[1]) y0 = m->box.lo[1];
@@ -134,7 +140,8 @@ static int cmp_double(const void *a, const void *b) {
  * (even-odd), within the box. xs: scratch of n doubles. */
 static void fill_polygon(box_mask *m, int k, const lt_lidc_point *p, int n, double *xs,
                          uint8_t value) {
-  if (k < m->box.lo[2] || k > m->box.hi[2]) return; /* an exclusion ROI on a slice of no inclusion */
+  /* an exclusion ROI on a slice where the mark has no inclusion ROI: outside the box */
+  if (k < m->box.lo[2] || k > m->box.hi[2]) return;
   double ymin = p[0].y, ymax = p[0].y;
   for (int t = 1; t < n; t++) {
     if (p[t].y < ymin) ymin = p[t].y;
@@ -273,7 +280,8 @@ static int place_mark(const lt_lidc_doc *doc, int r, int mi, const lt_volume *vo
     for (int t = 0; t < lm->n_rois; t++) {
       const lt_lidc_roi *roi = &lm->rois[t];
       if (slice[t] < 0 || roi->inclusion != incl) continue;
-      if (roi->n_points >= 3) fill_polygon(&m, slice[t], roi->points, roi->n_points, sc->xs, incl ? 1 : 0);
+      if (roi->n_points >= 3)
+        fill_polygon(&m, slice[t], roi->points, roi->n_points, sc->xs, incl ? 1 : 0);
       if (!incl || (roi->n_points >= 3 && !opt->outline_in_mask)) continue;
       for (int q = 0; q < roi->n_points; q++)
         draw_segment(&m, slice[t], &roi->points[q], &roi->points[(q + 1) % roi->n_points]);
@@ -318,18 +326,11 @@ static size_t overlap_count(const lt_nodule_mark *x, const lt_nodule_mark *y) {
     o.hi[d] = x->box.hi[d] < y->box.hi[d] ? x->box.hi[d] : y->box.hi[d];
     if (o.lo[d] > o.hi[d]) return 0;
   }
-  int xw = x->box.hi[0] - x->box.lo[0] + 1, xh = x->box.hi[1] - x->box.lo[1] + 1;
-  int yw = y->box.hi[0] - y->box.lo[0] + 1, yh = y->box.hi[1] - y->box.lo[1] + 1;
   size_t n = 0;
   for (int k = o.lo[2]; k <= o.hi[2]; k++)
     for (int j = o.lo[1]; j <= o.hi[1]; j++)
-      for (int i = o.lo[0]; i <= o.hi[0]; i++) {
-        size_t ix = (size_t)(i - x->box.lo[0]) +
-                    (size_t)xw * ((size_t)(j - x->box.lo[1]) + (size_t)xh * (size_t)(k - x->box.lo[2]));
-        size_t iy = (size_t)(i - y->box.lo[0]) +
-                    (size_t)yw * ((size_t)(j - y->box.lo[1]) + (size_t)yh * (size_t)(k - y->box.lo[2]));
-        n += x->mask[ix] && y->mask[iy];
-      }
+      for (int i = o.lo[0]; i <= o.hi[0]; i++)
+        n += x->mask[box_index(&x->box, i, j, k)] && y->mask[box_index(&y->box, i, j, k)];
   return n;
 }
 
@@ -409,7 +410,6 @@ static int make_consensus(lt_nodule *nd, const lt_geometry *g) {
   size_t cnt = lt_box_count(&u);
   uint16_t *count = calloc(cnt, sizeof *count);
   if (!count) return -1;
-  int uw = u.hi[0] - u.lo[0] + 1, uh = u.hi[1] - u.lo[1] + 1;
   for (int t = 0; t < nd->n_marks; t++) {
     const lt_nodule_mark *mk = &nd->marks[t];
     if (mk->is_point) continue;
@@ -417,11 +417,8 @@ static int make_consensus(lt_nodule *nd, const lt_geometry *g) {
     for (int k = mk->box.lo[2]; k <= mk->box.hi[2]; k++)
       for (int j = mk->box.lo[1]; j <= mk->box.hi[1]; j++)
         for (int i = mk->box.lo[0]; i <= mk->box.hi[0]; i++, idx++)
-          if (mk->mask[idx]) {
-            size_t ui = (size_t)(i - u.lo[0]) +
-                        (size_t)uw * ((size_t)(j - u.lo[1]) + (size_t)uh * (size_t)(k - u.lo[2]));
-            if (count[ui] < UINT16_MAX) count[ui]++;
-          }
+          if (mk->mask[idx] && count[box_index(&u, i, j, k)] < UINT16_MAX)
+            count[box_index(&u, i, j, k)]++;
   }
   /* tight box of the consensus */
   lt_box tb = {{u.hi[0], u.hi[1], u.hi[2]}, {u.lo[0], u.lo[1], u.lo[2]}};
@@ -446,14 +443,12 @@ static int make_consensus(lt_nodule *nd, const lt_geometry *g) {
     free(count);
     return -1;
   }
-  int tw = tb.hi[0] - tb.lo[0] + 1, th = tb.hi[1] - tb.lo[1] + 1;
   idx = 0;
   for (int k = u.lo[2]; k <= u.hi[2]; k++)
     for (int j = u.lo[1]; j <= u.hi[1]; j++)
       for (int i = u.lo[0]; i <= u.hi[0]; i++, idx++) {
         if (2 * (long)count[idx] < (long)nd->n_outlined || count[idx] == 0) continue;
-        nd->consensus[(size_t)(i - tb.lo[0]) +
-                      (size_t)tw * ((size_t)(j - tb.lo[1]) + (size_t)th * (size_t)(k - tb.lo[2]))] = 1;
+        nd->consensus[box_index(&tb, i, j, k)] = 1;
       }
   free(count);
   nd->box = tb;
@@ -498,7 +493,8 @@ static int cmp_nodule(const void *a, const void *b) {
   const lt_nodule *x = a, *y = b;
   if (x->large != y->large) return x->large ? -1 : 1;
   for (int d = 2; d >= 0; d--)
-    if (x->centroid_mm[d] != y->centroid_mm[d]) return x->centroid_mm[d] < y->centroid_mm[d] ? -1 : 1;
+    if (x->centroid_mm[d] != y->centroid_mm[d])
+      return x->centroid_mm[d] < y->centroid_mm[d] ? -1 : 1;
   if (x->marks[0].reader != y->marks[0].reader) return x->marks[0].reader - y->marks[0].reader;
   return x->marks[0].mark - y->marks[0].mark;
 }
@@ -510,7 +506,8 @@ static void select_nodule(lt_nodule *nd, const lt_nodule_set *set, const lt_nodu
   if (opt->min_readers > 0 && nd->n_readers < opt->min_readers) r |= LT_NODULE_REJECT_FEW_READERS;
   if (opt->min_mean_texture > 0 && !(nd->mean_ratings[LT_LIDC_TEXTURE] >= opt->min_mean_texture))
     r |= LT_NODULE_REJECT_TEXTURE;
-  if (opt->min_diameter_mm > 0 && (nd->consensus_voxels == 0 || nd->eq_diameter_mm < opt->min_diameter_mm))
+  if (opt->min_diameter_mm > 0 &&
+      (nd->consensus_voxels == 0 || nd->eq_diameter_mm < opt->min_diameter_mm))
     r |= LT_NODULE_REJECT_SMALL;
   if (opt->max_diameter_mm > 0 && nd->eq_diameter_mm > opt->max_diameter_mm)
     r |= LT_NODULE_REJECT_LARGE;

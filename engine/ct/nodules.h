@@ -14,9 +14,10 @@
  *   The LIDC readers drew the outline just outside the nodule, so by default the other outline
  *   pixels are not added; with opt->outline_in_mask they are (as pylidc does). This default
  *   reproduces list3.2's volume of LIDC-IDRI-0001's nodule (6459.75 mm^3, 23.107 mm) from reader
- *   IL057_127364's outline: 5227 voxels = 6460.4 mm^3, 23.108 mm. A ROI of 1 or 2 points gives its point(s) / segment. Inclusion ROIs
- *   of a mark are OR-ed per slice, then exclusion ROIs clear their inside. Points outside the
- *   image are clipped and counted.
+ *   IL057_127364's outline: 5227 voxels = 6460.4 mm^3, 23.108 mm. A ROI of 1 or 2 points gives
+ *   its point(s) / segment. Inclusion ROIs of a mark are OR-ed per slice, then exclusion ROIs
+ *   clear their inside (on slices where the mark has an inclusion ROI). Points outside the image
+ *   are clipped and counted.
  * - A mark is a point mark (a nodule < 3 mm) when every ROI has fewer than 3 points; its mask is
  *   the voxel(s) of its point(s).
  * - Clustering: two marks of different readers are linked when their masks share a voxel or
@@ -28,8 +29,9 @@
  *   in the consensus when at least half of them contain it: 2 * count >= n_outlined. A nodule
  *   with only point marks has no consensus mask (consensus NULL, volume and diameter 0).
  * - Centroid: mean of the consensus voxels' centres; for point-only nodules (or an empty
- *   consensus), the mean of the marks' centroids. Volume = voxel count * voxel volume; equivalent diameter = diameter of the
- *   sphere of that volume, cbrt(6 V / pi).
+ *   consensus), the mean of the marks' centroids. Volume = voxel count * voxel volume;
+ *   equivalent diameter = diameter of the sphere of that volume, cbrt(6 V / pi). The consensus
+ *   box is the tight box of its voxels.
  * - Mean rating of a characteristic: mean over the nodule's marks that rate it (value > 0);
  *   NAN when none does.
  * - Order and IDs: large nodules (at least one outlined mark) first, then point-only ones; each
@@ -38,8 +40,9 @@
  *   SliceThickness tag, or the slice spacing when the tag is absent) <= max_slice_thickness_mm;
  *   reader count >= min_readers; mean texture >= min_mean_texture (the paper's "solid" nodules
  *   have average texture 5, so the default 5.0 keeps only nodules every reader rated 5; a nodule
- *   no reader rated for texture fails); equivalent diameter >= min_diameter_mm (point-only
- *   nodules fail) and, when max_diameter_mm > 0, <= max_diameter_mm. */
+ *   no reader rated for texture fails; LIDC-IDRI-0001's nodule, 5/5/5/4 = 4.75, fails);
+ *   equivalent diameter >= min_diameter_mm (point-only nodules fail) and, when
+ *   max_diameter_mm > 0, <= max_diameter_mm. */
 #ifndef LT_NODULES_H
 #define LT_NODULES_H
 
