@@ -6,7 +6,7 @@
 # three wheel steps move the slice by three; Ctrl+wheel zooms (the view's pixels change while
 # the slice stays); key C hides the readers' outlines; a left drag sets window/level, a middle
 # drag pans by as many pixels; a double-click maximises a plane, M restores; the slice slider
-# moves the slice. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
+# moves the slice; Ctrl+? opens the shortcuts window. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-interaction.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool, import
 # or the shared data.
 set -u
@@ -56,6 +56,8 @@ xdotool mousemove 1050 250 click --repeat 2 --delay 80 1; sleep 2
 import -window root "$3/interaction-7-coronal-maximised.png"
 xdotool key m; sleep 1
 xdotool mousemove 640 752 click 1; sleep 1.5
+xdotool key ctrl+question; sleep 3
+import -window root "$3/interaction-8-shortcuts.png"
 cp "$4/log" "$4/log-final"; kill $pid
 wait $pid 2>/dev/null
 true
@@ -128,4 +130,8 @@ awk -v a="$ma" -v b="$mb" 'BEGIN { exit !(a < 0.03 && b > 0.1) }' || { echo "FAI
 ks=$(grep crosshair "$tmp/log-final" | tail -1 | awk '{ print $NF }')
 echo "slider clicked at its middle: slice k $ks"
 awk -v k="$ks" 'BEGIN { exit !(k != "" && k >= 60 && k <= 72) }' || { echo "FAIL: the slice slider did not move the slice"; fail=1; }
+# 10. Ctrl+? opens the shortcuts window over the axial view (its plain background where the CT was)
+sc=$(convert "$out/interaction-8-shortcuts.png" -crop 400x120+570+460 +repage -colorspace gray -format "%[fx:mean] %[fx:standard_deviation]" info:)
+echo "shortcuts window area: mean/stddev $sc"
+echo "$sc" | awk '{ exit !($1 > 0.9 && $2 < 0.03) }' || { echo "FAIL: Ctrl+? did not open the shortcuts window"; fail=1; }
 exit $fail
