@@ -5,8 +5,9 @@
  * segmentation, Grad-CAM (or CAM) on the fusion grid, the joint loss with the debug term, and
  * every parameter's gradient. Several configurations: the paper's default (attributes +
  * concatenation + Grad-CAM debugging), no concatenation with malignancy-only regression,
- * plain CAM, the differentiated coefficient with the annotated-mask fallback, and the default
- * architecture at full size. */
+ * plain CAM, the differentiated coefficient with the annotated-mask fallback, the setting of
+ * the finite-difference test, and the default architecture at full size (see its tolerance).
+ * Arguments: [backend (cpu)] [cmocka test-name filter]. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,6 +85,8 @@ typedef struct {
   float seg_bias; /* 0: keep; else set seg.bias (very negative: empty mask -> fallback) */
   int expect_applied; /* debug terms expected to be applied */
   double tol;
+  float cls_bias;     /* 0: keep; else set cls2.bias (x_c away from 0.5) */
+  double debug_weight; /* 0: keep the preset's */
 } ref_case;
 
 static void run_case(const ref_case *rc) {
@@ -97,6 +100,7 @@ static void run_case(const ref_case *rc) {
     c.hidden = 16;
   }
   c.debug_on = rc->debug_on;
+  if (rc->debug_weight > 0) c.debug_weight = rc->debug_weight;
   c.debug_coef_grad = rc->coef_grad;
   if (rc->concat_off_mal_only) {
     c.concat = false;
@@ -119,6 +123,7 @@ static void run_case(const ref_case *rc) {
       for (size_t k = 0; k < t->v[i].count; k++)
         P[t->v[i].offset + k] += (float)(0.1 * lt_rng_normal(&r));
   if (rc->seg_bias != 0) P[t->v[lt_param_find(t, "seg.bias")].offset] = rc->seg_bias;
+  if (rc->cls_bias != 0) P[t->v[lt_param_find(t, "cls2.bias")].offset] = rc->cls_bias;
 
   const int n = rc->batch, S = c.input_size, C = c.in_channels;
   const size_t S3 = (size_t)S * S * S;
@@ -201,7 +206,7 @@ static void run_case(const ref_case *rc) {
   assert_non_null(ap);
   assert_int_equal((int)ap->data[0], terms.n_debug_applied);
   assert_int_equal(terms.n_debug_applied, rc->expect_applied);
-  if (rc->seg_bias < -5) assert_true(terms.n_debug_fallback >= 1);
+  if (rc->seg_bias < -10) assert_true(terms.n_debug_fallback >= 1);
   const float *G = lt_model_grads(m);
   double gn = 0;
   for (int i = 0; i < lt_st_count(ref); i++) {
@@ -238,35 +243,49 @@ static int have_torch(void) {
 static void tiny_default_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-default", "tiny", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4};
+  ref_case rc = {"tiny-default", "tiny", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0};
   run_case(&rc);
 }
 
 static void tiny_no_concat_malignancy_only_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-noconcat-mal", "tiny", 2, LT_DEBUG_ON_SURE, true, false, 0, 1, 1e-4};
+  ref_case rc = {"tiny-noconcat-mal", "tiny", 2, LT_DEBUG_ON_SURE, true, false, 0, 1, 1e-4, 0, 0};
   run_case(&rc);
 }
 
 static void tiny_plain_cam_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-cam", "mal+debug-cam", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4};
+  ref_case rc = {"tiny-cam", "mal+debug-cam", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0};
   run_case(&rc);
 }
 
 static void tiny_coef_grad_and_mask_fallback_match_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-coefgrad-fallback", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -30.0f, 2, 1e-4};
+  ref_case rc = {"tiny-coefgrad-fallback", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -30.0f, 2, 1e-4, 0, 0};
   run_case(&rc);
 }
 
+/* The setting of the finite-difference test (test-fd.c): x_c near 0.9, weight 4, a faint
+ * segmentation. */
+static void tiny_confident_weighted_debug_matches_torch(void **state) {
+  (void)state;
+  if (!have_torch()) skip();
+  ref_case rc = {"tiny-confident", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -3.0f, 2, 1e-4, 2.0f, 4.0};
+  run_case(&rc);
+}
+
+/* The default architecture at 64^3 on the cpu backend: 5e-4. oneDNN's float32 convolutions
+ * sum weight gradients over up to 262144 voxels; the same case on the ref backend (double
+ * accumulation, about 10 minutes here, so not in CI: `test-model-reference ref
+ * default_size_matches_torch`) agreed to 2.6e-7, and the cpu backend reaches 2.5e-4. */
 static void default_size_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"default-64", "default", 1, LT_DEBUG_ON_SURE, false, false, 0, 1, 1e-4};
+  ref_case rc = {"default-64", "default", 1, LT_DEBUG_ON_SURE, false, false, 0, 1,
+                 strcmp(backend_name, "ref") ? 5e-4 : 1e-4, 0, 0};
   run_case(&rc);
 }
 
@@ -282,6 +301,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(tiny_no_concat_malignancy_only_matches_torch),
       cmocka_unit_test(tiny_plain_cam_matches_torch),
       cmocka_unit_test(tiny_coef_grad_and_mask_fallback_match_torch),
+      cmocka_unit_test(tiny_confident_weighted_debug_matches_torch),
       cmocka_unit_test(default_size_matches_torch),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
