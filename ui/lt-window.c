@@ -192,13 +192,18 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   int skipped = l->info.n_skipped_unreadable;
   /* LIDC keeps its XML readings beside the slices: those are expected, not broken files */
   if (skipped == 1 && strstr(l->info.skip_example, ".xml: ") != NULL) skipped = 0;
-  if (skipped > 0) {
-    char *msg = g_strdup_printf("%d file(s) skipped while reading the study, e.g. %s", skipped,
-                                l->info.skip_example);
-    lt_window_show_error(self, msg);
-    g_free(msg);
-  }
-  if (l->warning[0]) lt_window_show_error(self, l->warning);
+  GString *warn = g_string_new(NULL);
+  if (skipped > 0)
+    g_string_append_printf(warn, "%d file(s) skipped while reading the study, e.g. %s.", skipped,
+                           l->info.skip_example);
+  if (l->info.n_uneven_gaps > 0)
+    g_string_append_printf(warn, "%sSlices are unevenly spaced (%d gaps from %.2f to %.2f mm; "
+                           "%.2f mm used): distances along the slice axis are approximate.",
+                           warn->len ? " " : "", l->info.n_uneven_gaps, l->info.gap_min,
+                           l->info.gap_max, l->info.spacing_positions);
+  if (l->warning[0]) g_string_append_printf(warn, "%s%s", warn->len ? " " : "", l->warning);
+  if (warn->len) lt_window_show_error(self, warn->str);
+  g_string_free(warn, TRUE);
   for (int v = 0; v < 3; v++) {
     const char *e = lt_slice_view_get_gl_error(view_at(self, v));
     if (e) {

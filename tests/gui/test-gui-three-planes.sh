@@ -3,7 +3,9 @@
 # on LIDC-IDRI-0001, waits for the study to load, screenshots the screen and checks that the
 # axial, coronal and sagittal views show a slice (non-uniform grey: standard deviation and mean
 # of the view areas) and that the readers' outlines (their colours) are drawn around the pixel
-# where the app's mapping puts nodule 1's centroid (logged), and not in the other lung; opens a folder with no CT and checks that the app reports it in its
+# where the app's mapping puts nodule 1's centroid (logged), and not in the other lung; opens
+# a copy of 41 of its slices plus one truncated file (it loads; the banner says a file was
+# skipped and the slices are unevenly spaced); opens a folder with no CT and checks that the app reports it in its
 # window and keeps running. Screenshots: $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-three-planes.sh PATH/TO/lungtrust. Exit 77 (skip) without xvfb-run, import
 # or the shared data.
@@ -87,6 +89,18 @@ else
   [ "$near" -ge 40 ] || { echo "FAIL: reader outlines not drawn around the nodule"; fail=1; }
   [ "$far" -le 2 ] || { echo "FAIL: reader colours where there is no nodule"; fail=1; }
 fi
+
+# a broken file among good ones: the study still opens, the banner names the skipped file
+mkdir "$tmp/broken"
+cp "$(find "$study" -name '*.dcm' | sort | head -1)" "$tmp/broken/" 2>/dev/null
+find "$study" -name '*.dcm' | sort | tail -n +2 | head -40 | while read -r f; do cp "$f" "$tmp/broken/"; done
+head -c 3000 "$(find "$study" -name '*.dcm' | sort | tail -1)" > "$tmp/broken/zz-truncated.dcm"
+run_app "$tmp/broken" "loaded" "$out/broken-file.png"
+grep -q "loaded" "$tmp/log" || { echo "FAIL: a series with one broken file did not open"; fail=1; }
+grep -q "1 file(s) skipped.*zz-truncated.dcm" "$tmp/log" || { echo "FAIL: the broken file was not reported"; fail=1; }
+# the 40 slices taken by file name are scattered along the axis: the gaps are reported too
+grep -q "unevenly spaced" "$tmp/log" || { echo "FAIL: uneven slice gaps were not reported"; fail=1; }
+[ -f "$tmp/alive" ] || { echo "FAIL: the app did not survive a broken file"; fail=1; }
 
 run_app "$tmp/empty" "Could not open" "$out/no-ct-folder.png"
 grep -q "Could not open" "$tmp/log" || { echo "FAIL: no error reported for a folder without CT"; fail=1; }
