@@ -1,0 +1,50 @@
+/* engine/model/analyze.c — see analyze.h. */
+#include "model/analyze.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/metrics.h"
+
+void lt_analysis_free(lt_analysis *a) {
+  free(a->seg);
+  free(a->cam);
+  free(a->cam_grid);
+  memset(a, 0, sizeof *a);
+}
+
+int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt_analysis *out,
+                     lt_error *err) {
+  memset(out, 0, sizeof *out);
+  const lt_model_config *c = lt_model_config_of(m);
+  const int S = c->input_size, F = lt_model_config_fusion_side(c), N = F * F * F;
+  const size_t S3 = (size_t)S * S * S;
+  out->side = S;
+  out->grid = F;
+  out->seg = malloc(S3 * sizeof(float));
+  out->cam = malloc(S3 * sizeof(float));
+  out->cam_grid = malloc((size_t)N * sizeof(float));
+  float *p = malloc((size_t)N * sizeof(float));
+  if (!out->seg || !out->cam || !out->cam_grid || !p) {
+    free(p);
+    lt_analysis_free(out);
+    return lt_error_set(err, "analyze: out of memory");
+  }
+  lt_model_forward(m, patch, 1);
+  out->prob = lt_model_prob(m, 0);
+  out->n_attr = lt_model_config_n_attr(c);
+  memcpy(out->attrs, lt_model_attrs(m, 0), (size_t)out->n_attr * sizeof(float));
+  memcpy(out->seg, lt_model_seg(m, 0), S3 * sizeof(float));
+  out->cam_flat = lt_model_cam(m, 0, out->cam_grid) != 0;
+  lt_cam_upsample(out->cam, S, out->cam_grid, F);
+  lt_mask_fraction(p, out->seg, S, S / F);
+  lt_trust_measure(&out->trust_own, out->cam_grid, p, N, c->lambda);
+  if (consensus) {
+    out->has_consensus = true;
+    lt_mask_fraction(p, consensus, S, S / F);
+    lt_trust_measure(&out->trust_consensus, out->cam_grid, p, N, c->lambda);
+    out->dice_consensus = lt_dice(out->seg, consensus, S3, 0.5f);
+  }
+  free(p);
+  return 0;
+}

@@ -1,0 +1,40 @@
+/* engine/model/analyze.h — one nodule through the model: what `lungtrust-cli analyze` and the
+ * GUI's result panel show. Runs the forward pass on a patch, takes Grad-CAM (or CAM) on the
+ * fusion grid and upsamples it to the patch, and computes the trust measures against the
+ * model's own mask and, when given, the readers' consensus (with the Dice between the two
+ * segmentations). Placing maps back in the CT volume: gradcam.h (lt_cam_to_volume).
+ * It reads no files and draws nothing. */
+#ifndef LT_MODEL_ANALYZE_H
+#define LT_MODEL_ANALYZE_H
+
+#include <stdbool.h>
+
+#include "lt-error.h"
+#include "model/config.h"
+#include "model/gradcam.h"
+#include "model/model.h"
+
+typedef struct {
+  float prob;                      /* x_c, malignancy probability */
+  int n_attr;
+  float attrs[LT_N_ATTRIBUTES];    /* the first n_attr are set */
+  int side;                        /* S: patch side */
+  float *seg;                      /* S^3 probabilities, (z, y, x) */
+  float *cam;                      /* S^3 Grad-CAM upsampled (trilinear), in [0, 1] */
+  int grid;                        /* fusion grid side (S / 4) */
+  float *cam_grid;                 /* grid^3, the map the trust check uses */
+  bool cam_flat;                   /* max == min: the map carries no information */
+  lt_trust trust_own;              /* against the model's own mask (seg >= 0.5) */
+  bool has_consensus;
+  lt_trust trust_consensus;        /* against the readers' consensus mask */
+  double dice_consensus;           /* Dice of (seg >= 0.5) against the consensus */
+} lt_analysis;
+
+/* The model must have been created with batch 1. patch: (S, S, S, in_channels) NDHWC;
+ * consensus: S^3 mask in (z, y, x) order, or NULL. PASS uses the config's lambda (0.5) as the
+ * margin. */
+int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt_analysis *out,
+                     lt_error *err);
+void lt_analysis_free(lt_analysis *a);
+
+#endif
