@@ -23,6 +23,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char path[64];
+
+static void remove_temp(void) { unlink(path); }
+
 static void check_line(const lt_error *err) {
   /* One clear line: a non-empty message without a newline. */
   if (!err->msg[0] || strchr(err->msg, '\n')) abort();
@@ -43,8 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_line(&err);
   }
 
-  static char path[64];
-  if (!path[0]) snprintf(path, sizeof path, "/tmp/lt-fuzz-dicom-%d.dcm", (int)getpid());
+  if (!path[0]) {
+    snprintf(path, sizeof path, "/tmp/lt-fuzz-dicom-%d.dcm", (int)getpid());
+    atexit(remove_temp);
+  }
   FILE *f = fopen(path, "wb");
   if (!f) return 0;
   fwrite(data, 1, size, f);
