@@ -1,0 +1,306 @@
+/* engine/nn/cuda/cuda-conv.cu — the cuda backend's convolutions through cuDNN 9's Nd API.
+ * Activations are NDHWC, given to cuDNN as (N, C, D, H, W) dims with NDHWC strides; weights
+ * are reordered every call from the canonical OIDHW / IODHW layouts into an NHWC-format filter
+ * (KDRSC) the plan owns, and the weight gradient back. A transposed convolution is the
+ * convolution it transposes run the other way: its forward is cuDNN's backward-data, its
+ * backward-data cuDNN's forward, its filter gradient cuDNN's backward-filter with the two
+ * activations swapped. Algorithms are chosen once at creation (the *_v7 heuristics, FMA math,
+ * no FFT or Winograd, workspace <= 1 GiB) and one workspace is sized for them. Biases and
+ * their gradients are kernels of ours. CPU twin of the whole file: engine/nn/cpu-dnnl.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/cuda/cuda-internal.h"
+
+#define WS_LIMIT ((size_t)1 << 30)
+
+struct lt_conv {
+  lt_conv_desc desc;
+  cudnnTensorDescriptor_t cx, cy;  /* the cuDNN convolution's input and output */
+  cudnnFilterDescriptor_t fd;
+  cudnnConvolutionDescriptor_t cd;
+  cudnnConvolutionFwdAlgo_t fwd;
+  cudnnConvolutionBwdDataAlgo_t bwd_data;
+  cudnnConvolutionBwdFilterAlgo_t bwd_filter;
+  int has_fwd, has_bwd_data, has_bwd_filter;
+  void *ws;
+  size_t ws_bytes;
+  float *wk;   /* filter in KDRSC */
+  float *dwk;  /* filter gradient in KDRSC */
+  int fk, fc;  /* filter dims K (outputs of the cuDNN convolution) and C */
+  char impl[3][64];
+};
+
+/* CPU twin: the weight reorders inside lt_dnnl_conv_forward (engine/nn/cpu-dnnl.c).
+ * to_kdrsc: dst[(k T + t) C + c] = src[(k C + c) T + t]; else the inverse. */
+__global__ void k_reorder(float *dst, const float *src, int K, int C, int T, int to_kdrsc) {
+  size_t n = (size_t)K * C * T;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x) {
+    int c = (int)(i % C), t = (int)(i / C % T), k = (int)(i / ((size_t)C * T));
+    size_t canon = ((size_t)k * C + c) * T + t;
+    if (to_kdrsc)
+      dst[i] = src[canon];
+    else
+      dst[canon] = src[i];
+  }
+}
+
+/* CPU twin: the bias of lt_dnnl_conv_forward (engine/nn/cpu-dnnl.c). y[r C + c] += b[c]. */
+__global__ void k_bias_add(float *y, const float *b, size_t rows, int C) {
+  size_t n = rows * C;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x)
+    y[i] += b[i % C];
+}
+
+/* CPU twin: the bias gradient of lt_dnnl_conv_backward_weights (engine/nn/cpu-dnnl.c).
+ * db[c] = sum_r dy[r C + c]: partial sums in double per block, then atomics. */
+__global__ void k_bias_grad(double *acc, const float *dy, size_t rows, int C) {
+  for (int c = threadIdx.x; c < C; c += blockDim.x) {
+    double s = 0;
+    for (size_t r = blockIdx.x; r < rows; r += gridDim.x) s += dy[r * C + c];
+    atomicAdd(&acc[c], s);
+  }
+}
+
+__global__ void k_double_to_float(float *y, const double *x, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] = (float)x[i];
+}
+
+static int set_act(cudnnTensorDescriptor_t t, int n, int c, int d, int h, int w) {
+  int dims[5] = {n, c, d, h, w};
+  int str[5] = {d * h * w * c, 1, h * w * c, w * c, c};
+  return cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, 5, dims, str) == CUDNN_STATUS_SUCCESS
+             ? 0
+             : -1;
+}
+
+static int fft_or_winograd_fwd(cudnnConvolutionFwdAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+         a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD ||
+         a == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+}
+static int fft_or_winograd_bd(cudnnConvolutionBwdDataAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT ||
+         a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
+         a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD ||
+         a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+}
+static int fft_or_winograd_bf(cudnnConvolutionBwdFilterAlgo_t a) {
+  return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT ||
+         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING ||
+         a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
+}
+static int fma_only(cudnnMathType_t m) {
+  return m == CUDNN_FMA_MATH || m == CUDNN_DEFAULT_MATH;
+}
+
+extern "C" void lt_cuda_conv_destroy(lt_conv *c) {
+  if (!c) return;
+  cudaStreamSynchronize(lt_cuda_stream);
+  if (c->cx) cudnnDestroyTensorDescriptor(c->cx);
+  if (c->cy) cudnnDestroyTensorDescriptor(c->cy);
+  if (c->fd) cudnnDestroyFilterDescriptor(c->fd);
+  if (c->cd) cudnnDestroyConvolutionDescriptor(c->cd);
+  cudaFree(c->ws);
+  cudaFree(c->wk);
+  cudaFree(c->dwk);
+  free(c);
+}
+
+#define NALG 16
+
+static int fail(lt_conv *c, lt_error *err, const char *what, cudnnStatus_t s) {
+  lt_cuda_conv_destroy(c);
+  return lt_error_set(err, "cuDNN %s: %s", what, cudnnGetErrorString(s));
+}
+
+extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err) {
+  *out = NULL;
+  if (lt_cuda_probe(NULL, 0, err) != 0) return -1;
+  if (lt_conv_desc_check(desc, err) != 0) return -1;
+  lt_conv *c = (lt_conv *)calloc(1, sizeof *c);
+  if (!c) return lt_error_set(err, "out of memory");
+  c->desc = *desc;
+  const int tr = desc->kind == LT_CONV_TRANSPOSED;
+  lt_shape in = lt_conv_in_shape(desc), o = lt_conv_out_shape(desc);
+  /* the cuDNN convolution runs from big (cx) to small (cy) for a transposed one */
+  lt_shape xs = tr ? o : in, ys = tr ? in : o;
+  c->fk = tr ? desc->c_in : desc->c_out;
+  c->fc = tr ? desc->c_out : desc->c_in;
+  cudnnStatus_t s;
+  if ((s = cudnnCreateTensorDescriptor(&c->cx)) || (s = cudnnCreateTensorDescriptor(&c->cy)) ||
+      (s = cudnnCreateFilterDescriptor(&c->fd)) ||
+      (s = cudnnCreateConvolutionDescriptor(&c->cd)))
+    return fail(c, err, "descriptors", s);
+  if (set_act(c->cx, xs.n, xs.c, xs.d, xs.h, xs.w) || set_act(c->cy, ys.n, ys.c, ys.d, ys.h, ys.w))
+    return fail(c, err, "tensor descriptor", CUDNN_STATUS_BAD_PARAM);
+  int fdims[5] = {c->fk, c->fc, desc->k, desc->k, desc->k};
+  if ((s = cudnnSetFilterNdDescriptor(c->fd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, 5, fdims)))
+    return fail(c, err, "filter descriptor", s);
+  int pad[3] = {desc->pad, desc->pad, desc->pad}, str[3] = {desc->stride, desc->stride,
+                                                             desc->stride};
+  int dil[3] = {1, 1, 1};
+  if ((s = cudnnSetConvolutionNdDescriptor(c->cd, 3, pad, str, dil, CUDNN_CROSS_CORRELATION,
+                                           CUDNN_DATA_FLOAT)) ||
+      (s = cudnnSetConvolutionMathType(c->cd, CUDNN_FMA_MATH)))
+    return fail(c, err, "convolution descriptor", s);
+  /* check cuDNN's output size against ours */
+  int od[5];
+  if ((s = cudnnGetConvolutionNdForwardOutputDim(c->cd, c->cx, c->fd, 5, od)))
+    return fail(c, err, "output size", s);
+  if (od[0] != ys.n || od[1] != ys.c || od[2] != ys.d || od[3] != ys.h || od[4] != ys.w) {
+    lt_cuda_conv_destroy(c);
+    return lt_error_set(err, "cuDNN output size %dx%dx%d disagrees", od[2], od[3], od[4]);
+  }
+  /* which cuDNN passes this plan needs */
+  int need_fwd = !tr || !desc->forward_only, need_bd = tr || !desc->forward_only;
+  int need_bf = !desc->forward_only;
+  size_t ws = 0;
+  int cnt = 0;
+  if (need_fwd) {
+    cudnnConvolutionFwdAlgoPerf_t p[NALG];
+    if ((s = cudnnGetConvolutionForwardAlgorithm_v7(lt_cuda_cudnn, c->cx, c->fd, c->cd, c->cy,
+                                                    NALG, &cnt, p)))
+      return fail(c, err, "forward algorithm", s);
+    for (int i = 0; i < cnt && !c->has_fwd; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_fwd(p[i].algo) && p[i].memory <= WS_LIMIT) {
+        c->fwd = p[i].algo;
+        c->has_fwd = 1;
+        if (p[i].memory > ws) ws = p[i].memory;
+      }
+    if (!c->has_fwd) return fail(c, err, "forward: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED);
+  }
+  if (need_bd) {
+    cudnnConvolutionBwdDataAlgoPerf_t p[NALG];
+    if ((s = cudnnGetConvolutionBackwardDataAlgorithm_v7(lt_cuda_cudnn, c->fd, c->cy, c->cd,
+                                                         c->cx, NALG, &cnt, p)))
+      return fail(c, err, "backward-data algorithm", s);
+    for (int i = 0; i < cnt && !c->has_bwd_data; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_bd(p[i].algo) && p[i].memory <= WS_LIMIT) {
+        c->bwd_data = p[i].algo;
+        c->has_bwd_data = 1;
+        if (p[i].memory > ws) ws = p[i].memory;
+      }
+    if (!c->has_bwd_data)
+      return fail(c, err, "backward-data: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED);
+  }
+  if (need_bf) {
+    cudnnConvolutionBwdFilterAlgoPerf_t p[NALG];
+    if ((s = cudnnGetConvolutionBackwardFilterAlgorithm_v7(lt_cuda_cudnn, c->cx, c->cy, c->cd,
+                                                           c->fd, NALG, &cnt, p)))
+      return fail(c, err, "backward-filter algorithm", s);
+    for (int i = 0; i < cnt && !c->has_bwd_filter; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_bf(p[i].algo) && p[i].memory <= WS_LIMIT) {
+        c->bwd_filter = p[i].algo;
+        c->has_bwd_filter = 1;
+        if (p[i].memory > ws) ws = p[i].memory;
+      }
+    if (!c->has_bwd_filter)
+      return fail(c, err, "backward-filter: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED);
+  }
+  size_t wbytes = lt_conv_weight_count(desc) * sizeof(float);
+  cudaError_t e;
+  if ((ws && (e = cudaMalloc(&c->ws, ws)) != cudaSuccess) ||
+      (e = cudaMalloc((void **)&c->wk, wbytes)) != cudaSuccess ||
+      (need_bf && (e = cudaMalloc((void **)&c->dwk, wbytes)) != cudaSuccess)) {
+    (void)cudaGetLastError();
+    lt_cuda_note_oom("conv_create");
+    lt_cuda_conv_destroy(c);
+    return lt_error_set(err, "convolution workspace: out of GPU memory (%s)",
+                        cudaGetErrorString(e));
+  }
+  c->ws_bytes = ws;
+  /* names for conv_impl, by our pass (not cuDNN's) */
+  snprintf(c->impl[LT_PASS_FORWARD], 64, tr ? "cudnn:bwd_data_algo_%d" : "cudnn:fwd_algo_%d",
+           tr ? (int)c->bwd_data : (int)c->fwd);
+  snprintf(c->impl[LT_PASS_BACKWARD_DATA], 64,
+           tr ? "cudnn:fwd_algo_%d" : "cudnn:bwd_data_algo_%d",
+           tr ? (int)c->fwd : (int)c->bwd_data);
+  snprintf(c->impl[LT_PASS_BACKWARD_WEIGHTS], 64, "cudnn:bwd_filter_algo_%d", (int)c->bwd_filter);
+  *out = c;
+  return 0;
+}
+
+extern "C" const char *lt_cuda_conv_impl(const lt_conv *c, lt_conv_pass pass) {
+  if (pass == LT_PASS_FORWARD) return c->impl[0];
+  if (c->desc.forward_only) return "none";
+  return c->impl[pass];
+}
+
+static void reorder_in(lt_conv *c, const float *w) {
+  int T = c->desc.k * c->desc.k * c->desc.k;
+  size_t n = (size_t)c->fk * c->fc * T;
+  k_reorder<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(c->wk, w, c->fk, c->fc, T, 1);
+}
+
+static const float one = 1.0f, zero = 0.0f;
+
+/* cuDNN's three passes on this plan's descriptors; x on cx, y on cy. */
+static void run_fwd(lt_conv *c, float *y, const float *x) {
+  lt_cuda_note_cudnn(cudnnConvolutionForward(lt_cuda_cudnn, &one, c->cx, x, c->fd, c->wk, c->cd,
+                                             c->fwd, c->ws, c->ws_bytes, &zero, c->cy, y),
+                     "cudnnConvolutionForward");
+}
+static void run_bwd_data(lt_conv *c, float *dx, const float *dy) {
+  lt_cuda_note_cudnn(cudnnConvolutionBackwardData(lt_cuda_cudnn, &one, c->fd, c->wk, c->cy, dy,
+                                                  c->cd, c->bwd_data, c->ws, c->ws_bytes, &zero,
+                                                  c->cx, dx),
+                     "cudnnConvolutionBackwardData");
+}
+static void run_bwd_filter(lt_conv *c, const float *x, const float *dy) {
+  lt_cuda_note_cudnn(cudnnConvolutionBackwardFilter(lt_cuda_cudnn, &one, c->cx, x, c->cy, dy,
+                                                    c->cd, c->bwd_filter, c->ws, c->ws_bytes,
+                                                    &zero, c->fd, c->dwk),
+                     "cudnnConvolutionBackwardFilter");
+}
+
+extern "C" void lt_cuda_conv_forward(lt_conv *c, float *y, const float *x, const float *w,
+                                     const float *b) {
+  reorder_in(c, w);
+  if (c->desc.kind == LT_CONV_TRANSPOSED)
+    run_bwd_data(c, y, x);
+  else
+    run_fwd(c, y, x);
+  lt_shape o = lt_conv_out_shape(&c->desc);
+  size_t rows = (size_t)o.n * lt_shape_spatial(o);
+  k_bias_add<<<lt_cuda_blocks(rows * o.c, 256), 256, 0, lt_cuda_stream>>>(y, b, rows, o.c);
+  lt_cuda_done("conv_forward");
+}
+
+extern "C" void lt_cuda_conv_backward_data(lt_conv *c, float *dx, const float *dy,
+                                           const float *w) {
+  reorder_in(c, w);
+  if (c->desc.kind == LT_CONV_TRANSPOSED)
+    run_fwd(c, dx, dy);
+  else
+    run_bwd_data(c, dx, dy);
+  lt_cuda_done("conv_backward_data");
+}
+
+extern "C" void lt_cuda_conv_backward_weights(lt_conv *c, float *dw, float *db, const float *dy,
+                                              const float *x) {
+  if (c->desc.kind == LT_CONV_TRANSPOSED)
+    run_bwd_filter(c, dy, x);
+  else
+    run_bwd_filter(c, x, dy);
+  int T = c->desc.k * c->desc.k * c->desc.k;
+  size_t n = (size_t)c->fk * c->fc * T;
+  k_reorder<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(dw, c->dwk, c->fk, c->fc, T, 0);
+  lt_shape o = lt_conv_out_shape(&c->desc);
+  size_t rows = (size_t)o.n * lt_shape_spatial(o);
+  double *acc = (double *)lt_cuda_scratch(3, (size_t)o.c * sizeof(double));
+  if (acc) {
+    cudaMemsetAsync(acc, 0, (size_t)o.c * sizeof(double), lt_cuda_stream);
+    unsigned blocks = (unsigned)(rows < 512 ? rows : 512);
+    k_bias_grad<<<blocks, 128, 0, lt_cuda_stream>>>(acc, dy, rows, o.c);
+    k_double_to_float<<<(o.c + 127) / 128, 128, 0, lt_cuda_stream>>>(db, acc, o.c);
+  }
+  lt_cuda_done("conv_backward_weights");
+}

@@ -1,0 +1,116 @@
+/* engine/nn/cuda/cuda-model.cu — model-level kernels (cuda-backend.h): Grad-CAM's weighted
+ * sum, the debug term's gradient into f and g, Dice, Adam. engine/model runs these on the host
+ * today; they are here, each with its CPU twin, for a trainer that keeps the heads on the GPU. */
+#include <math.h>
+
+#include "nn/cuda/cuda-internal.h"
+
+/* CPU twin: lt_cam_weighted_sum in engine/model/gradcam.c. */
+__global__ void k_cam_sum(float *u, const float *f, const float *g, int N, int K) {
+  int n = blockIdx.x * blockDim.x + threadIdx.x;
+  if (n >= N) return;
+  const float *row = f + (size_t)n * K;
+  double s = 0;
+  for (int k = 0; k < K; k++) s += (double)g[k] * row[k];
+  u[n] = (float)s;
+}
+
+extern "C" void lt_cuda_cam_weighted_sum(float *u, const float *f, const float *g, int N, int K) {
+  k_cam_sum<<<(N + 127) / 128, 128, 0, lt_cuda_stream>>>(u, f, g, N, K);
+  lt_cuda_done("cam_weighted_sum");
+}
+
+/* CPU twin: the f-gradient loop of lt_model_backward in engine/model/model.c. */
+__global__ void k_debug_f(float *fg, const float *du, const float *g, int N, int K) {
+  size_t total = (size_t)N * K;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
+       i += (size_t)gridDim.x * blockDim.x)
+    fg[i] += du[i / K] * g[i % K];
+}
+
+/* CPU twin: the dg loop of lt_model_backward in engine/model/model.c. Thread per k. */
+__global__ void k_debug_g(float *dg, const float *du, const float *f, int N, int K) {
+  int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= K) return;
+  double acc = 0;
+  for (int q = 0; q < N; q++) acc += (double)du[q] * f[(size_t)q * K + k];
+  dg[k] = (float)acc;
+}
+
+extern "C" void lt_cuda_debug_into_f(float *fg, float *dg, const float *du, const float *g,
+                                     const float *f, int N, int K) {
+  k_debug_g<<<(K + 127) / 128, 128, 0, lt_cuda_stream>>>(dg, du, f, N, K);
+  size_t total = (size_t)N * K;
+  k_debug_f<<<lt_cuda_blocks(total, 256), 256, 0, lt_cuda_stream>>>(fg, du, g, N, K);
+  lt_cuda_done("debug_into_f");
+}
+
+/* CPU twin: the sums of lt_loss_dice in engine/model/loss.c. */
+__global__ void k_dice_sums(double *acc, const float *y, const float *g, size_t n) {
+  __shared__ double sh[3][256];
+  double a = 0, b = 0, c = 0;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x) {
+    a += (double)y[i] * g[i];
+    b += y[i];
+    c += g[i];
+  }
+  sh[0][threadIdx.x] = a;
+  sh[1][threadIdx.x] = b;
+  sh[2][threadIdx.x] = c;
+  __syncthreads();
+  for (int s = blockDim.x / 2; s > 0; s /= 2) {
+    if ((int)threadIdx.x < s)
+      for (int q = 0; q < 3; q++) sh[q][threadIdx.x] += sh[q][threadIdx.x + s];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0)
+    for (int q = 0; q < 3; q++) atomicAdd(&acc[q], sh[q][0]);
+}
+
+/* CPU twin: the gradient loop of lt_loss_dice in engine/model/loss.c. */
+__global__ void k_dice_grad(float *dy, const float *g, size_t n, const double *acc,
+                            double theta) {
+  double num = 2 * acc[0] + theta, den = acc[1] + acc[2] + theta, inv2 = 1.0 / (den * den);
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x)
+    dy[i] = (float)(-(2.0 * g[i] * den - num) * inv2);
+}
+
+extern "C" double lt_cuda_dice(const float *y, const float *g, size_t n, double theta,
+                               float *dy) {
+  double *acc = (double *)lt_cuda_scratch(3, 3 * sizeof(double));
+  if (!acc) return NAN;
+  cudaMemsetAsync(acc, 0, 3 * sizeof(double), lt_cuda_stream);
+  unsigned blocks = lt_cuda_blocks(n, 256);
+  if (blocks > 1024) blocks = 1024;
+  k_dice_sums<<<blocks, 256, 0, lt_cuda_stream>>>(acc, y, g, n);
+  if (dy) k_dice_grad<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(dy, g, n, acc, theta);
+  double h[3] = {0, 0, 0};
+  lt_cuda_note(cudaMemcpyAsync(h, acc, sizeof h, cudaMemcpyDeviceToHost, lt_cuda_stream), "dice");
+  lt_cuda_done("dice");
+  return 1.0 - (2 * h[0] + theta) / (h[1] + h[2] + theta);
+}
+
+/* CPU twin: lt_adam_step in engine/model/adam.c (same float expressions, sqrtf). */
+__global__ void k_adam(float *p, float *m, float *v, const float *grads, size_t n, float b1,
+                       float b2, float step, float rbc2, float eps) {
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x) {
+    float g = grads[i];
+    float mi = b1 * m[i] + (1.0f - b1) * g;
+    float vi = b2 * v[i] + (1.0f - b2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= step * mi / (sqrtf(vi) * rbc2 + eps);
+  }
+}
+
+extern "C" void lt_cuda_adam_step(float *params, float *m, float *v, const float *grads, size_t n,
+                                  double lr, double beta1, double beta2, double eps, long step) {
+  const double bc1 = 1.0 - pow(beta1, (double)step), bc2 = 1.0 - pow(beta2, (double)step);
+  k_adam<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(
+      params, m, v, grads, n, (float)beta1, (float)beta2, (float)(lr / bc1),
+      (float)(1.0 / sqrt(bc2)), (float)eps);
+  lt_cuda_done("adam_step");
+}
