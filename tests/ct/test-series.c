@@ -424,6 +424,137 @@ static void parallel_decode_gives_the_same_volume_each_time(void **state) {
   }
 }
 
+
+/* ---- a tiny CT slice written by hand: the HU rules on known values ---- */
+
+typedef struct {
+  unsigned char b[4096];
+  size_t n;
+} lt_buf;
+
+static void put(lt_buf *o, const void *p, size_t n) {
+  assert_true(o->n + n <= sizeof o->b);
+  memcpy(o->b + o->n, p, n);
+  o->n += n;
+}
+
+/* One explicit VR little endian element; value padded to even length with pad. */
+static void elem(lt_buf *o, uint16_t g, uint16_t e, const char *vr, const void *v, size_t len,
+                 char pad) {
+  unsigned char h[12] = {(unsigned char)g, (unsigned char)(g >> 8), (unsigned char)e,
+                         (unsigned char)(e >> 8), (unsigned char)vr[0], (unsigned char)vr[1]};
+  size_t plen = len + (len & 1);
+  int lng = !strcmp(vr, "OB") || !strcmp(vr, "OW") || !strcmp(vr, "SQ") || !strcmp(vr, "UN");
+  if (lng) {
+    h[8] = (unsigned char)plen;
+    h[9] = (unsigned char)(plen >> 8);
+    h[10] = (unsigned char)(plen >> 16);
+    put(o, h, 12);
+  } else {
+    h[6] = (unsigned char)plen;
+    h[7] = (unsigned char)(plen >> 8);
+    put(o, h, 8);
+  }
+  put(o, v, len);
+  if (len & 1) put(o, &pad, 1);
+}
+
+static void str(lt_buf *o, uint16_t g, uint16_t e, const char *vr, const char *v) {
+  elem(o, g, e, vr, v, strlen(v), strcmp(vr, "UI") ? ' ' : '\0');
+}
+
+static void us(lt_buf *o, uint16_t g, uint16_t e, uint16_t v) {
+  unsigned char b[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
+  elem(o, g, e, "US", b, 2, 0);
+}
+
+static void ss(lt_buf *o, uint16_t g, uint16_t e, int16_t v) {
+  uint16_t u = (uint16_t)v;
+  unsigned char b[2] = {(unsigned char)u, (unsigned char)(u >> 8)};
+  elem(o, g, e, "SS", b, 2, 0);
+}
+
+/* A 4x1 signed CT slice with the given stored values, padding range and rescale. */
+static void write_slice(const char *path, const int16_t v[4], const char *slope, const char *icpt) {
+  lt_buf meta = {{0}, 0}, ds = {{0}, 0}, file = {{0}, 0};
+  unsigned char ver[2] = {0, 1};
+  elem(&meta, 0x0002, 0x0001, "OB", ver, 2, 0);
+  str(&meta, 0x0002, 0x0002, "UI", "1.2.840.10008.5.1.4.1.1.2");
+  str(&meta, 0x0002, 0x0003, "UI", "1.2.3.4.5.6.7");
+  str(&meta, 0x0002, 0x0010, "UI", "1.2.840.10008.1.2.1");
+  str(&ds, 0x0008, 0x0016, "UI", "1.2.840.10008.5.1.4.1.1.2");
+  str(&ds, 0x0008, 0x0018, "UI", "1.2.3.4.5.6.7");
+  str(&ds, 0x0008, 0x0060, "CS", "CT");
+  str(&ds, 0x0018, 0x0050, "DS", "1.25");
+  str(&ds, 0x0020, 0x000E, "UI", "1.2.3.4.5.6");
+  str(&ds, 0x0020, 0x0032, "DS", "-10\\20\\-30.5");
+  str(&ds, 0x0020, 0x0037, "DS", "1\\0\\0\\0\\1\\0");
+  us(&ds, 0x0028, 0x0002, 1);
+  str(&ds, 0x0028, 0x0004, "CS", "MONOCHROME2");
+  us(&ds, 0x0028, 0x0010, 1);
+  us(&ds, 0x0028, 0x0011, 4);
+  str(&ds, 0x0028, 0x0030, "DS", "0.5\\0.25");
+  us(&ds, 0x0028, 0x0100, 16);
+  us(&ds, 0x0028, 0x0101, 16);
+  us(&ds, 0x0028, 0x0102, 15);
+  us(&ds, 0x0028, 0x0103, 1);
+  ss(&ds, 0x0028, 0x0120, -2000); /* PixelPaddingValue */
+  ss(&ds, 0x0028, 0x0121, -1500); /* PixelPaddingRangeLimit */
+  str(&ds, 0x0028, 0x1052, "DS", icpt);
+  str(&ds, 0x0028, 0x1053, "DS", slope);
+  unsigned char px[8];
+  for (int i = 0; i < 4; i++) {
+    px[2 * i] = (unsigned char)(uint16_t)v[i];
+    px[2 * i + 1] = (unsigned char)((uint16_t)v[i] >> 8);
+  }
+  elem(&ds, 0x7FE0, 0x0010, "OW", px, 8, 0);
+  unsigned char pre[128] = {0};
+  put(&file, pre, 128);
+  put(&file, "DICM", 4);
+  uint32_t gl = (uint32_t)meta.n;
+  unsigned char glv[4] = {(unsigned char)gl, (unsigned char)(gl >> 8), 0, 0};
+  elem(&file, 0x0002, 0x0000, "UL", glv, 4, 0);
+  put(&file, meta.b, meta.n);
+  put(&file, ds.b, ds.n);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(file.b, 1, file.n, f), file.n);
+  fclose(f);
+}
+
+/* Stored values in [-2000, -1500] (padding value to range limit) are air whatever the rescale;
+ * others are value*slope + intercept rounded, then clamped at -1024. PixelSpacing 0.5\0.25 is
+ * rows\columns: the column spacing (along i) is 0.25. */
+static void padding_range_and_rescale_rules(void **state) {
+  (void)state;
+  char tmp[512], p[700];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  snprintf(p, sizeof p, "%s/slice.dcm", tmp);
+  const int16_t v[4] = {-1800, -1400, 0, 100};
+  lt_volume *vol1 = NULL;
+  lt_error err = {{0}};
+  write_slice(p, v, "1", "1000");
+  if (lt_series_read(p, NULL, &vol1, NULL, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(vol1->hu[0], -1024); /* padding range */
+  assert_int_equal(vol1->hu[1], -400);
+  assert_int_equal(vol1->hu[2], 1000);
+  assert_int_equal(vol1->hu[3], 1100);
+  assert_float_equal(vol1->geom.spacing[0], 0.25, 1e-12);
+  assert_float_equal(vol1->geom.spacing[1], 0.5, 1e-12);
+  assert_float_equal(vol1->geom.spacing[2], 1.25, 1e-12); /* one slice: SliceThickness */
+  assert_float_equal(vol1->geom.origin[2], -30.5, 1e-12);
+  lt_volume_free(vol1);
+  write_slice(p, v, "0.5", "-1024.25");
+  if (lt_series_read(p, NULL, &vol1, NULL, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(vol1->hu[0], -1024);
+  assert_int_equal(vol1->hu[1], -1024); /* -1724.25 clamped to air */
+  assert_int_equal(vol1->hu[2], -1024);
+  assert_int_equal(vol1->hu[3], -974);  /* 50 - 1024.25 = -974.25 -> -974 */
+  lt_volume_free(vol1);
+  unlink(p);
+  rmdir(tmp);
+}
+
 int main(void) {
   if (!lt_test_lidc0001_dir(lidc, sizeof lidc)) {
     printf("skip: ../shared/data/lidc/LIDC-IDRI-0001 not found (set LT_SHARED_DATA)\n");
@@ -442,6 +573,7 @@ int main(void) {
       cmocka_unit_test(folder_without_ct_refused),
       cmocka_unit_test(missing_path_refused),
       cmocka_unit_test(series_list_finds_every_series),
+      cmocka_unit_test(padding_range_and_rescale_rules),
   };
   return cmocka_run_group_tests(tests, setup_lidc, teardown_lidc);
 }
