@@ -249,6 +249,21 @@ void lt_series_info_free(lt_series_info *info) {
   info->n_series = 0;
 }
 
+int lt_series_info_line(const lt_series_info *info, char *buf, size_t n) {
+  if (!buf || n == 0) return 0;
+  int len = snprintf(buf, n, "%d slice%s, spacing %g mm from positions (SliceThickness %g mm)",
+                     info->n_slices, info->n_slices == 1 ? "" : "s", info->spacing_positions,
+                     info->slice_thickness);
+  if (info->n_uneven_gaps > 0 && len >= 0 && (size_t)len < n)
+    len += snprintf(buf + len, n - (size_t)len, "; %d uneven gap%s (%g to %g mm)",
+                    info->n_uneven_gaps, info->n_uneven_gaps == 1 ? "" : "s", info->gap_min,
+                    info->gap_max);
+  if (info->n_duplicates > 0 && len >= 0 && (size_t)len < n)
+    snprintf(buf + len, n - (size_t)len, "; %d duplicate position%s dropped", info->n_duplicates,
+             info->n_duplicates == 1 ? "" : "s");
+  return info->n_uneven_gaps + info->n_duplicates;
+}
+
 /* ---- choosing, checking and sorting slices ---- */
 
 static int lt_is_ct(const char *modality) { return strcmp(modality, "CT") == 0; }

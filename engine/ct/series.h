@@ -9,6 +9,8 @@
 #ifndef LT_SERIES_H
 #define LT_SERIES_H
 
+#include <stddef.h>
+
 #include "ct/volume.h"
 #include "lt-error.h"
 
@@ -54,6 +56,11 @@ int lt_series_read(const char *path, const char *series_uid, lt_volume **out, lt
 int lt_series_list(const char *path, lt_series_summary **out, int *n, lt_error *err);
 
 void lt_series_info_free(lt_series_info *info);
+
+/* One line on the spacing and what was found along the slices, for a CLI or a banner, e.g.
+ * "133 slices, spacing 2.5 mm from positions (SliceThickness 2.5 mm); 1 uneven gap (2.5 to 5 mm);
+ * 1 duplicate position dropped". Returns the number of problems named (uneven gaps + duplicates). */
+int lt_series_info_line(const lt_series_info *info, char *buf, size_t n);
 
 /* Worker threads used to read and decode (the number of online CPUs, 1..16). */
 int lt_series_threads(void);

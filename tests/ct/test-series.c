@@ -265,6 +265,11 @@ static void dropped_slice_reported_as_uneven_gap(void **state) {
   assert_float_equal(info.gap_min, 2.5, 1e-4);
   assert_float_equal(info.gap_max, 5.0, 1e-4);
   assert_float_equal(v->geom.spacing[2], 2.5, 1e-4); /* the median gap, not the hole */
+  char line[256];
+  assert_int_equal(lt_series_info_line(&info, line, sizeof line), 1);
+  print_message("%s\n", line);
+  assert_non_null(strstr(line, "132 slices, spacing 2.5 mm from positions"));
+  assert_non_null(strstr(line, "1 uneven gap (2.5 to 5 mm)"));
   lt_volume_free(v);
   lt_series_info_free(&info);
   remove_dir(tmp);
@@ -288,6 +293,9 @@ static void duplicate_position_reported_and_dropped(void **state) {
   lt_error err = {{0}};
   if (lt_series_read(tmp, NULL, &v, &info, &err)) fail_msg("%s", err.msg);
   assert_int_equal(info.n_duplicates, 1);
+  char line[256];
+  assert_int_equal(lt_series_info_line(&info, line, sizeof line), 1);
+  assert_non_null(strstr(line, "1 duplicate position dropped"));
   assert_int_equal(info.series[0].n_slices, 134);
   assert_int_equal(v->geom.dim[2], 133);
   assert_int_equal(info.n_uneven_gaps, 0);
