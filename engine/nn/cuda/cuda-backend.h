@@ -19,11 +19,11 @@
 
 #include <stddef.h>
 
-#include "nn/backend.h"
-
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#include "nn/backend.h"
 
 extern const lt_backend lt_backend_cuda;
 
