@@ -26,6 +26,27 @@ const int lt_lidc_char_max[LT_LIDC_NCHAR] = {5, 4, 6, 5, 5, 5, 5, 5, 5};
  * depth and text size (no XML_PARSE_HUGE), and errors kept in the context, not printed. */
 #define LT_LIDC_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
 
+/* libxml2 reports some faults (encoding conversion, I/O) on its generic error channel, which
+ * prints on stderr even with XML_PARSE_NOERROR; while we parse, that channel is silenced (the
+ * fault also ends the parse, and the context's last error makes our one line). */
+static void silent_error(void *ctx, const char *msg, ...) {
+  (void)ctx;
+  (void)msg;
+}
+
+typedef struct {
+  xmlGenericErrorFunc fn;
+  void *ctx;
+} saved_handler;
+
+static saved_handler silence_libxml(void) {
+  saved_handler h = {xmlGenericError, xmlGenericErrorContext};
+  xmlSetGenericErrorFunc(NULL, silent_error);
+  return h;
+}
+
+static void restore_libxml(saved_handler h) { xmlSetGenericErrorFunc(h.ctx, h.fn); }
+
 static bool is_elem(const xmlNode *n, const char *name) {
   return n->type == XML_ELEMENT_NODE && n->name && !strcmp((const char *)n->name, name);
 }
@@ -266,7 +287,9 @@ int lt_lidc_read_memory(const char *buf, size_t len, lt_lidc_doc **out, lt_error
   if (len > INT32_MAX) return lt_error_set(err, "XML larger than 2 GiB");
   xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
   if (!ctxt) return lt_error_set(err, "out of memory");
+  saved_handler h = silence_libxml();
   xmlDocPtr x = xmlCtxtReadMemory(ctxt, buf, (int)len, "memory.xml", NULL, LT_LIDC_XML_OPTIONS);
+  restore_libxml(h);
   int rc = read_common(ctxt, x, out, err);
   xmlFreeParserCtxt(ctxt);
   if (rc != 0) one_line(err);
@@ -281,7 +304,9 @@ int lt_lidc_read_file(const char *xml_path, lt_lidc_doc **out, lt_error *err) {
   if (!S_ISREG(st.st_mode)) return lt_error_set(err, "%s: not a regular file", xml_path);
   xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
   if (!ctxt) return lt_error_set(err, "out of memory");
+  saved_handler h = silence_libxml();
   xmlDocPtr x = xmlCtxtReadFile(ctxt, xml_path, NULL, LT_LIDC_XML_OPTIONS);
+  restore_libxml(h);
   int rc = read_common(ctxt, x, out, err);
   xmlFreeParserCtxt(ctxt);
   if (rc != 0) {
@@ -325,8 +350,12 @@ static bool has_xml_suffix(const char *name) {
 }
 
 static bool root_is_lidc(const char *path) {
+  saved_handler h = silence_libxml();
   xmlTextReaderPtr rd = xmlReaderForFile(path, NULL, LT_LIDC_XML_OPTIONS);
-  if (!rd) return false;
+  if (!rd) {
+    restore_libxml(h);
+    return false;
+  }
   bool yes = false;
   while (xmlTextReaderRead(rd) == 1) {
     if (xmlTextReaderNodeType(rd) == XML_READER_TYPE_ELEMENT) {
@@ -336,6 +365,7 @@ static bool root_is_lidc(const char *path) {
     }
   }
   xmlFreeTextReader(rd);
+  restore_libxml(h);
   return yes;
 }
 
