@@ -298,6 +298,13 @@ float *lt_model_params(lt_model *m) { return m->params; }
 float *lt_model_grads(lt_model *m) { return m->grads; }
 int lt_model_cam_cells(const lt_model *m) { return m->n_cells; }
 
+double lt_model_forward_flops(const lt_model *m) {
+  double f = 0;
+  for (int i = 0; i < m->n_nodes; i++)
+    if (m->nodes[i].conv) f += lt_conv_flops(&m->nodes[i].desc);
+  return f;
+}
+
 void lt_model_forward(lt_model *m, const float *x, int n) {
   assert(n == m->batch);
   const lt_backend *be = m->be;

@@ -54,7 +54,11 @@ const lt_param_table *lt_model_table(const lt_model *m);
 float *lt_model_params(lt_model *m); /* table->total floats */
 float *lt_model_grads(lt_model *m);  /* NULL unless training */
 
-/* Forward pass of n <= batch samples; x: (n, S, S, S, in_channels). */
+/* Multiply-adds times 2 of the convolutions in one forward pass of the whole batch (a
+ * backward costs twice that). */
+double lt_model_forward_flops(const lt_model *m);
+
+/* Forward pass of n == batch samples; x: (n, S, S, S, in_channels). */
 void lt_model_forward(lt_model *m, const float *x, int n);
 
 /* Results of the last forward, sample i. */
