@@ -4,7 +4,8 @@
  * floats x 2 flops x ~3.5 GHz), and against PyTorch on the CPU with the same thread count in
  * the same run (tests/bench/bench_conv_torch.py, the faster of channels_last_3d and contiguous
  * per pass). Our times include the weight reorders each call does.
- * Usage: bench-conv [--reps N] [--no-torch]. Threads: OMP_NUM_THREADS (the bench sets 2). */
+ * Usage: bench-conv [--reps N] [--torch-reps N] [--no-torch]. On a shared machine the best
+ * run approximates the uncontended speed; the medians are what a user sees at that load. Threads: OMP_NUM_THREADS (the bench sets 2). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +55,21 @@ static float *buf(size_t n, float v) {
 }
 
 int main(int argc, char **argv) {
-  int reps = 7, torch = 1;
+  int reps = 7, torch = 1, torch_reps = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
       reps = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--torch-reps") == 0 && i + 1 < argc)
+      torch_reps = atoi(argv[++i]);
     else if (strcmp(argv[i], "--no-torch") == 0)
       torch = 0;
     else {
-      fprintf(stderr, "usage: bench-conv [--reps N] [--no-torch]\n");
+      fprintf(stderr, "usage: bench-conv [--reps N] [--torch-reps N] [--no-torch]\n");
       return 2;
     }
   }
   if (reps < 1 || reps > 1000) reps = 7;
+  if (torch_reps < 1 || torch_reps > 1000) torch_reps = reps;
   setenv("OMP_NUM_THREADS", getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "2", 1);
   int threads = atoi(getenv("OMP_NUM_THREADS"));
   const lt_backend *be = &lt_backend_cpu;
@@ -75,8 +79,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cpu backend: %s\n", err.msg);
     return 1;
   }
-  printf("bench-conv: %s, %d threads, batch 1, median of %d runs; peak %.0f GFLOP/s; "
-         "load average %.2f\n", info, threads, reps, PEAK_GFLOPS, loadavg());
+  printf("bench-conv: %s, %d threads, batch 1, median of %d runs (PyTorch %d); peak %.0f "
+         "GFLOP/s; load average %.2f\n", info, threads, reps, torch_reps, PEAK_GFLOPS, loadavg());
 
   /* [shape][pass][0: median, 1: best] in ms; ours and PyTorch's measured shape by shape,
    * alternating, so both see the same load */
@@ -135,7 +139,7 @@ int main(int argc, char **argv) {
              "echo '%d %s %d %d %d %d %d' | /usr/bin/python3 '%s/tests/bench/bench_conv_torch.py' "
              "%d %d",
              i, m->kind == LT_CONV ? "conv" : "tconv", m->c_in, m->c_out, m->size, m->k, m->stride,
-             src ? src : ".", threads, reps);
+             src ? src : ".", threads, torch_reps);
     FILE *pp = popen(cmd, "r");
     char line[256];
     int got = 0;
