@@ -411,9 +411,10 @@ int lt_st_read(const char *path, lt_st_file **out, lt_error *err) {
   char want[40];
   snprintf(want, sizeof want, "fnv1a64:%016" PRIx64, lt_fnv1a64(f->buffer, (size_t)buf_size));
   if (strcmp(sum, want) != 0) {
+    lt_error_set(err, "%s: checksum mismatch (stored %.32s, data gives %s): the file is corrupt",
+                 path, sum, want);
     lt_st_free(f);
-    return lt_error_set(err, "%s: checksum mismatch (stored %.32s, data gives %s): the file is "
-                        "corrupt", path, sum, want);
+    return -1;
   }
   if (!host_is_little()) swap32(f->buffer, (size_t)(buf_size / 4));
   *out = f;
