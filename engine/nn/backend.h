@@ -80,7 +80,9 @@ typedef struct lt_backend {
    * w: LT_CONV (C_out, C_in, k, k, k); LT_CONV_TRANSPOSED (C_in, C_out, 2, 2, 2)   b: (C_out) */
   int (*conv_create)(lt_conv **out, const lt_conv_desc *desc, lt_error *err);
   void (*conv_destroy)(lt_conv *conv); /* NULL is fine */
-  /* The implementation chosen for a pass, e.g. "brg:avx512_core" or "ref" (ref backend). */
+  /* The implementation chosen for a pass, e.g. "brgconv:avx512_core", "jit:avx512_core",
+   * "gemm+scatter(brgconv_1x1:avx512_core)" (cpu transposed), "ref" (ref backend); "none" for
+   * a backward pass of a forward_only plan. The string lives as long as the plan. */
   const char *(*conv_impl)(const lt_conv *conv, lt_conv_pass pass);
   void (*conv_forward)(lt_conv *conv, float *y, const float *x, const float *w, const float *b);
   /* dx: (N, D, H, W, C_in) */
