@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-bench-patch.h"
+#include "cli-bench-retrieve.h"
 #include "ct/series.h"
 
 typedef int (*lt_bench_fn)(int runs, int argc, char **argv);
@@ -26,6 +28,8 @@ static int lt_bench_load(int runs, int argc, char **argv);
 
 static const lt_bench_entry lt_benches[] = {
     {"load", lt_bench_load, "[STUDY] load a CT study into HU (default LIDC-IDRI-0001) vs pydicom"},
+    {"patch", lt_bench_patch, "[STUDY [X,Y,Z]] patch extraction vs trilinear and scipy"},
+    {"retrieve", lt_bench_retrieve, "[N] [DIR] top-10 over N nodules vs SQL, index build, LIDC import"},
     {NULL, NULL, NULL},
 };
 

@@ -14,7 +14,7 @@ typedef struct {
 /* Sets err->msg (printf-style) when err is not NULL; returns -1 so callers can
  * `return lt_error_set(err, ...)`. */
 int lt_error_set(lt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int lt_error_setv(lt_error *err, const char *fmt, va_list ap);
+int lt_error_setv(lt_error *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Prefixes an existing message: "context: old message". */
 int lt_error_prefix(lt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
