@@ -5,8 +5,11 @@
  * convolution it transposes run the other way: its forward is cuDNN's backward-data, its
  * backward-data cuDNN's forward, its filter gradient cuDNN's backward-filter with the two
  * activations swapped. Algorithms are chosen once at creation (the *_v7 heuristics, FMA math,
- * no FFT or Winograd, workspace <= 1 GiB) and one workspace is sized for them. Biases and
- * their gradients are kernels of ours. CPU twin of the whole file: engine/nn/cpu-dnnl.c. */
+ * no FFT or Winograd, workspace <= 1 GiB) and one workspace is sized for them. Where cuDNN
+ * offers no such algorithm for NDHWC, the plan falls back to NCDHW: activations transposed at
+ * the boundary into plan buffers, weights used in their canonical layout (which is cuDNN's NCHW
+ * filter format). Biases and their gradients are kernels of ours.
+ * CPU twin of the whole file: engine/nn/cpu-dnnl.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +32,32 @@ struct lt_conv {
   float *wk;   /* filter in KDRSC */
   float *dwk;  /* filter gradient in KDRSC */
   int fk, fc;  /* filter dims K (outputs of the cuDNN convolution) and C */
+  int nc;      /* 1: the NCDHW fallback */
+  lt_shape xs, ys; /* shapes on cx and cy */
+  float *bx, *by;  /* NCDHW buffers of the fallback */
   char impl[3][64];
 };
+
+/* CPU twin: none (layout only). to_nc: dst (N, C, S) from src (N, S, C); else the inverse. */
+__global__ void k_layout(float *dst, const float *src, int N, size_t S, int C, int to_nc) {
+  size_t n = (size_t)N * S * C;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x) {
+    int c = (int)(i % C);
+    size_t v = i / C % S, s = i / ((size_t)C * S);
+    size_t j = (s * C + c) * S + v;
+    if (to_nc)
+      dst[j] = src[i];
+    else
+      dst[i] = src[j];
+  }
+}
+
+static void layout(float *dst, const float *src, lt_shape sh, int to_nc) {
+  size_t n = lt_shape_count(sh);
+  k_layout<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(dst, src, sh.n,
+                                                              lt_shape_spatial(sh), sh.c, to_nc);
+}
 
 /* CPU twin: the weight reorders inside lt_dnnl_conv_forward (engine/nn/cpu-dnnl.c).
  * to_kdrsc: dst[(k T + t) C + c] = src[(k C + c) T + t]; else the inverse. */
@@ -70,9 +97,12 @@ __global__ void k_double_to_float(float *y, const double *x, int n) {
   if (i < n) y[i] = (float)x[i];
 }
 
-static int set_act(cudnnTensorDescriptor_t t, int n, int c, int d, int h, int w) {
+static int set_act(cudnnTensorDescriptor_t t, int n, int c, int d, int h, int w, int nc) {
   int dims[5] = {n, c, d, h, w};
   int str[5] = {d * h * w * c, 1, h * w * c, w * c, c};
+  if (nc) {
+    str[0] = c * d * h * w, str[1] = d * h * w, str[2] = h * w, str[3] = w, str[4] = 1;
+  }
   return cudnnSetTensorNdDescriptor(t, CUDNN_DATA_FLOAT, 5, dims, str) == CUDNN_STATUS_SUCCESS
              ? 0
              : -1;
@@ -108,6 +138,8 @@ extern "C" void lt_cuda_conv_destroy(lt_conv *c) {
   cudaFree(c->ws);
   cudaFree(c->wk);
   cudaFree(c->dwk);
+  cudaFree(c->bx);
+  cudaFree(c->by);
   free(c);
 }
 
@@ -116,6 +148,84 @@ extern "C" void lt_cuda_conv_destroy(lt_conv *c) {
 static int fail(lt_conv *c, lt_error *err, const char *what, cudnnStatus_t s) {
   lt_cuda_conv_destroy(c);
   return lt_error_set(err, "cuDNN %s: %s", what, cudnnGetErrorString(s));
+}
+
+/* Sets the descriptors for NDHWC (nc 0) or NCDHW (nc 1) and chooses the algorithms of the
+ * passes needed; CUDNN_STATUS_NOT_SUPPORTED when a pass has no acceptable algorithm. */
+static cudnnStatus_t choose(lt_conv *c, int nc, int need_fwd, int need_bd, int need_bf,
+                            size_t *ws_out, const char **what) {
+  const lt_shape xs = c->xs, ys = c->ys;
+  const lt_conv_desc *desc = &c->desc;
+  cudnnStatus_t s;
+  c->has_fwd = c->has_bwd_data = c->has_bwd_filter = 0;
+  *ws_out = 0;
+  if (set_act(c->cx, xs.n, xs.c, xs.d, xs.h, xs.w, nc) ||
+      set_act(c->cy, ys.n, ys.c, ys.d, ys.h, ys.w, nc))
+    return *what = "tensor descriptor", CUDNN_STATUS_BAD_PARAM;
+  int fdims[5] = {c->fk, c->fc, desc->k, desc->k, desc->k};
+  if ((s = cudnnSetFilterNdDescriptor(c->fd, CUDNN_DATA_FLOAT, (nc ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC), 5, fdims)))
+    return *what = "filter descriptor", s;
+  int pad[3] = {desc->pad, desc->pad, desc->pad}, str[3] = {desc->stride, desc->stride,
+                                                             desc->stride};
+  int dil[3] = {1, 1, 1};
+  if ((s = cudnnSetConvolutionNdDescriptor(c->cd, 3, pad, str, dil, CUDNN_CROSS_CORRELATION,
+                                           CUDNN_DATA_FLOAT)) ||
+      (s = cudnnSetConvolutionMathType(c->cd, CUDNN_FMA_MATH)))
+    return *what = "convolution descriptor", s;
+  /* check cuDNN's output size against ours */
+  int od[5];
+  if ((s = cudnnGetConvolutionNdForwardOutputDim(c->cd, c->cx, c->fd, 5, od)))
+    return *what = "output size", s;
+  if (od[0] != ys.n || od[1] != ys.c || od[2] != ys.d || od[3] != ys.h || od[4] != ys.w)
+    return *what = "output size disagrees", CUDNN_STATUS_BAD_PARAM;
+  size_t ws = 0;
+  int cnt = 0;
+  if (need_fwd) {
+    cudnnConvolutionFwdAlgoPerf_t p[NALG];
+    if ((s = cudnnGetConvolutionForwardAlgorithm_v7(lt_cuda_cudnn, c->cx, c->fd, c->cd, c->cy,
+                                                    NALG, &cnt, p)))
+      return *what = "forward algorithm", s;
+    for (int i = 0; i < cnt && !c->has_fwd; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_fwd(p[i].algo) && p[i].memory <= WS_LIMIT) {
+        c->fwd = p[i].algo;
+        c->has_fwd = 1;
+        if (p[i].memory > ws) ws = p[i].memory;
+      }
+    if (!c->has_fwd) return *what = "forward: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED;
+  }
+  if (need_bd) {
+    cudnnConvolutionBwdDataAlgoPerf_t p[NALG];
+    if ((s = cudnnGetConvolutionBackwardDataAlgorithm_v7(lt_cuda_cudnn, c->fd, c->cy, c->cd,
+                                                         c->cx, NALG, &cnt, p)))
+      return *what = "backward-data algorithm", s;
+    for (int i = 0; i < cnt && !c->has_bwd_data; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_bd(p[i].algo) && p[i].memory <= WS_LIMIT) {
+        c->bwd_data = p[i].algo;
+        c->has_bwd_data = 1;
+        if (p[i].memory > ws) ws = p[i].memory;
+      }
+    if (!c->has_bwd_data)
+      return *what = "backward-data: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED;
+  }
+  if (need_bf) {
+    cudnnConvolutionBwdFilterAlgoPerf_t p[NALG];
+    if ((s = cudnnGetConvolutionBackwardFilterAlgorithm_v7(lt_cuda_cudnn, c->cx, c->cy, c->cd,
+                                                           c->fd, NALG, &cnt, p)))
+      return *what = "backward-filter algorithm", s;
+    for (int i = 0; i < cnt && !c->has_bwd_filter; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_bf(p[i].algo) && p[i].memory <= WS_LIMIT) {
+        c->bwd_filter = p[i].algo;
+        c->has_bwd_filter = 1;
+        if (p[i].memory > ws) ws = p[i].memory;
+      }
+    if (!c->has_bwd_filter)
+      return *what = "backward-filter: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED;
+  }
+  *ws_out = ws;
+  return CUDNN_STATUS_SUCCESS;
 }
 
 extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err) {
@@ -131,85 +241,34 @@ extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_e
   lt_shape xs = tr ? o : in, ys = tr ? in : o;
   c->fk = tr ? desc->c_in : desc->c_out;
   c->fc = tr ? desc->c_out : desc->c_in;
+  c->xs = xs;
+  c->ys = ys;
   cudnnStatus_t s;
   if ((s = cudnnCreateTensorDescriptor(&c->cx)) || (s = cudnnCreateTensorDescriptor(&c->cy)) ||
       (s = cudnnCreateFilterDescriptor(&c->fd)) ||
       (s = cudnnCreateConvolutionDescriptor(&c->cd)))
     return fail(c, err, "descriptors", s);
-  if (set_act(c->cx, xs.n, xs.c, xs.d, xs.h, xs.w) || set_act(c->cy, ys.n, ys.c, ys.d, ys.h, ys.w))
-    return fail(c, err, "tensor descriptor", CUDNN_STATUS_BAD_PARAM);
-  int fdims[5] = {c->fk, c->fc, desc->k, desc->k, desc->k};
-  if ((s = cudnnSetFilterNdDescriptor(c->fd, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, 5, fdims)))
-    return fail(c, err, "filter descriptor", s);
-  int pad[3] = {desc->pad, desc->pad, desc->pad}, str[3] = {desc->stride, desc->stride,
-                                                             desc->stride};
-  int dil[3] = {1, 1, 1};
-  if ((s = cudnnSetConvolutionNdDescriptor(c->cd, 3, pad, str, dil, CUDNN_CROSS_CORRELATION,
-                                           CUDNN_DATA_FLOAT)) ||
-      (s = cudnnSetConvolutionMathType(c->cd, CUDNN_FMA_MATH)))
-    return fail(c, err, "convolution descriptor", s);
-  /* check cuDNN's output size against ours */
-  int od[5];
-  if ((s = cudnnGetConvolutionNdForwardOutputDim(c->cd, c->cx, c->fd, 5, od)))
-    return fail(c, err, "output size", s);
-  if (od[0] != ys.n || od[1] != ys.c || od[2] != ys.d || od[3] != ys.h || od[4] != ys.w) {
-    lt_cuda_conv_destroy(c);
-    return lt_error_set(err, "cuDNN output size %dx%dx%d disagrees", od[2], od[3], od[4]);
-  }
-  /* which cuDNN passes this plan needs */
   int need_fwd = !tr || !desc->forward_only, need_bd = tr || !desc->forward_only;
   int need_bf = !desc->forward_only;
   size_t ws = 0;
-  int cnt = 0;
-  if (need_fwd) {
-    cudnnConvolutionFwdAlgoPerf_t p[NALG];
-    if ((s = cudnnGetConvolutionForwardAlgorithm_v7(lt_cuda_cudnn, c->cx, c->fd, c->cd, c->cy,
-                                                    NALG, &cnt, p)))
-      return fail(c, err, "forward algorithm", s);
-    for (int i = 0; i < cnt && !c->has_fwd; i++)
-      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
-          !fft_or_winograd_fwd(p[i].algo) && p[i].memory <= WS_LIMIT) {
-        c->fwd = p[i].algo;
-        c->has_fwd = 1;
-        if (p[i].memory > ws) ws = p[i].memory;
-      }
-    if (!c->has_fwd) return fail(c, err, "forward: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED);
+  const char *what = "";
+  s = choose(c, 0, need_fwd, need_bd, need_bf, &ws, &what);
+  if (s != CUDNN_STATUS_SUCCESS) { /* NDHWC refused: try NCDHW with transposes */
+    c->nc = 1;
+    s = choose(c, 1, need_fwd, need_bd, need_bf, &ws, &what);
   }
-  if (need_bd) {
-    cudnnConvolutionBwdDataAlgoPerf_t p[NALG];
-    if ((s = cudnnGetConvolutionBackwardDataAlgorithm_v7(lt_cuda_cudnn, c->fd, c->cy, c->cd,
-                                                         c->cx, NALG, &cnt, p)))
-      return fail(c, err, "backward-data algorithm", s);
-    for (int i = 0; i < cnt && !c->has_bwd_data; i++)
-      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
-          !fft_or_winograd_bd(p[i].algo) && p[i].memory <= WS_LIMIT) {
-        c->bwd_data = p[i].algo;
-        c->has_bwd_data = 1;
-        if (p[i].memory > ws) ws = p[i].memory;
-      }
-    if (!c->has_bwd_data)
-      return fail(c, err, "backward-data: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED);
-  }
-  if (need_bf) {
-    cudnnConvolutionBwdFilterAlgoPerf_t p[NALG];
-    if ((s = cudnnGetConvolutionBackwardFilterAlgorithm_v7(lt_cuda_cudnn, c->cx, c->cy, c->cd,
-                                                           c->fd, NALG, &cnt, p)))
-      return fail(c, err, "backward-filter algorithm", s);
-    for (int i = 0; i < cnt && !c->has_bwd_filter; i++)
-      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
-          !fft_or_winograd_bf(p[i].algo) && p[i].memory <= WS_LIMIT) {
-        c->bwd_filter = p[i].algo;
-        c->has_bwd_filter = 1;
-        if (p[i].memory > ws) ws = p[i].memory;
-      }
-    if (!c->has_bwd_filter)
-      return fail(c, err, "backward-filter: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED);
-  }
+  if (s != CUDNN_STATUS_SUCCESS) return fail(c, err, what, s);
   size_t wbytes = lt_conv_weight_count(desc) * sizeof(float);
-  cudaError_t e;
-  if ((ws && (e = cudaMalloc(&c->ws, ws)) != cudaSuccess) ||
-      (e = cudaMalloc((void **)&c->wk, wbytes)) != cudaSuccess ||
-      (need_bf && (e = cudaMalloc((void **)&c->dwk, wbytes)) != cudaSuccess)) {
+  size_t xb = lt_shape_count(xs) * sizeof(float), yb = lt_shape_count(ys) * sizeof(float);
+  cudaError_t e = cudaSuccess;
+  int bad = ws && (e = cudaMalloc(&c->ws, ws)) != cudaSuccess;
+  if (!bad && !c->nc) /* NDHWC: the filter in KDRSC, and its gradient */
+    bad = (e = cudaMalloc((void **)&c->wk, wbytes)) != cudaSuccess ||
+          (need_bf && (e = cudaMalloc((void **)&c->dwk, wbytes)) != cudaSuccess);
+  if (!bad && c->nc) /* NCDHW: both activations transposed */
+    bad = (e = cudaMalloc((void **)&c->bx, xb)) != cudaSuccess ||
+          (e = cudaMalloc((void **)&c->by, yb)) != cudaSuccess;
+  if (bad) {
     (void)cudaGetLastError();
     lt_cuda_note_oom("conv_create");
     lt_cuda_conv_destroy(c);
@@ -224,6 +283,8 @@ extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_e
            tr ? "cudnn:fwd_algo_%d" : "cudnn:bwd_data_algo_%d",
            tr ? (int)c->fwd : (int)c->bwd_data);
   snprintf(c->impl[LT_PASS_BACKWARD_WEIGHTS], 64, "cudnn:bwd_filter_algo_%d", (int)c->bwd_filter);
+  if (c->nc)
+    for (int i = 0; i < 3; i++) strncat(c->impl[i], ":ncdhw", 63 - strlen(c->impl[i]));
   *out = c;
   return 0;
 }
@@ -234,40 +295,64 @@ extern "C" const char *lt_cuda_conv_impl(const lt_conv *c, lt_conv_pass pass) {
   return c->impl[pass];
 }
 
-static void reorder_in(lt_conv *c, const float *w) {
+/* The filter cuDNN is given: the canonical weights (NCDHW fallback) or their KDRSC copy. */
+static const float *filter_in(lt_conv *c, const float *w) {
+  if (c->nc) return w;
   int T = c->desc.k * c->desc.k * c->desc.k;
   size_t n = (size_t)c->fk * c->fc * T;
   k_reorder<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(c->wk, w, c->fk, c->fc, T, 1);
+  return c->wk;
 }
 
 static const float one = 1.0f, zero = 0.0f;
 
-/* cuDNN's three passes on this plan's descriptors; x on cx, y on cy. */
-static void run_fwd(lt_conv *c, float *y, const float *x) {
-  lt_cuda_note_cudnn(cudnnConvolutionForward(lt_cuda_cudnn, &one, c->cx, x, c->fd, c->wk, c->cd,
-                                             c->fwd, c->ws, c->ws_bytes, &zero, c->cy, y),
+/* cuDNN's three passes on this plan's descriptors; x on cx, y on cy, both NDHWC (transposed
+ * through bx, by in the fallback). */
+static void run_fwd(lt_conv *c, float *y, const float *x, const float *wf) {
+  const float *xi = x;
+  float *yo = y;
+  if (c->nc) {
+    layout(c->bx, x, c->xs, 1);
+    xi = c->bx, yo = c->by;
+  }
+  lt_cuda_note_cudnn(cudnnConvolutionForward(lt_cuda_cudnn, &one, c->cx, xi, c->fd, wf, c->cd,
+                                             c->fwd, c->ws, c->ws_bytes, &zero, c->cy, yo),
                      "cudnnConvolutionForward");
+  if (c->nc) layout(y, c->by, c->ys, 0);
 }
-static void run_bwd_data(lt_conv *c, float *dx, const float *dy) {
-  lt_cuda_note_cudnn(cudnnConvolutionBackwardData(lt_cuda_cudnn, &one, c->fd, c->wk, c->cy, dy,
+static void run_bwd_data(lt_conv *c, float *dx, const float *dy, const float *wf) {
+  const float *di = dy;
+  float *dxo = dx;
+  if (c->nc) {
+    layout(c->by, dy, c->ys, 1);
+    di = c->by, dxo = c->bx;
+  }
+  lt_cuda_note_cudnn(cudnnConvolutionBackwardData(lt_cuda_cudnn, &one, c->fd, wf, c->cy, di,
                                                   c->cd, c->bwd_data, c->ws, c->ws_bytes, &zero,
-                                                  c->cx, dx),
+                                                  c->cx, dxo),
                      "cudnnConvolutionBackwardData");
+  if (c->nc) layout(dx, c->bx, c->xs, 0);
 }
-static void run_bwd_filter(lt_conv *c, const float *x, const float *dy) {
+/* dwf: the canonical gradient (fallback) or the KDRSC one. */
+static void run_bwd_filter(lt_conv *c, const float *x, const float *dy, float *dwf) {
+  if (c->nc) {
+    layout(c->bx, x, c->xs, 1);
+    layout(c->by, dy, c->ys, 1);
+    x = c->bx, dy = c->by;
+  }
   lt_cuda_note_cudnn(cudnnConvolutionBackwardFilter(lt_cuda_cudnn, &one, c->cx, x, c->cy, dy,
                                                     c->cd, c->bwd_filter, c->ws, c->ws_bytes,
-                                                    &zero, c->fd, c->dwk),
+                                                    &zero, c->fd, dwf),
                      "cudnnConvolutionBackwardFilter");
 }
 
 extern "C" void lt_cuda_conv_forward(lt_conv *c, float *y, const float *x, const float *w,
                                      const float *b) {
-  reorder_in(c, w);
+  const float *wf = filter_in(c, w);
   if (c->desc.kind == LT_CONV_TRANSPOSED)
-    run_bwd_data(c, y, x);
+    run_bwd_data(c, y, x, wf);
   else
-    run_fwd(c, y, x);
+    run_fwd(c, y, x, wf);
   lt_shape o = lt_conv_out_shape(&c->desc);
   size_t rows = (size_t)o.n * lt_shape_spatial(o);
   k_bias_add<<<lt_cuda_blocks(rows * o.c, 256), 256, 0, lt_cuda_stream>>>(y, b, rows, o.c);
@@ -276,23 +361,27 @@ extern "C" void lt_cuda_conv_forward(lt_conv *c, float *y, const float *x, const
 
 extern "C" void lt_cuda_conv_backward_data(lt_conv *c, float *dx, const float *dy,
                                            const float *w) {
-  reorder_in(c, w);
+  const float *wf = filter_in(c, w);
   if (c->desc.kind == LT_CONV_TRANSPOSED)
-    run_fwd(c, dx, dy);
+    run_fwd(c, dx, dy, wf);
   else
-    run_bwd_data(c, dx, dy);
+    run_bwd_data(c, dx, dy, wf);
   lt_cuda_done("conv_backward_data");
 }
 
 extern "C" void lt_cuda_conv_backward_weights(lt_conv *c, float *dw, float *db, const float *dy,
                                               const float *x) {
+  float *dwf = c->nc ? dw : c->dwk;
   if (c->desc.kind == LT_CONV_TRANSPOSED)
-    run_bwd_filter(c, dy, x);
+    run_bwd_filter(c, dy, x, dwf);
   else
-    run_bwd_filter(c, x, dy);
-  int T = c->desc.k * c->desc.k * c->desc.k;
-  size_t n = (size_t)c->fk * c->fc * T;
-  k_reorder<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(dw, c->dwk, c->fk, c->fc, T, 0);
+    run_bwd_filter(c, x, dy, dwf);
+  if (!c->nc) {
+    int T = c->desc.k * c->desc.k * c->desc.k;
+    size_t n = (size_t)c->fk * c->fc * T;
+    k_reorder<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(dw, c->dwk, c->fk, c->fc, T,
+                                                                  0);
+  }
   lt_shape o = lt_conv_out_shape(&c->desc);
   size_t rows = (size_t)o.n * lt_shape_spatial(o);
   double *acc = (double *)lt_cuda_scratch(3, (size_t)o.c * sizeof(double));

@@ -137,6 +137,7 @@ extern "C" int lt_cuda_take_error(lt_error *err) {
 /* ---- memory of the backend table ---- */
 
 static void *cu_alloc(size_t bytes) {
+  pthread_once(&probe_once, probe_run);
   if (bytes == 0 || probe_rc != 0) return NULL;
   size_t total = bytes + HEADER;
   if (total < bytes) return NULL;
