@@ -1,9 +1,15 @@
 /* app/lungtrust.c — main() of the workstation: a GtkApplication ("org.lungtrust.LungTrust")
  * with one LtWindow per open. `lungtrust STUDY` opens that folder; without one, the default
  * study LT_DEFAULT_STUDY (set by the build, the only place that names it). */
+#include <glib/gi18n.h>
 #include <gtk/gtk.h>
+#include <locale.h>
 
 #include "lt-window.h"
+
+#ifndef LT_LOCALEDIR
+#define LT_LOCALEDIR "/usr/local/share/locale"
+#endif
 
 #ifndef LT_DEFAULT_STUDY
 #error "LT_DEFAULT_STUDY must be defined by the build"
@@ -24,12 +30,19 @@ static void open_files(GApplication *app, GFile **files, int n, const char *hint
     if (p)
       lt_window_open(w, p);
     else
-      lt_window_show_error(w, "Only local folders can be opened");
+      lt_window_show_error(w, _("Only local folders can be opened"));
     g_free(p);
   }
 }
 
 int main(int argc, char **argv) {
+  /* Translations: the installed locale dir, or LUNGTRUST_LOCALEDIR (the build's po/ folder
+   * for an uninstalled run). */
+  setlocale(LC_ALL, "");
+  const char *localedir = g_getenv("LUNGTRUST_LOCALEDIR");
+  bindtextdomain(GETTEXT_PACKAGE, localedir && *localedir ? localedir : LT_LOCALEDIR);
+  bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+  textdomain(GETTEXT_PACKAGE);
   g_set_prgname("lungtrust");
   GtkApplication *app = gtk_application_new("org.lungtrust.LungTrust",
                                             G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);

@@ -1,6 +1,7 @@
 /* ui/lt-slice-view.c — see lt-slice-view.h. */
 #include "lt-slice-view.h"
 
+#include <glib/gi18n.h>
 #include <epoxy/gl.h>
 #include <math.h>
 #include <string.h>
@@ -427,9 +428,10 @@ GtkWidget *lt_slice_view_new(lt_plane plane) {
 
 void lt_slice_view_set_plane(LtSliceView *self, lt_plane plane) {
   self->view.plane = plane;
-  static const char *const names[3] = {"Axial slice", "Coronal slice", "Sagittal slice"};
+  static const char *const names[3] = {N_("Axial slice"), N_("Coronal slice"),
+                                       N_("Sagittal slice")};
   gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                 names[(int)plane % 3], -1);
+                                 _(names[(int)plane % 3]), -1);
   if (self->vol) lt_view_init(&self->view, plane, &self->vol->geom, 1, 1);
   redraw(self);
 }

@@ -13,6 +13,7 @@ void lt_study_load_free(LtStudyLoad *l) {
   lt_volume_free(l->vol);
   lt_series_info_free(&l->info);
   lt_reader_labels_clear(&l->labels);
+  g_free(l->nodules);
   g_free(l);
 }
 
@@ -31,6 +32,20 @@ static void read_readings(LtStudyLoad *l) {
     g_snprintf(l->warning, sizeof l->warning, "Readings not shown: %s", err.msg);
   } else {
     l->n_nodules = set->n_nodules;
+    l->nodules = g_new0(LtNoduleSummary, set->n_nodules > 0 ? set->n_nodules : 1);
+    for (int n = 0; n < set->n_nodules; n++) {
+      const lt_nodule *src = &set->nodules[n];
+      LtNoduleSummary *d = &l->nodules[n];
+      g_strlcpy(d->id, src->id, sizeof d->id);
+      d->large = src->large;
+      d->n_readers = src->n_readers;
+      d->diameter_mm = src->eq_diameter_mm;
+      memcpy(d->centroid_vox, src->centroid_vox, sizeof d->centroid_vox);
+      memcpy(d->mean_ratings, src->mean_ratings, sizeof d->mean_ratings);
+      for (int m = 0; m < src->n_marks && d->n_rated < 4; m++)
+        if (src->marks[m].has_ratings)
+          memcpy(d->ratings[d->n_rated++], src->marks[m].ratings, sizeof d->ratings[0]);
+    }
     if (lt_reader_labels_build(set, &l->vol->geom, &l->labels, &err) != 0)
       g_snprintf(l->warning, sizeof l->warning, "Readings not shown: %s", err.msg);
     for (int n = 0; n < set->n_nodules && !l->has_focus; n++)

@@ -7,11 +7,24 @@
 
 #include <gio/gio.h>
 
+#include "ct/lidc.h"
 #include "ct/series.h"
 #include "lt-reader-labels.h"
 #include "ct/volume.h"
 
 G_BEGIN_DECLS
+
+/* One physical nodule of the readings, as the nodule list and the result panel show it. */
+typedef struct {
+  char id[16];
+  gboolean large;            /* outlined by at least one reader */
+  int n_readers;
+  double diameter_mm;        /* equivalent diameter of the 50% consensus; 0 for point marks */
+  double centroid_vox[3];
+  double mean_ratings[LT_LIDC_NCHAR]; /* NAN where no reader rates it */
+  int n_rated;               /* readers with ratings, at most 4 kept below */
+  int ratings[4][LT_LIDC_NCHAR];      /* each rating reader's ratings (0 = absent) */
+} LtNoduleSummary;
 
 typedef struct {
   char *path;
@@ -21,6 +34,7 @@ typedef struct {
   char warning[256];    /* readings that could not be used ("" if none) */
   lt_reader_labels labels; /* readers' outlines and consensus (bits NULL when none) */
   int n_nodules;
+  LtNoduleSummary *nodules; /* n_nodules entries, in the readings' order (IDs "1", "2", ...) */
   gboolean has_focus;   /* the first outlined nodule's centroid, voxel index */
   double focus_vox[3];
   double seconds;

@@ -4,8 +4,14 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
+#include "lt-analyse-job.h"
+#include "lt-nodule-list.h"
+#include "lt-result-panel.h"
 #include "lt-slice-view.h"
 #include "lt-study-loader.h"
+#include "worker.h"
 
 struct _LtWindow {
   GtkApplicationWindow parent_instance;
@@ -27,6 +33,16 @@ struct _LtWindow {
   gboolean has_focus;
   double focus[3];
   GCancellable *loading; /* the load in flight, NULL when none */
+
+  LtNoduleList *nodule_list;
+  LtResultPanel *result_panel;
+  GtkCheckButton *readers_check, *seg_check, *heat_check;
+  GtkAdjustment *opacity_adj;
+  gboolean syncing_overlays;
+  LtStudyData *study;    /* owns vol (self->vol is study->vol), shared with engine jobs */
+  lt_worker *worker;     /* the engine thread */
+  char *model_path;      /* NULL: no model */
+  uint64_t analyse_job;  /* the analysis whose progress the panel shows, 0 when none */
 };
 
 G_DEFINE_FINAL_TYPE(LtWindow, lt_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -73,6 +89,98 @@ static void on_overlays(LtSliceView *src, gboolean readers, gboolean seg, gboole
   for (int v = 0; v < 3; v++)
     if (view_at(self, v) != src)
       lt_slice_view_set_overlays(view_at(self, v), readers, seg, heat, opacity);
+  self->syncing_overlays = TRUE;
+  gtk_check_button_set_active(self->readers_check, readers);
+  gtk_check_button_set_active(self->seg_check, seg);
+  gtk_check_button_set_active(self->heat_check, heat);
+  gtk_adjustment_set_value(self->opacity_adj, opacity);
+  self->syncing_overlays = FALSE;
+}
+
+/* The left-column toggles and the opacity scale drive every view. */
+static void on_overlay_control(GObject *obj, GParamSpec *pspec, LtWindow *self) {
+  (void)obj;
+  (void)pspec;
+  if (self->syncing_overlays) return;
+  gboolean r = gtk_check_button_get_active(self->readers_check);
+  gboolean sg = gtk_check_button_get_active(self->seg_check);
+  gboolean h = gtk_check_button_get_active(self->heat_check);
+  double o = gtk_adjustment_get_value(self->opacity_adj);
+  g_debug("overlays readers %d seg %d heat %d opacity %.1f", r, sg, h, o);
+  for (int v = 0; v < 3; v++) lt_slice_view_set_overlays(view_at(self, v), r, sg, h, o);
+}
+
+static void on_nodule_selected(LtNoduleList *list, int index, LtWindow *self) {
+  const LtNoduleSummary *n = lt_nodule_list_get(list, index);
+  if (!n || !self->vol) return;
+  g_message("nodule %s selected: voxel (%.1f, %.1f, %.1f)", n->id, n->centroid_vox[0],
+            n->centroid_vox[1], n->centroid_vox[2]);
+  lt_result_panel_show_nodule(self->result_panel, n);
+  double c[3];
+  for (int a = 0; a < 3; a++) c[a] = round(n->centroid_vox[a]);
+  on_crosshair(self->axial, c[0], c[1], c[2], self);
+}
+
+static void analyse_progress(GObject *target, uint64_t id, double fraction, const char *what) {
+  LtWindow *self = LT_WINDOW(target);
+  if (id != self->analyse_job) return;
+  lt_result_panel_set_progress(self->result_panel, fraction, what);
+}
+
+static void analyse_done(GObject *target, uint64_t id, int status, const char *msg) {
+  LtWindow *self = LT_WINDOW(target);
+  g_message("analysis %" G_GUINT64_FORMAT " %s: %s", id,
+            status == LT_JOB_DONE ? "done" : status == LT_JOB_CANCELLED ? "cancelled" : "failed",
+            msg);
+  if (id != self->analyse_job) return; /* superseded */
+  self->analyse_job = 0;
+  lt_result_panel_set_progress(self->result_panel, -1, NULL);
+  if (status == LT_JOB_FAILED) {
+    lt_result_panel_set_outcome(self->result_panel, msg);
+    lt_window_show_error(self, msg);
+  } else if (status == LT_JOB_CANCELLED) {
+    lt_result_panel_set_outcome(self->result_panel, _("Analysis cancelled."));
+  }
+}
+
+/* A / the Analyse Here button: the point under the crosshair, on the engine thread. */
+static void analyse_here(LtWindow *self) {
+  if (!self->study || !self->worker) {
+    lt_window_show_error(self, _("Open a study first."));
+    return;
+  }
+  if (self->analyse_job) lt_worker_cancel(self->worker, self->analyse_job);
+  char *title = g_strdup_printf(_("Point (%.0f, %.0f, %.0f)"), self->cross[0], self->cross[1],
+                                self->cross[2]);
+  lt_result_panel_show_point(self->result_panel, title);
+  g_free(title);
+  lt_error err = {{0}};
+  self->analyse_job = lt_analyse_here_submit(self->worker, self->study, self->cross,
+                                             self->model_path, G_OBJECT(self), analyse_progress,
+                                             analyse_done, &err);
+  g_message("analyse here: voxel (%.0f, %.0f, %.0f), job %" G_GUINT64_FORMAT, self->cross[0],
+            self->cross[1], self->cross[2], self->analyse_job);
+  if (!self->analyse_job)
+    lt_window_show_error(self, err.msg);
+  else
+    lt_result_panel_set_progress(self->result_panel, 0, _("Waiting for the engine…"));
+}
+
+static void on_analyse_here(LtNoduleList *list, LtWindow *self) {
+  (void)list;
+  analyse_here(self);
+}
+
+static void analyse_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name;
+  (void)param;
+  analyse_here(LT_WINDOW(w));
+}
+
+static void nodule_step_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)param;
+  LtWindow *self = LT_WINDOW(w);
+  lt_nodule_list_step(self->nodule_list, strcmp(name, "win.next-nodule") == 0 ? 1 : -1);
 }
 
 static void on_slider(GtkAdjustment *adj, LtWindow *self) {
@@ -149,15 +257,19 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
     return;
   }
   if (!l->vol) {
-    char *msg = g_strdup_printf("Could not open %s: %s", l->path, l->error);
+    char *msg = g_strdup_printf(_("Could not open %s: %s"), l->path, l->error);
     lt_window_show_error(self, msg);
     g_free(msg);
     gtk_label_set_text(self->series_label, self->vol ? self->vol->series_uid : "");
     g_object_unref(self);
     return;
   }
-  lt_volume *old = self->vol;
+  LtStudyData *old = self->study;
   lt_reader_labels old_labels = self->labels;
+  if (self->worker) lt_worker_cancel_kind(self->worker, LT_JOB_ANALYSE_NODULE);
+  self->analyse_job = 0;
+  lt_result_panel_set_progress(self->result_panel, -1, NULL);
+  self->study = lt_study_data_new(l->vol);
   self->vol = l->vol;
   l->vol = NULL;
   self->labels = l->labels;
@@ -171,17 +283,24 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   g_signal_handler_unblock(self->slice_adj, self->slice_handler);
   gtk_widget_set_sensitive(GTK_WIDGET(self->slice_scale), TRUE);
   for (int a = 0; a < 3; a++) self->cross[a] = (self->vol->geom.dim[a] - 1) / 2;
-  lt_volume_free(old);
+  lt_study_data_unref(old); /* engine jobs still running on it hold their own reference */
   lt_reader_labels_clear(&old_labels);
   self->has_focus = FALSE;
+  lt_nodule_list_set_nodules(self->nodule_list, l->nodules, l->n_nodules);
+  lt_result_panel_show_nodule(self->result_panel, NULL);
   if (l->has_focus) {
     on_crosshair(self->axial, l->focus_vox[0], l->focus_vox[1], l->focus_vox[2], self);
     log_focus(self, l->focus_vox);
+    for (int n = 0; n < l->n_nodules; n++)
+      if (l->nodules[n].large) { /* the same nodule: its readers' ratings in the result panel */
+        lt_nodule_list_select(self->nodule_list, n);
+        break;
+      }
   }
   const lt_geometry *g = &self->vol->geom;
   gtk_label_set_text(self->study_label, self->vol->patient_id[0] ? self->vol->patient_id
-                                                                   : "(no PatientID)");
-  char *sub = g_strdup_printf("%s · %d×%d×%d · %.2f×%.2f×%.2f mm · %d nodule(s), %d reader(s)",
+                                                                   : _("(no PatientID)"));
+  char *sub = g_strdup_printf(_("%s · %d×%d×%d · %.2f×%.2f×%.2f mm · %d nodule(s), %d reader(s)"),
                               self->vol->series_uid, g->dim[0], g->dim[1], g->dim[2],
                               g->spacing[0], g->spacing[1], g->spacing[2], l->n_nodules,
                               self->labels.n_readers);
@@ -194,11 +313,11 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   if (skipped == 1 && strstr(l->info.skip_example, ".xml: ") != NULL) skipped = 0;
   GString *warn = g_string_new(NULL);
   if (skipped > 0)
-    g_string_append_printf(warn, "%d file(s) skipped while reading the study, e.g. %s.", skipped,
+    g_string_append_printf(warn, _("%d file(s) skipped while reading the study, e.g. %s."), skipped,
                            l->info.skip_example);
   if (l->info.n_uneven_gaps > 0)
-    g_string_append_printf(warn, "%sSlices are unevenly spaced (%d gaps from %.2f to %.2f mm; "
-                           "%.2f mm used): distances along the slice axis are approximate.",
+    g_string_append_printf(warn, _("%sSlices are unevenly spaced (%d gaps from %.2f to %.2f mm; "
+                           "%.2f mm used): distances along the slice axis are approximate."),
                            warn->len ? " " : "", l->info.n_uneven_gaps, l->info.gap_min,
                            l->info.gap_max, l->info.spacing_positions);
   if (l->warning[0]) g_string_append_printf(warn, "%s%s", warn->len ? " " : "", l->warning);
@@ -207,7 +326,7 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   for (int v = 0; v < 3; v++) {
     const char *e = lt_slice_view_get_gl_error(view_at(self, v));
     if (e) {
-      char *msg = g_strdup_printf("Cannot draw slices: %s", e);
+      char *msg = g_strdup_printf(_("Cannot draw slices: %s"), e);
       lt_window_show_error(self, msg);
       g_free(msg);
       break;
@@ -224,7 +343,7 @@ void lt_window_open(LtWindow *self, const char *path) {
   self->loading = g_cancellable_new();
   gtk_spinner_start(self->spinner);
   char *base = g_path_get_basename(path);
-  char *sub = g_strdup_printf("Loading %s…", base);
+  char *sub = g_strdup_printf(_("Loading %s…"), base);
   gtk_label_set_text(self->series_label, sub);
   g_free(sub);
   g_free(base);
@@ -238,7 +357,7 @@ static void on_folder_chosen(GtkNativeDialog *d, int response, LtWindow *self) {
     if (p)
       lt_window_open(self, p);
     else
-      lt_window_show_error(self, "That location is not a local folder");
+      lt_window_show_error(self, _("That location is not a local folder"));
     g_free(p);
     g_clear_object(&f);
   }
@@ -250,14 +369,18 @@ static void open_action(GtkWidget *w, const char *name, GVariant *param) {
   (void)param;
   LtWindow *self = LT_WINDOW(w);
   GtkFileChooserNative *d = gtk_file_chooser_native_new(
-      "Open a study folder", GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Open",
-      "_Cancel");
+      _("Open a study folder"), GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"),
+      _("_Cancel"));
   g_signal_connect(d, "response", G_CALLBACK(on_folder_chosen), self);
   gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
 static void lt_window_dispose(GObject *obj) {
   LtWindow *self = LT_WINDOW(obj);
+  if (self->worker) { /* cancels what runs, reports the rest cancelled, joins the thread */
+    lt_worker_free(self->worker);
+    self->worker = NULL;
+  }
   if (self->loading) g_cancellable_cancel(self->loading);
   g_clear_object(&self->loading);
   gtk_widget_dispose_template(GTK_WIDGET(self), LT_TYPE_WINDOW);
@@ -266,7 +389,9 @@ static void lt_window_dispose(GObject *obj) {
 
 static void lt_window_finalize(GObject *obj) {
   LtWindow *self = LT_WINDOW(obj);
-  lt_volume_free(self->vol);
+  lt_study_data_unref(self->study);
+  self->vol = NULL;
+  g_free(self->model_path);
   lt_reader_labels_clear(&self->labels);
   G_OBJECT_CLASS(lt_window_parent_class)->finalize(obj);
 }
@@ -276,6 +401,8 @@ static void lt_window_class_init(LtWindowClass *klass) {
   G_OBJECT_CLASS(klass)->dispose = lt_window_dispose;
   G_OBJECT_CLASS(klass)->finalize = lt_window_finalize;
   g_type_ensure(LT_TYPE_SLICE_VIEW);
+  g_type_ensure(LT_TYPE_NODULE_LIST);
+  g_type_ensure(LT_TYPE_RESULT_PANEL);
   gtk_widget_class_set_template_from_resource(wc, "/org/lungtrust/LungTrust/ui/lt-window.ui");
   gtk_widget_class_bind_template_child(wc, LtWindow, study_label);
   gtk_widget_class_bind_template_child(wc, LtWindow, series_label);
@@ -290,6 +417,15 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtWindow, axial);
   gtk_widget_class_bind_template_child(wc, LtWindow, coronal);
   gtk_widget_class_bind_template_child(wc, LtWindow, sagittal);
+  gtk_widget_class_bind_template_child(wc, LtWindow, nodule_list);
+  gtk_widget_class_bind_template_child(wc, LtWindow, result_panel);
+  gtk_widget_class_bind_template_child(wc, LtWindow, readers_check);
+  gtk_widget_class_bind_template_child(wc, LtWindow, seg_check);
+  gtk_widget_class_bind_template_child(wc, LtWindow, heat_check);
+  gtk_widget_class_bind_template_child(wc, LtWindow, opacity_adj);
+  gtk_widget_class_install_action(wc, "win.analyse-here", NULL, analyse_action);
+  gtk_widget_class_install_action(wc, "win.next-nodule", NULL, nodule_step_action);
+  gtk_widget_class_install_action(wc, "win.previous-nodule", NULL, nodule_step_action);
   gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
   gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
 }
@@ -309,6 +445,39 @@ static void lt_window_init(LtWindow *self) {
     g_signal_connect(sv, "maximise-toggled", G_CALLBACK(on_maximise), self);
   }
   g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
+  g_signal_connect(self->nodule_list, "nodule-selected", G_CALLBACK(on_nodule_selected), self);
+  g_signal_connect(self->nodule_list, "analyse-here", G_CALLBACK(on_analyse_here), self);
+  g_signal_connect(self->readers_check, "notify::active", G_CALLBACK(on_overlay_control), self);
+  g_signal_connect(self->seg_check, "notify::active", G_CALLBACK(on_overlay_control), self);
+  g_signal_connect(self->heat_check, "notify::active", G_CALLBACK(on_overlay_control), self);
+  g_signal_connect(self->opacity_adj, "value-changed", G_CALLBACK(on_overlay_control), self);
+  /* A, Tab and Shift+Tab before any child sees them (Tab would otherwise move the focus) */
+  GtkEventController *sc = gtk_shortcut_controller_new();
+  gtk_event_controller_set_propagation_phase(sc, GTK_PHASE_CAPTURE);
+  static const struct { guint key; GdkModifierType mods; const char *action; } keys[] = {
+      {GDK_KEY_a, 0, "win.analyse-here"},
+      {GDK_KEY_Tab, 0, "win.next-nodule"},
+      {GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK, "win.previous-nodule"},
+      {GDK_KEY_Tab, GDK_SHIFT_MASK, "win.previous-nodule"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+    gtk_shortcut_controller_add_shortcut(
+        GTK_SHORTCUT_CONTROLLER(sc),
+        gtk_shortcut_new(gtk_keyval_trigger_new(keys[i].key, keys[i].mods),
+                         gtk_named_action_new(keys[i].action)));
+  gtk_widget_add_controller(GTK_WIDGET(self), sc);
+  lt_error err = {{0}};
+  self->worker = lt_worker_new(&err);
+  if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */
+  self->model_path = lt_find_model(LT_MODELS_DIR);
+  lt_result_panel_set_model(self->result_panel, NULL);
+  if (self->model_path) {
+    char *base = g_path_get_basename(self->model_path);
+    lt_result_panel_set_model(self->result_panel, base);
+    g_free(base);
+  }
+  g_message("model: %s", self->model_path ? self->model_path : "none");
+  g_message("study label: %s", gtk_label_get_text(self->study_label)); /* shows the UI language */
   self->slice_handler =
       g_signal_connect(self->slice_adj, "value-changed", G_CALLBACK(on_slider), self);
 }

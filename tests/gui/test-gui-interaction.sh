@@ -62,7 +62,7 @@ cp "$4/log" "$4/log-final"; kill $pid
 wait $pid 2>/dev/null
 true
 DRIVE
-xvfb-run -a -s "-screen 0 1280x860x24" sh "$tmp/drive.sh" "$app" "$study" "$out" "$tmp"
+xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$study" "$out" "$tmp"
 grep -v "^$" "$tmp/log-final" | grep -v "status:" | tail -20
 fail=0
 [ -f "$tmp/focus" ] && grep -q "focus [0-9]" "$tmp/focus" || { echo "FAIL: the study or its nodule did not load"; exit 1; }

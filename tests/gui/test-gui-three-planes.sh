@@ -27,7 +27,7 @@ echo "not a dicom file" > "$tmp/empty/readme.txt"
 # writes "alive" to $tmp/alive if the app still runs after the screenshot.
 run_app() {
   rm -f "$tmp/alive" "$tmp/log"
-  xvfb-run -a -s "-screen 0 1280x860x24" sh -c '
+  xvfb-run -a -s "-screen 0 1600x860x24" sh -c '
     GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo NO_AT_BRIDGE=1 \
       "$0" "$1" > "$4/log" 2>&1 &
     pid=$!

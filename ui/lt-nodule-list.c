@@ -1,0 +1,110 @@
+/* ui/lt-nodule-list.c — see lt-nodule-list.h. */
+#include "lt-nodule-list.h"
+
+#include <glib/gi18n.h>
+
+struct _LtNoduleList {
+  GtkBox parent_instance;
+  GtkListBox *list;
+  GtkButton *analyse_button;
+  GtkLabel *empty_label;
+  LtNoduleSummary *nodules;
+  int count;
+};
+
+G_DEFINE_FINAL_TYPE(LtNoduleList, lt_nodule_list, GTK_TYPE_BOX)
+
+enum { SIG_SELECTED, SIG_ANALYSE, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, int count) {
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->list))))
+    gtk_list_box_remove(self->list, child);
+  g_free(self->nodules);
+  self->nodules = count > 0 ? g_memdup2(n, sizeof *n * (gsize)count) : NULL;
+  self->count = count > 0 ? count : 0;
+  for (int i = 0; i < self->count; i++) {
+    const LtNoduleSummary *s = &self->nodules[i];
+    char *t = s->large ? g_strdup_printf(_("N%s · %.1f mm · %d reader(s)"), s->id, s->diameter_mm,
+                                         s->n_readers)
+                       : g_strdup_printf(_("N%s · under 3 mm · %d reader(s)"), s->id, s->n_readers);
+    GtkWidget *l = gtk_label_new(t);
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_widget_set_margin_start(l, 6);
+    gtk_widget_set_margin_top(l, 3);
+    gtk_widget_set_margin_bottom(l, 3);
+    gtk_list_box_append(self->list, l);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(gtk_widget_get_parent(l)),
+                                   GTK_ACCESSIBLE_PROPERTY_LABEL, t, -1);
+    g_free(t);
+  }
+  gtk_widget_set_visible(GTK_WIDGET(self->empty_label), self->count == 0);
+}
+
+int lt_nodule_list_count(LtNoduleList *self) { return self->count; }
+
+const LtNoduleSummary *lt_nodule_list_get(LtNoduleList *self, int index) {
+  return index >= 0 && index < self->count ? &self->nodules[index] : NULL;
+}
+
+void lt_nodule_list_select(LtNoduleList *self, int index) {
+  GtkListBoxRow *r = index >= 0 ? gtk_list_box_get_row_at_index(self->list, index) : NULL;
+  if (r)
+    gtk_list_box_select_row(self->list, r);
+  else
+    gtk_list_box_unselect_all(self->list);
+}
+
+int lt_nodule_list_selected(LtNoduleList *self) {
+  GtkListBoxRow *r = gtk_list_box_get_selected_row(self->list);
+  return r ? gtk_list_box_row_get_index(r) : -1;
+}
+
+void lt_nodule_list_step(LtNoduleList *self, int step) {
+  if (self->count == 0) return;
+  int cur = lt_nodule_list_selected(self);
+  int next = cur < 0 ? (step > 0 ? 0 : self->count - 1) : ((cur + step) % self->count + self->count) % self->count;
+  lt_nodule_list_select(self, next);
+}
+
+static void on_row_selected(GtkListBox *box, GtkListBoxRow *row, LtNoduleList *self) {
+  (void)box;
+  if (row) g_signal_emit(self, signals[SIG_SELECTED], 0, gtk_list_box_row_get_index(row));
+}
+
+static void on_analyse(GtkButton *b, LtNoduleList *self) {
+  (void)b;
+  g_signal_emit(self, signals[SIG_ANALYSE], 0);
+}
+
+static void lt_nodule_list_dispose(GObject *obj) {
+  gtk_widget_dispose_template(GTK_WIDGET(obj), LT_TYPE_NODULE_LIST);
+  G_OBJECT_CLASS(lt_nodule_list_parent_class)->dispose(obj);
+}
+
+static void lt_nodule_list_finalize(GObject *obj) {
+  g_free(LT_NODULE_LIST(obj)->nodules);
+  G_OBJECT_CLASS(lt_nodule_list_parent_class)->finalize(obj);
+}
+
+static void lt_nodule_list_class_init(LtNoduleListClass *klass) {
+  GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+  G_OBJECT_CLASS(klass)->dispose = lt_nodule_list_dispose;
+  G_OBJECT_CLASS(klass)->finalize = lt_nodule_list_finalize;
+  gtk_widget_class_set_template_from_resource(wc, "/org/lungtrust/LungTrust/ui/lt-nodule-list.ui");
+  gtk_widget_class_bind_template_child(wc, LtNoduleList, list);
+  gtk_widget_class_bind_template_child(wc, LtNoduleList, analyse_button);
+  gtk_widget_class_bind_template_child(wc, LtNoduleList, empty_label);
+  signals[SIG_SELECTED] = g_signal_new("nodule-selected", G_TYPE_FROM_CLASS(klass),
+                                       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                       G_TYPE_INT);
+  signals[SIG_ANALYSE] = g_signal_new("analyse-here", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void lt_nodule_list_init(LtNoduleList *self) {
+  gtk_widget_init_template(GTK_WIDGET(self));
+  g_signal_connect(self->list, "row-selected", G_CALLBACK(on_row_selected), self);
+  g_signal_connect(self->analyse_button, "clicked", G_CALLBACK(on_analyse), self);
+}
