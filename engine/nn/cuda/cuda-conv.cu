@@ -163,7 +163,8 @@ static cudnnStatus_t choose(lt_conv *c, int nc, int need_fwd, int need_bd, int n
       set_act(c->cy, ys.n, ys.c, ys.d, ys.h, ys.w, nc))
     return *what = "tensor descriptor", CUDNN_STATUS_BAD_PARAM;
   int fdims[5] = {c->fk, c->fc, desc->k, desc->k, desc->k};
-  if ((s = cudnnSetFilterNdDescriptor(c->fd, CUDNN_DATA_FLOAT, (nc ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC), 5, fdims)))
+  cudnnTensorFormat_t ff = nc ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC;
+  if ((s = cudnnSetFilterNdDescriptor(c->fd, CUDNN_DATA_FLOAT, ff, 5, fdims)))
     return *what = "filter descriptor", s;
   int pad[3] = {desc->pad, desc->pad, desc->pad}, str[3] = {desc->stride, desc->stride,
                                                              desc->stride};

@@ -15,8 +15,9 @@
  * thread t sums channel t % C over rows t / C, t / C + r, ...; a shared-memory reduction over
  * the r rows, then double atomics into acc[(s C + c) 2 + {0, 1}].
  * mode 0: x and x^2 (forward); mode 1: masked dy and masked dy * x (backward). */
-__global__ void __launch_bounds__(1024) k_gn_sums(double *acc, const float *x, const float *dy, const float *y,
-                          int spatial, int C, int mode) {
+__global__ void __launch_bounds__(1024)
+    k_gn_sums(double *acc, const float *x, const float *dy, const float *y, int spatial, int C,
+              int mode) {
   extern __shared__ double sh[];
   const int s = blockIdx.y, t = threadIdx.x, r = blockDim.x / C;
   const int c = t % C, row0 = t / C;

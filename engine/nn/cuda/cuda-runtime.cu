@@ -37,7 +37,8 @@ static void probe_run(void) {
     return;
   }
   cudaDeviceProp p;
-  if ((e = cudaGetDeviceProperties(&p, 0)) != cudaSuccess || (e = cudaSetDevice(0)) != cudaSuccess) {
+  if ((e = cudaGetDeviceProperties(&p, 0)) != cudaSuccess ||
+      (e = cudaSetDevice(0)) != cudaSuccess) {
     snprintf(probe_why, sizeof probe_why, "CUDA device 0: %s", cudaGetErrorString(e));
     return;
   }
