@@ -3,7 +3,8 @@
  * forward and backward (each convolution shape of the default model at full size, batch 2 so
  * that GroupNorm's per-sample statistics are exercised), the whole model's forward (probability,
  * attributes, segmentation, fusion map), Grad-CAM, every parameter's gradient of the joint loss
- * with the debug term on, the model-level kernels against their CPU twins, and the refusal of an
+ * with the debug term on, the model-level kernels against their CPU twins (Grad-CAM sum, mask
+ * fraction, debug loss, the debug term into f and g, Dice, Adam), and the refusal of an
  * allocation beyond the device's memory (marked as OOM for the CPU retry).
  * Exits 77 with the reason where the cuda backend is not built or no GPU answers. */
 #include <math.h>
@@ -293,8 +294,42 @@ static void model_kernels_parity(void) {
   float *fg2 = down(cu, gfg, NK), *dg2 = down(cu, gdg, (size_t)K);
   expect_close("debug term into f", "kernel vs twin", fg2, fg1, NK);
   expect_close("debug term into g", "kernel vs twin", dg2, dg1, (size_t)K);
-  /* Dice on a 64^3 segmentation */
+  /* the debug loss on u against the mask fraction of a sphere, both signs */
   size_t S3 = 64 * 64 * 64;
+  float *sph = nn_f32(S3), *p1 = nn_f32((size_t)N);
+  for (int z = 0; z < 64; z++)
+    for (int yy = 0; yy < 64; yy++)
+      for (int xx = 0; xx < 64; xx++) {
+        int d2 = (z - 30) * (z - 30) + (yy - 33) * (yy - 33) + (xx - 31) * (xx - 31);
+        sph[((size_t)z * 64 + yy) * 64 + xx] = d2 <= 100 ? 1.0f : 0.0f;
+      }
+  lt_mask_fraction(p1, sph, 64, 4);
+  float *gsph = up(cu, sph, S3), *gp = up(cu, NULL, (size_t)N);
+  lt_cuda_mask_fraction(gp, gsph, 64, 4);
+  float *p2 = down(cu, gp, (size_t)N);
+  expect_close("mask fraction 64 -> 16", "kernel vs twin", p2, p1, (size_t)N);
+  float *gu1 = up(cu, u1, (size_t)N); /* the same u on both sides: the same argmin and argmax */
+  for (int sgn = -1; sgn <= 1; sgn += 2) {
+    float *du1 = nn_f32((size_t)N), *cam1 = nn_f32((size_t)N);
+    lt_debug_result r1;
+    lt_loss_debug(&r1, du1, cam1, u1, (float)sgn, p1, N, 0.5, 0.4);
+    float *gdu2 = up(cu, NULL, (size_t)N), *gcam = up(cu, NULL, (size_t)N);
+    lt_cuda_debug_out r2;
+    lt_cuda_debug_loss(&r2, gdu2, gcam, gu1, (float)sgn, gp, N, 0.5, 0.4);
+    float *du2 = down(cu, gdu2, (size_t)N), *cam2 = down(cu, gcam, (size_t)N);
+    const char *name = sgn > 0 ? "debug loss, s = +1" : "debug loss, s = -1";
+    checks++;
+    if (r2.status != (int)r1.status || r1.status != LT_DEBUG_APPLIED) {
+      printf("  %s: status cpu %d cuda %d  FAIL\n", name, (int)r1.status, r2.status);
+      failures++;
+    }
+    expect(name, "loss", fabs(r2.loss - r1.loss) / fabs(r1.loss), TOL);
+    expect_close(name, "CAM", cam2, cam1, (size_t)N);
+    expect_close(name, "dL/du", du2, du1, (size_t)N);
+    free(du1), free(cam1), free(du2), free(cam2);
+    cu->free(gdu2), cu->free(gcam);
+  }
+  /* Dice on a 64^3 segmentation */
   float *y = nn_f32(S3), *m = nn_f32(S3), *dy1 = nn_f32(S3);
   nn_fill_f32(&rng, y, S3, 0, 1);
   for (size_t i = 0; i < S3; i++) m[i] = nn_uniform(&rng) < 0.1 ? 1.0f : 0.0f;
@@ -306,21 +341,21 @@ static void model_kernels_parity(void) {
   expect_close("dice", "gradient", dy2, dy1, S3);
   /* three Adam steps */
   size_t n = 100000;
-  float *p1 = nn_f32(n), *gr = nn_f32(n);
-  nn_fill_f32(&rng, p1, n, -1, 1);
+  float *q1 = nn_f32(n), *gr = nn_f32(n);
+  nn_fill_f32(&rng, q1, n, -1, 1);
   lt_adam a;
   lt_error err;
   if (lt_adam_init(&a, n, 1e-3, &err)) exit(1);
-  float *gp = up(cu, p1, n), *gmv = up(cu, NULL, 2 * n), *ggr = up(cu, NULL, n);
+  float *gq = up(cu, q1, n), *gmv = up(cu, NULL, 2 * n), *ggr = up(cu, NULL, n);
   cu->zero(gmv, 2 * n * sizeof(float));
   for (int s = 1; s <= 3; s++) {
     nn_fill_f32(&rng, gr, n, -1, 1);
-    lt_adam_step(&a, p1, gr);
+    lt_adam_step(&a, q1, gr);
     cu->copy(ggr, gr, n * sizeof(float), LT_COPY_HOST_TO_DEVICE);
-    lt_cuda_adam_step(gp, gmv, gmv + n, ggr, n, 1e-3, 0.9, 0.999, 1e-8, s);
+    lt_cuda_adam_step(gq, gmv, gmv + n, ggr, n, 1e-3, 0.9, 0.999, 1e-8, s);
   }
-  float *p2 = down(cu, gp, n);
-  expect_close("adam, 3 steps", "parameters", p2, p1, n);
+  float *q2 = down(cu, gq, n);
+  expect_close("adam, 3 steps", "parameters", q2, q1, n);
   lt_adam_free(&a);
 #endif
 }

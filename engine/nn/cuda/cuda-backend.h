@@ -49,6 +49,18 @@ void lt_cuda_cam_weighted_sum(float *u, const float *f, const float *g, int N, i
  * into g). CPU twin: the two loops of lt_model_backward (engine/model/model.c). */
 void lt_cuda_debug_into_f(float *fg, float *dg, const float *du, const float *g, const float *f,
                           int N, int K);
+/* p[cell] = fraction of each k^3 cell's voxels with mask >= 0.5. CPU twin: lt_mask_fraction
+ * (engine/model/gradcam.c). */
+void lt_cuda_mask_fraction(float *p, const float *mask, int side, int k);
+/* The debug loss of Eq. 4 with dL/du and the min-max CAM; the result on the host, its fields
+ * those of lt_debug_result (engine/model/loss.h; status is its lt_debug_status value).
+ * CPU twin: lt_loss_debug (engine/model/loss.c). */
+typedef struct {
+  int status;
+  double hinge, mean_in, mean_out, loss;
+} lt_cuda_debug_out;
+void lt_cuda_debug_loss(lt_cuda_debug_out *r, float *du, float *cam, const float *u, float s,
+                        const float *p, int N, double lambda, double coef);
 /* Dice loss and dy. CPU twin: lt_loss_dice (engine/model/loss.c). Returns the loss. */
 double lt_cuda_dice(const float *y, const float *g, size_t n, double theta, float *dy);
 /* One Adam step with bias corrections for step (>= 1). CPU twin: lt_adam_step
