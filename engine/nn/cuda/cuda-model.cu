@@ -1,6 +1,7 @@
 /* engine/nn/cuda/cuda-model.cu — model-level kernels (cuda-backend.h): Grad-CAM's weighted
- * sum, the debug term's gradient into f and g, Dice, Adam. engine/model runs these on the host
- * today; they are here, each with its CPU twin, for a trainer that keeps the heads on the GPU. */
+ * sum, the mask fraction, the debug loss with its gradient, the debug term into f and g, Dice,
+ * Adam. engine/model runs these on the host today; they are here, each with its CPU twin, for a
+ * model and trainer that keep the heads and losses on the GPU. */
 #include <math.h>
 #include <string.h>
 
