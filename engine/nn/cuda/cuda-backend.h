@@ -1,7 +1,8 @@
 /* engine/nn/cuda/cuda-backend.h — the "cuda" backend (cuDNN 9 convolutions and kernels of ours)
  * and the model-level kernels the model and trainer can move to the GPU (Grad-CAM sum, mask
- * fraction, debug loss, the debug term into f and g, Dice, Adam). C interface; the code is CUDA (cuda-*.cu), built only when
- * meson finds nvcc and cuDNN (option cuda). LT_HAVE_CUDA is defined for the engine when built.
+ * fraction, debug loss, the debug term into f and g, Dice, Adam). C interface; the code is
+ * CUDA (cuda-*.cu), built only when meson finds nvcc and cuDNN (option cuda). LT_HAVE_CUDA is
+ * defined for the engine when built.
  *
  * Memory: alloc returns CUDA managed memory (cudaMallocManaged), so the host code of
  * engine/model (heads, losses, Grad-CAM on the host) reads and writes it as it does for cpu.
