@@ -1,0 +1,84 @@
+/* engine/model/trainer.h — training the collaborative model on a data set (dataset.h):
+ * k-fold cross-validation with folds split by patient, 20% of each training fold's patients held
+ * out for validation, early stopping on the validation loss, Adam (adam.h) with gradient
+ * accumulation over a configurable batch, augmentation (augment.h), a checkpoint after every
+ * epoch (safetensors through weights.h plus state.json) and resume after an interruption that
+ * loses at most the epoch in progress. One progress line per epoch.
+ * Every random choice (folds, initialisation, order, augmentation) derives from the seed, the
+ * fold and the epoch, so a resumed run repeats the uninterrupted one.
+ * Also the evaluation of a model on a list of samples (the validation and test passes, and
+ * `lungtrust-cli evaluate`). It reads no DICOM and draws nothing. */
+#ifndef LT_MODEL_TRAINER_H
+#define LT_MODEL_TRAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lt-error.h"
+#include "model/config.h"
+#include "model/dataset.h"
+#include "model/metrics.h"
+#include "model/model.h"
+#include "model/weights.h"
+
+#define LT_MAX_FOLDS 10
+
+typedef struct {
+  int folds;             /* 5 (2..LT_MAX_FOLDS) */
+  int only_fold;         /* -1: every fold; else that one only */
+  int epochs;            /* at most (30) */
+  int patience;          /* stop after this many epochs without a better validation loss (5) */
+  int batch;             /* samples per Adam step (1) */
+  double val_frac;       /* share of a training fold's patients held for validation (0.2) */
+  bool augment;          /* random cube symmetries (true) */
+  uint64_t seed;
+  const char *out_dir;   /* checkpoints and state.json; NULL: nothing written */
+  bool resume;           /* continue from out_dir/state.json */
+  long stop_after_steps; /* > 0: stop (return 1) once this call has taken that many steps */
+  const char *backend;   /* "cpu" (NULL) or "ref" */
+  FILE *progress;        /* progress lines; NULL: silent */
+} lt_train_options;
+
+void lt_train_options_default(lt_train_options *o);
+
+/* What a model gives on some samples. */
+typedef struct {
+  int n, n_labelled, n_masked, n_rated, n_trust;
+  double loss, bce, dice_loss, mse; /* means over the samples carrying each term; loss = their sum */
+  lt_cls_metrics cls;               /* at 0.5, over the labelled samples */
+  double auc;                       /* = cls.auc (NaN with one class) */
+  double dice;                      /* mean Dice of the segmentation (>= 0.5) against the masks */
+  double attr_mae;                  /* mean absolute error of the attributes (rating scale) */
+  double share_in, mean_in, mean_out, pass_rate; /* trust vs the samples' masks (means) */
+} lt_eval;
+
+typedef struct {
+  int fold, n_train, n_val, n_test;
+  int epochs_run, best_epoch;
+  double best_val_loss, best_val_auc;
+  lt_eval test; /* the fold's held-out patients, best epoch's weights */
+} lt_fold_result;
+
+typedef struct {
+  int n_folds; /* folds run */
+  lt_fold_result fold[LT_MAX_FOLDS];
+  char model_path[600]; /* out_dir/model.safetensors when written */
+} lt_train_result;
+
+/* Trains. Returns 0 when done, 1 when stopped by stop_after_steps (the last finished epoch is
+ * on disk), -1 with err set. */
+int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_options *o,
+             lt_train_result *res, lt_error *err);
+
+/* The patient fold of every sample (folds by patient, shuffled by seed): fold[i] in [0, k). */
+int lt_train_folds(const lt_dataset *ds, int k, uint64_t seed, int *fold, lt_error *err);
+
+/* Evaluates model m (batch >= 1) on samples idx[0..n) of ds. */
+int lt_evaluate(lt_model *m, const lt_dataset *ds, const int *idx, int n, lt_eval *out,
+                lt_error *err);
+
+/* The training statistics of a data set for the weights file. */
+void lt_train_stats_of(const lt_dataset *ds, lt_train_stats *st);
+
+#endif

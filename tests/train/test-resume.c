@@ -1,0 +1,111 @@
+/* tests/train/test-resume.c — an interrupted training resumes from its last checkpoint, losing
+ * at most the epoch in progress, and ends where the uninterrupted run ends; a checkpoint from
+ * another configuration is refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lt-test.h"
+#include "model/trainer.h"
+#include "train-data.h"
+
+static lt_dataset ds;
+static char dir[512];
+
+static int setup(void **state) {
+  (void)state;
+  if (!lt_test_tmpdir(dir, sizeof dir)) return -1;
+  char sub[600];
+  snprintf(sub, sizeof sub, "%s/data", dir);
+  int r = lt_test_planted_dataset(&ds, sub, 30, 5);
+  if (r == 77) exit(LT_TEST_SKIP);
+  return r;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  lt_dataset_free(&ds);
+  return 0;
+}
+
+static void options(lt_train_options *o, const char *out) {
+  lt_train_options_default(o);
+  o->folds = 3;
+  o->epochs = 4;
+  o->patience = 10;
+  o->seed = 3;
+  o->out_dir = out;
+  o->progress = stdout;
+}
+
+static int state_epoch(const char *out) {
+  char p[700], buf[4096];
+  snprintf(p, sizeof p, "%s/state.json", out);
+  FILE *f = fopen(p, "r");
+  if (!f) return -100;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *e = strstr(buf, "\"epoch\":");
+  return e ? atoi(e + 8) : -100;
+}
+
+static void interrupted_training_resumes_to_the_same_result(void **state) {
+  (void)state;
+  lt_model_config c;
+  lt_test_small_config(&c);
+  char a[600], b[600];
+  snprintf(a, sizeof a, "%s/uninterrupted", dir);
+  snprintf(b, sizeof b, "%s/interrupted", dir);
+  lt_train_options o;
+  lt_train_result ra, rb;
+  lt_error err;
+  options(&o, a);
+  assert_int_equal(lt_train(&ds, &c, &o, &ra, &err), 0);
+  assert_int_equal(ra.n_folds, 3);
+
+  /* Fold 1 trains on 16 samples an epoch: 40 steps stop it in epoch 3, epoch 2 on disk. */
+  options(&o, b);
+  o.stop_after_steps = 40;
+  int rc = lt_train(&ds, &c, &o, &rb, &err);
+  assert_int_equal(rc, 1);
+  const int e_stop = state_epoch(b);
+  printf("stopped after 40 steps; state.json: last finished epoch %d of fold 1\n", e_stop + 1);
+  assert_int_equal(e_stop, 1); /* epochs 1 and 2 kept; only epoch 3 (in progress) is lost */
+  options(&o, b);
+  o.resume = true;
+  assert_int_equal(lt_train(&ds, &c, &o, &rb, &err), 0);
+  assert_int_equal(rb.n_folds, 3);
+  for (int k = 0; k < 3; k++) {
+    const lt_fold_result *x = &ra.fold[k], *y = &rb.fold[k];
+    printf("fold %d: val loss %.6f vs %.6f, test AUC %.4f vs %.4f, test loss %.6f vs %.6f\n", k + 1,
+           x->best_val_loss, y->best_val_loss, x->test.auc, y->test.auc, x->test.loss, y->test.loss);
+    assert_int_equal(x->best_epoch, y->best_epoch);
+    assert_true(fabs(x->best_val_loss - y->best_val_loss) <= 1e-4 * (1 + fabs(x->best_val_loss)));
+    assert_true(fabs(x->test.loss - y->test.loss) <= 1e-4 * (1 + fabs(x->test.loss)));
+  }
+  /* A different configuration does not resume this state. */
+  lt_model_config c2 = c;
+  c2.width = 8;
+  c2.groups = 8;
+  options(&o, b);
+  o.resume = true;
+  assert_int_equal(lt_train(&ds, &c2, &o, &rb, &err), -1);
+  printf("other config: %s\n", err.msg);
+  assert_non_null(strstr(err.msg, "another configuration"));
+}
+
+int main(void) {
+  omp_set_num_threads(1);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(interrupted_training_resumes_to_the_same_result),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
