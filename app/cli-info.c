@@ -14,7 +14,8 @@
 #include "ct/series.h"
 
 static void usage(FILE *f) {
-  fputs("Usage: lungtrust-cli info STUDY [--series UID] [--json]\n\n"
+  fputs("Usage: lungtrust-cli info STUDY [--series UID] [--json]\n"
+        "       lungtrust-cli info --engine [--json]   (the same as 'lungtrust-cli engine')\n\n"
         "What a study holds: every DICOM series found under STUDY (a folder, searched\n"
         "recursively, or one file) with the one read (the CT series with most slices unless\n"
         "--series names one), its geometry (dimensions, spacing from the slice positions,\n"
@@ -318,6 +319,18 @@ static cJSON *build_json(const info_ctx *c) {
 }
 
 int lt_cli_info(int argc, char **argv) {
+  /* `info --engine` (DESIGN section 5) is the same report as `lungtrust-cli engine`. */
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--engine")) continue;
+    char *rest[8] = {"engine"};
+    int n = 1;
+    for (int j = 1; j < argc; j++) {
+      if (j == i) continue;
+      if (n == 8) return lt_cli_usage_error("info", "too many arguments with --engine");
+      rest[n++] = argv[j];
+    }
+    return lt_cli_engine(n, rest);
+  }
   const char *study = NULL, *series = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {
@@ -329,8 +342,6 @@ int lt_cli_info(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--series")) {
       if (++i >= argc) return lt_cli_usage_error("info", "--series needs a SeriesInstanceUID");
       series = argv[i];
-    } else if (!strcmp(argv[i], "--engine")) {
-      return lt_cli_usage_error("info", "--engine (backend information) is not available yet");
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return lt_cli_usage_error("info", "unknown option '%s'", argv[i]);
     } else if (study) {
