@@ -254,7 +254,7 @@ int lt_lidc_tables_read(const char *dir, lt_lidc_tables **out, lt_error *err) {
     }
   }
   /* Readings grouped by nodule, file order within a nodule. */
-  t->readings = malloc((size_t)(n_rat ? n_rat : 1) * sizeof *t->readings);
+  t->readings = malloc((n_rat > 0 ? (size_t)n_rat : 1) * sizeof *t->readings);
   if (!t->readings) {
     free(owner);
     goto oom;
