@@ -1,0 +1,123 @@
+/* tests/train/test-cli.c — lungtrust-cli train, evaluate and analyze end to end: train writes a
+ * model, evaluate reports the Table 1 measures, analyze writes seg/cam NIfTI in the CT volume's
+ * geometry and the PNG, and a truncated or damaged weights file is refused by evaluate and
+ * analyze with one line and exit 1. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ct/nifti.h"
+#include "lt-test.h"
+#include "model/dataset.h"
+#include "train-data.h"
+
+static char dir[512], cli[1024], data[600], model[600], study[1024];
+
+static int setup(void **state) {
+  (void)state;
+  const char *b = getenv("LT_BUILD_ROOT");
+  if (!b || !lt_test_lidc0001_dir(study, sizeof study)) {
+    printf("skip: LT_BUILD_ROOT or ../shared/data/lidc/LIDC-IDRI-0001 absent\n");
+    exit(LT_TEST_SKIP);
+  }
+  snprintf(cli, sizeof cli, "%s/app/lungtrust-cli", b);
+  if (!lt_test_tmpdir(dir, sizeof dir)) return -1;
+  snprintf(data, sizeof data, "%s/data", dir);
+  snprintf(model, sizeof model, "%s/run/model.safetensors", dir);
+  lt_dataset ds;
+  int r = lt_test_planted_dataset(&ds, data, 24, 3);
+  if (r == 0) lt_dataset_free(&ds);
+  return r;
+}
+
+/* Runs a command line; returns its exit status; stdout+stderr into out. */
+static int run(const char *cmd, char *out, size_t n) {
+  char full[4096];
+  snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s 2>&1", cmd);
+  FILE *f = popen(full, "r");
+  if (!f) return -1;
+  size_t len = fread(out, 1, n - 1, f);
+  out[len] = 0;
+  int st = pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int lines(const char *s) {
+  int k = 0;
+  for (; *s; s++) k += *s == '\n';
+  return k;
+}
+
+static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/run --config tiny --folds 3 --epochs 2", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  printf("%s", out);
+  assert_non_null(strstr(out, "fold 3/3 epoch 2/2"));
+  assert_non_null(strstr(out, "over 3 folds"));
+  snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --json", cli, data, model);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "\"auc\""));
+  assert_non_null(strstr(out, "\"cross_validation\""));
+
+  snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --out %s/an", cli, study, model, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  printf("%s", out);
+  assert_non_null(strstr(out, "malignancy probability"));
+  assert_non_null(strstr(out, "trust vs consensus"));
+  assert_non_null(strstr(out, "Dice of the segmentation"));
+  char p[700];
+  lt_nifti_image seg, cam;
+  lt_error err;
+  snprintf(p, sizeof p, "%s/an/seg.nii.gz", dir);
+  assert_int_equal(lt_nifti_read(p, &seg, &err), 0);
+  snprintf(p, sizeof p, "%s/an/cam.nii.gz", dir);
+  assert_int_equal(lt_nifti_read(p, &cam, &err), 0);
+  assert_int_equal(seg.geom.dim[0], 512);
+  assert_int_equal(seg.geom.dim[1], 512);
+  assert_int_equal(cam.geom.dim[2], seg.geom.dim[2]);
+  assert_int_equal(cam.type, LT_NIFTI_F32);
+  /* The CAM is non-zero only around the nodule: inside a 32 mm box, not far from it. */
+  const float *c = cam.data;
+  size_t nz = 0, n = (size_t)cam.geom.dim[0] * cam.geom.dim[1] * cam.geom.dim[2];
+  for (size_t q = 0; q < n; q++) nz += c[q] > 0;
+  printf("CAM voxels set in the CT volume: %zu\n", nz);
+  assert_true(nz > 1000 && nz < 70 * 70 * 40);
+  lt_nifti_image_clear(&seg);
+  lt_nifti_image_clear(&cam);
+  snprintf(p, sizeof p, "%s/an/analysis.png", dir);
+  assert_int_equal(access(p, R_OK), 0);
+
+  /* Truncated and damaged weights: one line, exit 1. */
+  snprintf(cmd, sizeof cmd, "head -c 3000 %s > %s/trunc.safetensors && cp %s %s/bad.safetensors && "
+           "printf '\\377' | dd of=%s/bad.safetensors bs=1 seek=20000 conv=notrunc 2>/dev/null",
+           model, dir, model, dir, dir);
+  assert_int_equal(system(cmd), 0);
+  const char *bad[2] = {"trunc", "bad"};
+  for (int k = 0; k < 2; k++) {
+    snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s/%s.safetensors", cli, data, dir, bad[k]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    printf("evaluate %s: %s", bad[k], out);
+    assert_int_equal(lines(out), 1);
+    snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s/%s.safetensors", cli, study, dir, bad[k]);
+    assert_int_equal(run(cmd, out, sizeof out), 1);
+    printf("analyze %s: %s", bad[k], out);
+    assert_int_equal(lines(out), 1);
+  }
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(train_evaluate_analyze_and_refuse_bad_weights),
+  };
+  return cmocka_run_group_tests(tests, setup, NULL);
+}
