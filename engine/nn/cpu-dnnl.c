@@ -374,9 +374,11 @@ static void gemm_shuffle(const lt_conv *c, float *y, const float *bias, const fl
                 float *zp = z + zr + (size_t)((a * 2 + b) * 2 + cc) * co_n;
                 if (y) {
                   float *yp = y + yo + (size_t)cc * co_n;
+#pragma omp simd
                   for (int co = 0; co < co_n; co++) yp[co] = zp[co] + bias[co];
                 } else {
                   const float *dyp = dy + yo + (size_t)cc * co_n;
+#pragma omp simd
                   for (int co = 0; co < co_n; co++) zp[co] = dyp[co];
                 }
               }
