@@ -1,7 +1,7 @@
 /* tests/train/test-cli.c — lungtrust-cli train, evaluate and analyze end to end: train writes a
  * model, evaluate reports the Table 1 measures, analyze writes seg/cam NIfTI in the CT volume's
  * geometry and the PNG, and a truncated or damaged weights file is refused by evaluate and
- * analyze with one line and exit 1. */
+ * analyze with one line and exit 1; dataset builds a sample from a study's outlined nodule. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -115,9 +115,35 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   }
 }
 
+/* dataset from LIDC-IDRI-0001: its one outlined nodule, mean malignancy 4.75 (label 1). */
+static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
+  (void)state;
+  static char out[1 << 14];
+  char cmd[4096], ddir[600];
+  snprintf(ddir, sizeof ddir, "%s/from-study", dir);
+  snprintf(cmd, sizeof cmd, "%s dataset %s --out %s", cli, study, ddir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  printf("%s", out);
+  lt_dataset ds;
+  lt_error err;
+  assert_int_equal(lt_dataset_load(&ds, ddir, &err), 0);
+  assert_int_equal(ds.n, 1);
+  assert_true(ds.s[0].has_label && ds.s[0].label == 1 && !ds.s[0].sure && ds.s[0].has_mask);
+  assert_true(ds.s[0].has_ratings && ds.s[0].ratings[5] > 4.74f && ds.s[0].ratings[5] < 4.76f);
+  assert_true(ds.s[0].nodule_mm > 20 && ds.s[0].nodule_mm < 30);
+  static float x[16 * 16 * 16 * 2], m[16 * 16 * 16];
+  assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), 0);
+  int inside = 0;
+  for (int v = 0; v < 16 * 16 * 16; v++) inside += m[v] > 0.5f;
+  printf("consensus mask at 16^3: %d cells\n", inside);
+  assert_true(inside > 300); /* a 24 mm nodule in a 32 mm patch */
+  lt_dataset_free(&ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(train_evaluate_analyze_and_refuse_bad_weights),
+      cmocka_unit_test(dataset_from_a_study_lists_its_outlined_nodule),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
