@@ -7,8 +7,11 @@
 #include <glib/gi18n.h>
 
 #include "lt-analyse-job.h"
+#include "lt-lidc-scales.h"
 #include "lt-nodule-list.h"
 #include "lt-result-panel.h"
+#include "lt-retrieval-job.h"
+#include "lt-retrieval-panel.h"
 #include "lt-slice-view.h"
 #include "lt-study-loader.h"
 #include "worker.h"
@@ -43,6 +46,10 @@ struct _LtWindow {
   lt_worker *worker;     /* the engine thread */
   char *model_path;      /* NULL: no model */
   uint64_t analyse_job;  /* the analysis whose progress the panel shows, 0 when none */
+  LtRetrievalPanel *retrieval_panel;
+  LtHistory *history;    /* the historical database, used by engine jobs only */
+  uint64_t retrieve_job; /* the retrieval whose cards the panel waits for */
+  char retrieve_label[64];
 };
 
 G_DEFINE_FINAL_TYPE(LtWindow, lt_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -110,12 +117,72 @@ static void on_overlay_control(GObject *obj, GParamSpec *pspec, LtWindow *self) 
   for (int v = 0; v < 3; v++) lt_slice_view_set_overlays(view_at(self, v), r, sg, h, o);
 }
 
+static void on_opacity_changed(GtkAdjustment *adj, LtWindow *self) {
+  on_overlay_control(G_OBJECT(adj), NULL, self);
+}
+
+static void history_opened(GObject *target, uint64_t id, int status, LtCards *cards,
+                           const char *msg) {
+  LtWindow *self = LT_WINDOW(target);
+  lt_cards_free(cards);
+  g_message("historical database: %s", msg);
+  if (status != LT_JOB_DONE) {
+    char *m = g_strdup_printf(_("Similar nodules unavailable: %s"), msg);
+    lt_retrieval_panel_set_status(self->retrieval_panel, m);
+    lt_window_show_error(self, m);
+    g_free(m);
+  } else if (!self->retrieve_job) {
+    lt_retrieval_panel_set_status(self->retrieval_panel, msg);
+  }
+}
+
+static void retrieved(GObject *target, uint64_t id, int status, LtCards *cards, const char *msg) {
+  LtWindow *self = LT_WINDOW(target);
+  if (id != self->retrieve_job) { /* superseded */
+    lt_cards_free(cards);
+    return;
+  }
+  self->retrieve_job = 0;
+  if (status != LT_JOB_DONE || !cards) {
+    lt_retrieval_panel_set_status(self->retrieval_panel, msg);
+    lt_cards_free(cards);
+    return;
+  }
+  g_message("retrieval: %d cards of %d nodules in %.3f s, nearest %s at %.3f", cards->n,
+            cards->db_nodules, cards->seconds, cards->n ? cards->cards[0].pseudonym : "-",
+            cards->n ? cards->cards[0].distance : 0.0);
+  lt_retrieval_panel_set_cards(self->retrieval_panel, cards, self->retrieve_label);
+}
+
+static void retrieve_for(LtWindow *self, const LtNoduleSummary *n) {
+  if (!self->worker || !self->history) return;
+  double attr[LT_N_SHOWN_ATTRS];
+  for (int i = 0; i < LT_N_SHOWN_ATTRS; i++) {
+    attr[i] = n->mean_ratings[lt_shown_attr_lidc_index(i)];
+    if (isnan(attr[i])) {
+      lt_retrieval_panel_set_cards(self->retrieval_panel, NULL, NULL);
+      lt_retrieval_panel_set_status(self->retrieval_panel,
+                                    _("This nodule has no readers' ratings to search with."));
+      return;
+    }
+  }
+  if (self->retrieve_job) lt_worker_cancel(self->worker, self->retrieve_job);
+  g_snprintf(self->retrieve_label, sizeof self->retrieve_label, _("nodule %s"), n->id);
+  lt_retrieval_panel_set_status(self->retrieval_panel, _("Searching…"));
+  lt_error err = {{0}};
+  self->retrieve_job = lt_history_retrieve_submit(self->worker, self->history, attr, 5,
+                                                  self->vol ? self->vol->patient_id : NULL,
+                                                  G_OBJECT(self), retrieved, &err);
+  if (!self->retrieve_job) lt_retrieval_panel_set_status(self->retrieval_panel, err.msg);
+}
+
 static void on_nodule_selected(LtNoduleList *list, int index, LtWindow *self) {
   const LtNoduleSummary *n = lt_nodule_list_get(list, index);
   if (!n || !self->vol) return;
   g_message("nodule %s selected: voxel (%.1f, %.1f, %.1f)", n->id, n->centroid_vox[0],
             n->centroid_vox[1], n->centroid_vox[2]);
   lt_result_panel_show_nodule(self->result_panel, n);
+  retrieve_for(self, n);
   double c[3];
   for (int a = 0; a < 3; a++) c[a] = round(n->centroid_vox[a]);
   on_crosshair(self->axial, c[0], c[1], c[2], self);
@@ -381,6 +448,7 @@ static void lt_window_dispose(GObject *obj) {
     lt_worker_free(self->worker);
     self->worker = NULL;
   }
+  g_clear_pointer(&self->history, lt_history_free); /* after the worker: no job uses it now */
   if (self->loading) g_cancellable_cancel(self->loading);
   g_clear_object(&self->loading);
   gtk_widget_dispose_template(GTK_WIDGET(self), LT_TYPE_WINDOW);
@@ -403,6 +471,7 @@ static void lt_window_class_init(LtWindowClass *klass) {
   g_type_ensure(LT_TYPE_SLICE_VIEW);
   g_type_ensure(LT_TYPE_NODULE_LIST);
   g_type_ensure(LT_TYPE_RESULT_PANEL);
+  g_type_ensure(LT_TYPE_RETRIEVAL_PANEL);
   gtk_widget_class_set_template_from_resource(wc, "/org/lungtrust/LungTrust/ui/lt-window.ui");
   gtk_widget_class_bind_template_child(wc, LtWindow, study_label);
   gtk_widget_class_bind_template_child(wc, LtWindow, series_label);
@@ -419,6 +488,7 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtWindow, sagittal);
   gtk_widget_class_bind_template_child(wc, LtWindow, nodule_list);
   gtk_widget_class_bind_template_child(wc, LtWindow, result_panel);
+  gtk_widget_class_bind_template_child(wc, LtWindow, retrieval_panel);
   gtk_widget_class_bind_template_child(wc, LtWindow, readers_check);
   gtk_widget_class_bind_template_child(wc, LtWindow, seg_check);
   gtk_widget_class_bind_template_child(wc, LtWindow, heat_check);
@@ -450,7 +520,7 @@ static void lt_window_init(LtWindow *self) {
   g_signal_connect(self->readers_check, "notify::active", G_CALLBACK(on_overlay_control), self);
   g_signal_connect(self->seg_check, "notify::active", G_CALLBACK(on_overlay_control), self);
   g_signal_connect(self->heat_check, "notify::active", G_CALLBACK(on_overlay_control), self);
-  g_signal_connect(self->opacity_adj, "value-changed", G_CALLBACK(on_overlay_control), self);
+  g_signal_connect(self->opacity_adj, "value-changed", G_CALLBACK(on_opacity_changed), self);
   /* A, Tab and Shift+Tab before any child sees them (Tab would otherwise move the focus) */
   GtkEventController *sc = gtk_shortcut_controller_new();
   gtk_event_controller_set_propagation_phase(sc, GTK_PHASE_CAPTURE);
@@ -470,6 +540,12 @@ static void lt_window_init(LtWindow *self) {
   self->worker = lt_worker_new(&err);
   if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */
   self->model_path = lt_find_model(LT_MODELS_DIR);
+  if (self->worker) { /* the historical database: opened (and filled on first start) in the
+                         background, before any retrieval */
+    self->history = lt_history_new(NULL, LT_RATINGS_DIR);
+    if (!lt_history_open_submit(self->worker, self->history, G_OBJECT(self), history_opened, &err))
+      lt_retrieval_panel_set_status(self->retrieval_panel, err.msg);
+  }
   lt_result_panel_set_model(self->result_panel, NULL);
   if (self->model_path) {
     char *base = g_path_get_basename(self->model_path);

@@ -19,6 +19,8 @@ study="${LT_SHARED_DATA:-}/lidc/LIDC-IDRI-0001"
 out="${LT_BUILD_ROOT:-.}/tests/gui-out"
 mkdir -p "$out"
 tmp=$(mktemp -d)
+# the historical database of this run, not the user's
+export LUNGTRUST_DB="$tmp/history.db"
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/empty"
 echo "not a dicom file" > "$tmp/empty/readme.txt"

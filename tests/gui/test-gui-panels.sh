@@ -1,0 +1,106 @@
+#!/bin/sh
+# tests/gui/test-gui-panels.sh — the real `lungtrust` under Xvfb with no argument opens the
+# bundled demo study (resources/demo); the nodule list has LIDC-IDRI-0001's 4 nodules and the
+# result panel nodule 1 with its readers' ratings; A on a point outside the body goes through
+# the engine thread and is refused with a banner ("outside the lungs"); Tab / Shift+Tab step
+# through the nodules; A on nodule 1 says plainly that no model is loaded (when none is in
+# resources/models); the app stays alive. Then the same under LANGUAGE=fr: the window's
+# template text and the engine-thread refusal are in French.
+# Screenshots in $LT_BUILD_ROOT/tests/gui-out/panels-*.png.
+# Usage: test-gui-panels.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool or import.
+set -u
+app="$1"
+for tool in xvfb-run xdotool import convert; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+done
+src="${LT_SOURCE_ROOT:-.}"
+[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
+out="${LT_BUILD_ROOT:-.}/tests/gui-out"
+mkdir -p "$out"
+tmp=$(mktemp -d)
+# the historical database of this run, not the user's
+export LUNGTRUST_DB="$tmp/history.db"
+trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
+has_model=0
+ls "$src"/resources/models/*.safetensors >/dev/null 2>&1 && has_model=1
+
+cat > "$tmp/drive.sh" <<'DRIVE'
+#!/bin/sh
+# inside Xvfb: $1 app, $2 out dir, $3 tmp dir, $4 tag (en|fr)
+log="$3/log-$4"
+wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
+# waits until N analyses have ended (job ids are shared with the database jobs)
+wait_analyses() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "analysis [0-9]* [a-z]*: " "$log")" -lt "$1" ]; do sleep 0.5; i=$((i + 1)); done; }
+G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
+  NO_AT_BRIDGE=1 "$1" > "$3/log-$4" 2>&1 &
+pid=$!
+wait_for "focus nodule"
+sleep 1.5
+import -window root "$2/panels-$4-0-demo.png"
+xdotool mousemove 300 120 click 1; sleep 0.5
+xdotool key a
+wait_analyses 1
+sleep 1
+import -window root "$2/panels-$4-1-outside.png"
+if [ "$4" = en ]; then
+  xdotool key Tab; sleep 0.5
+  xdotool key shift+Tab; sleep 0.5
+  xdotool key a
+  wait_analyses 2
+  sleep 1
+  import -window root "$2/panels-$4-2-nodule.png"
+fi
+kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
+kill $pid; wait $pid 2>/dev/null
+true
+DRIVE
+
+fail=0
+xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" en
+log="$tmp/log-en"
+grep -v "status:\|DEBUG" "$log" | tail -12
+grep -q "loaded .*resources/demo/LIDC-IDRI-0001: LIDC-IDRI-0001, 133 slices" "$log" ||
+  { echo "FAIL: the bundled demo study did not open by default"; exit 1; }
+[ -f "$tmp/alive-en" ] || { echo "FAIL: the app died"; fail=1; }
+grep -q "CRITICAL" "$log" && { echo "FAIL: GTK criticals in the log"; fail=1; }
+grep -q "nodule 1 selected: voxel (316\.[0-9], 366\.[0-9], 89\.[0-9])" "$log" ||
+  { echo "FAIL: nodule 1 not selected at its centroid"; fail=1; }
+# the right column (x >= 1290) is drawn: text on a plain background
+s=$(convert "$out/panels-en-0-demo.png" -crop 300x600+1290+100 +repage -colorspace gray -format "%[fx:standard_deviation] %[fx:mean]" info:)
+echo "right column: stddev/mean $s"
+echo "$s" | awk '{ exit !($1 > 0.05 && $2 > 0.5) }' || { echo "FAIL: the right column is empty"; fail=1; }
+# the bundled LIDC tables imported into this run's database through the engine thread, and
+# 5 similar-nodule cards for nodule 1 from other patients
+grep -q "historical database: LIDC tables imported into .*history.db: [0-9]* nodules" "$log" ||
+  { echo "FAIL: the LIDC tables were not imported on first start"; fail=1; }
+r=$(grep -o "retrieval: [0-9]* cards of [0-9]* nodules in [0-9.]* s, nearest [A-Z0-9-]* at [0-9.]*" "$log" | head -1)
+echo "$r"
+echo "$r" | awk '{ exit !($2 == 5 && $5 >= 2000 && $11 != "LIDC-IDRI-0001" && $13 >= 0) }' ||
+  { echo "FAIL: no retrieval cards for nodule 1"; fail=1; }
+# A outside the body: refused by the engine thread (lung mask), shown in the banner
+grep -q "analysis [0-9]* failed: Voxel ([0-9]*, [0-9]*, [0-9]*) is outside the lungs" "$log" ||
+  { echo "FAIL: a point outside the lungs was not refused"; fail=1; }
+b=$(convert "$out/panels-en-1-outside.png" -crop 1200x30+20+55 +repage -colorspace gray -format "%[fx:standard_deviation]" info:)
+echo "banner area stddev: $b"
+awk -v s="$b" 'BEGIN { exit !(s > 0.05) }' || { echo "FAIL: no banner drawn"; fail=1; }
+# Tab then Shift+Tab: nodule 2, then back to nodule 1
+sel=$(grep -o "nodule [0-9]* selected" "$log" | awk '{ print $2 }' | tr '\n' ' ')
+echo "selections: $sel"
+[ "$sel" = "1 2 1 " ] || { echo "FAIL: Tab / Shift+Tab did not step 1 -> 2 -> 1"; fail=1; }
+grep -q "analyse here: voxel (316, 367, 90)" "$log" || { echo "FAIL: A did not analyse nodule 1's voxel"; fail=1; }
+if [ $has_model = 0 ]; then
+  grep -q "model: none" "$log" || { echo "FAIL: the window did not report the missing model"; fail=1; }
+  grep -q "analysis [0-9]* failed: No model is loaded" "$log" ||
+    { echo "FAIL: A on a nodule without a model did not say so"; fail=1; }
+fi
+
+# French
+LANGUAGE=fr LANG=C.UTF-8 LC_ALL= LUNGTRUST_LOCALEDIR="${LT_BUILD_ROOT:-.}/po" \
+  xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" fr
+log="$tmp/log-fr"
+grep "study label\|analysis [0-9]" "$log"
+grep -q "study label: Aucun examen" "$log" || { echo "FAIL: the window template is not in French"; fail=1; }
+grep -q "analysis [0-9]* failed: Le voxel ([0-9]*, [0-9]*, [0-9]*) est hors des poumons" "$log" ||
+  { echo "FAIL: the engine-thread message is not in French"; fail=1; }
+[ -f "$tmp/alive-fr" ] || { echo "FAIL: the app died in French"; fail=1; }
+exit $fail
