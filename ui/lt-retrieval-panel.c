@@ -77,8 +77,10 @@ static GtkWidget *card_widget(const LtCard *c) {
   char *l1 = isfinite(c->diameter_mm)
                  ? g_strdup_printf(_("distance %.2f · %.1f mm"), c->distance, c->diameter_mm)
                  : g_strdup_printf(_("distance %.2f · size unknown"), c->distance);
-  char *l2 = g_strdup_printf("%s · %s", diagnosis_text(c->diagnosis),
-                             basis_text(c->diagnosis, c->basis));
+  gboolean known = c->diagnosis[0] && !g_str_equal(c->diagnosis, "unknown");
+  char *l2 = known ? g_strdup_printf("%s · %s", diagnosis_text(c->diagnosis),
+                                     basis_text(c->diagnosis, c->basis))
+                   : g_strdup(basis_text(c->diagnosis, c->basis));
   GtkWidget *w1 = gtk_label_new(l1), *w2 = gtk_label_new(l2), *w3 = gtk_label_new(c->pseudonym);
   gtk_label_set_xalign(GTK_LABEL(w1), 0);
   gtk_label_set_xalign(GTK_LABEL(w2), 0);

@@ -12,6 +12,7 @@
 #include "lt-result-panel.h"
 #include "lt-retrieval-job.h"
 #include "lt-retrieval-panel.h"
+#include "lt-settings.h"
 #include "lt-slice-view.h"
 #include "lt-study-loader.h"
 #include "worker.h"
@@ -50,6 +51,7 @@ struct _LtWindow {
   LtHistory *history;    /* the historical database, used by engine jobs only */
   uint64_t retrieve_job; /* the retrieval whose cards the panel waits for */
   char retrieve_label[64];
+  GMenu *recent_section; /* the main menu's recent studies */
 };
 
 G_DEFINE_FINAL_TYPE(LtWindow, lt_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -170,10 +172,38 @@ static void retrieve_for(LtWindow *self, const LtNoduleSummary *n) {
   g_snprintf(self->retrieve_label, sizeof self->retrieve_label, _("nodule %s"), n->id);
   lt_retrieval_panel_set_status(self->retrieval_panel, _("Searching…"));
   lt_error err = {{0}};
-  self->retrieve_job = lt_history_retrieve_submit(self->worker, self->history, attr, 5,
+  GSettings *st = lt_settings_get();
+  int k = st ? g_settings_get_int(st, "similar-count") : 5;
+  self->retrieve_job = lt_history_retrieve_submit(self->worker, self->history, attr, k,
                                                   self->vol ? self->vol->patient_id : NULL,
                                                   G_OBJECT(self), retrieved, &err);
   if (!self->retrieve_job) lt_retrieval_panel_set_status(self->retrieval_panel, err.msg);
+}
+
+static void fill_recent(LtWindow *self) {
+  GSettings *st = lt_settings_get();
+  g_menu_remove_all(self->recent_section);
+  if (!st) return;
+  g_auto(GStrv) paths = g_settings_get_strv(st, "recent-studies");
+  for (int i = 0; paths[i]; i++) {
+    char *base = g_path_get_basename(paths[i]);
+    GMenuItem *it = g_menu_item_new(base, NULL);
+    g_menu_item_set_action_and_target_value(it, "win.open-recent", g_variant_new_string(paths[i]));
+    g_menu_append_item(self->recent_section, it);
+    g_object_unref(it);
+    g_free(base);
+  }
+}
+
+static void on_recent_changed(GSettings *st, const char *key, LtWindow *self) {
+  (void)st;
+  (void)key;
+  fill_recent(self);
+}
+
+static void open_recent_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name;
+  lt_window_open(LT_WINDOW(w), g_variant_get_string(param, NULL));
 }
 
 static void on_nodule_selected(LtNoduleList *list, int index, LtWindow *self) {
@@ -217,10 +247,20 @@ static void analyse_here(LtWindow *self) {
     return;
   }
   if (self->analyse_job) lt_worker_cancel(self->worker, self->analyse_job);
-  char *title = g_strdup_printf(_("Point (%.0f, %.0f, %.0f)"), self->cross[0], self->cross[1],
-                                self->cross[2]);
-  lt_result_panel_show_point(self->result_panel, title);
-  g_free(title);
+  /* on the selected nodule's centre: keep its readers' ratings beside the result */
+  const LtNoduleSummary *n = lt_nodule_list_get(self->nodule_list,
+                                                lt_nodule_list_selected(self->nodule_list));
+  gboolean on_nodule = n != NULL;
+  for (int a = 0; n && a < 3; a++)
+    if (fabs(round(n->centroid_vox[a]) - self->cross[a]) > 0.5) on_nodule = FALSE;
+  if (on_nodule) {
+    lt_result_panel_show_nodule(self->result_panel, n);
+  } else {
+    char *title = g_strdup_printf(_("Point (%.0f, %.0f, %.0f)"), self->cross[0], self->cross[1],
+                                  self->cross[2]);
+    lt_result_panel_show_point(self->result_panel, title);
+    g_free(title);
+  }
   lt_error err = {{0}};
   self->analyse_job = lt_analyse_here_submit(self->worker, self->study, self->cross,
                                              self->model_path, G_OBJECT(self), analyse_progress,
@@ -399,6 +439,7 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
       break;
     }
   }
+  lt_settings_add_recent(l->path);
   g_message("loaded %s: %s, %d slices in %.2f s", l->path, self->vol->patient_id, g->dim[2],
             l->seconds);
   g_object_unref(self);
@@ -489,6 +530,8 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtWindow, nodule_list);
   gtk_widget_class_bind_template_child(wc, LtWindow, result_panel);
   gtk_widget_class_bind_template_child(wc, LtWindow, retrieval_panel);
+  gtk_widget_class_bind_template_child(wc, LtWindow, recent_section);
+  gtk_widget_class_install_action(wc, "win.open-recent", "s", open_recent_action);
   gtk_widget_class_bind_template_child(wc, LtWindow, readers_check);
   gtk_widget_class_bind_template_child(wc, LtWindow, seg_check);
   gtk_widget_class_bind_template_child(wc, LtWindow, heat_check);
@@ -536,6 +579,15 @@ static void lt_window_init(LtWindow *self) {
         gtk_shortcut_new(gtk_keyval_trigger_new(keys[i].key, keys[i].mods),
                          gtk_named_action_new(keys[i].action)));
   gtk_widget_add_controller(GTK_WIDGET(self), sc);
+  GSettings *st = lt_settings_get();
+  if (st) { /* preferences: the overlay controls follow and update them */
+    g_settings_bind(st, "show-readers", self->readers_check, "active", G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(st, "show-model-outline", self->seg_check, "active", G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(st, "show-gradcam", self->heat_check, "active", G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(st, "gradcam-opacity", self->opacity_adj, "value", G_SETTINGS_BIND_DEFAULT);
+    g_signal_connect_object(st, "changed::recent-studies", G_CALLBACK(on_recent_changed), self, 0);
+  }
+  fill_recent(self);
   lt_error err = {{0}};
   self->worker = lt_worker_new(&err);
   if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */

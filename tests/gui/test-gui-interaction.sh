@@ -21,6 +21,8 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 # the historical database of this run, not the user's
 export LUNGTRUST_DB="$tmp/history.db"
+# preferences of this run in a key file under $tmp (no dconf / session bus in CI)
+export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
 trap 'cp "$tmp"/log* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
 
 cat > "$tmp/drive.sh" <<'DRIVE'

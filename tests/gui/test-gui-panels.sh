@@ -4,8 +4,9 @@
 # result panel nodule 1 with its readers' ratings; A on a point outside the body goes through
 # the engine thread and is refused with a banner ("outside the lungs"); Tab / Shift+Tab step
 # through the nodules; A on nodule 1 says plainly that no model is loaded (when none is in
-# resources/models); the app stays alive. Then the same under LANGUAGE=fr: the window's
-# template text and the engine-thread refusal are in French.
+# resources/models); the similar-nodule cards come from the LIDC tables imported on first start;
+# the study and key C are remembered (GSettings, key file). Then a second run under LANGUAGE=fr:
+# the window's template text and the engine-thread refusal are in French, the outlines off.
 # Screenshots in $LT_BUILD_ROOT/tests/gui-out/panels-*.png.
 # Usage: test-gui-panels.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool or import.
 set -u
@@ -20,6 +21,8 @@ mkdir -p "$out"
 tmp=$(mktemp -d)
 # the historical database of this run, not the user's
 export LUNGTRUST_DB="$tmp/history.db"
+# preferences of this run in a key file under $tmp (no dconf / session bus in CI)
+export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
 trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
 has_model=0
 ls "$src"/resources/models/*.safetensors >/dev/null 2>&1 && has_model=1
@@ -49,6 +52,7 @@ if [ "$4" = en ]; then
   wait_analyses 2
   sleep 1
   import -window root "$2/panels-$4-2-nodule.png"
+  xdotool key c; sleep 1 # readers' outlines off: remembered for the next run
 fi
 kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
 kill $pid; wait $pid 2>/dev/null
@@ -94,7 +98,13 @@ if [ $has_model = 0 ]; then
     { echo "FAIL: A on a nodule without a model did not say so"; fail=1; }
 fi
 
-# French
+# preferences: the demo study is the recent study, the outlines switch is remembered
+kf="$tmp/config/glib-2.0/settings/keyfile"
+grep -q "recent-studies=\['.*resources/demo/LIDC-IDRI-0001'\]" "$kf" ||
+  { echo "FAIL: the demo study is not in recent-studies ($(cat "$kf" 2>/dev/null))"; fail=1; }
+grep -q "show-readers=false" "$kf" || { echo "FAIL: key C was not remembered"; fail=1; }
+
+# French (same preferences: the outlines start switched off)
 LANGUAGE=fr LANG=C.UTF-8 LC_ALL= LUNGTRUST_LOCALEDIR="${LT_BUILD_ROOT:-.}/po" \
   xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" fr
 log="$tmp/log-fr"
@@ -103,4 +113,5 @@ grep -q "study label: Aucun examen" "$log" || { echo "FAIL: the window template 
 grep -q "analysis [0-9]* failed: Le voxel ([0-9]*, [0-9]*, [0-9]*) est hors des poumons" "$log" ||
   { echo "FAIL: the engine-thread message is not in French"; fail=1; }
 [ -f "$tmp/alive-fr" ] || { echo "FAIL: the app died in French"; fail=1; }
+grep -q "overlays readers 0" "$log" || { echo "FAIL: the second run did not restore the outlines switch"; fail=1; }
 exit $fail
