@@ -35,7 +35,7 @@ static const char usage[] =
     "                 the CT volume's geometry, and analysis.png\n"
     "  --json         print the results as JSON\n";
 
-static const char *attr_names[LT_N_ATTRIBUTES] = {"subtlety", "sphericity", "margin",
+static const char *attr_names[LT_N_ATTRIBUTES] = {"subtlety",   "sphericity",  "margin",
                                                   "lobulation", "spiculation", "malignancy"};
 static const char *scale_words[LT_N_ATTRIBUTES][5] = {
     {"extremely subtle", "moderately subtle", "fairly subtle", "moderately obvious", "obvious"},
@@ -63,15 +63,18 @@ static void pool_patch(float *x, float *m, const lt_patch *p, const uint8_t *mas
         for (int dz = 0; dz < k; dz++)
           for (int dy = 0; dy < k; dy++)
             for (int dx = 0; dx < k; dx++) {
-              size_t v = (size_t)(xx * k + dx) + LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz));
+              size_t v = (size_t)(xx * k + dx) +
+                         LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz));
               a0 += p->ch[0][v];
               a1 += p->ch[1][v];
-              if (mask) in += mask[v] != 0;
+              if (mask)
+                in += mask[v] != 0;
             }
         const size_t o = ((size_t)z * S + (size_t)y) * S + (size_t)xx;
         x[2 * o] = (float)(a0 / (k * k * k));
         x[2 * o + 1] = (float)(a1 / (k * k * k));
-        if (m) m[o] = 2 * in >= k * k * k ? 1.0f : 0.0f;
+        if (m)
+          m[o] = 2 * in >= k * k * k ? 1.0f : 0.0f;
       }
 }
 
@@ -113,11 +116,15 @@ static int write_png(const char *path, const lt_patch *p, const float *cam, cons
     for (int y = 0; y < N; y++)
       for (int x = 0; x < N; x++) {
         int i, j, kk;
-        if (view == 0) i = x, j = y, kk = c;
-        else if (view == 1) i = x, j = c, kk = N - 1 - y;
-        else i = c, j = x, kk = N - 1 - y;
+        if (view == 0)
+          i = x, j = y, kk = c;
+        else if (view == 1)
+          i = x, j = c, kk = N - 1 - y;
+        else
+          i = c, j = x, kk = N - 1 - y;
         const size_t q = (size_t)i + N * ((size_t)j + N * (size_t)kk);
-        const size_t qs = (size_t)(i / k) + (size_t)S * ((size_t)(j / k) + (size_t)S * (size_t)(kk / k));
+        const size_t qs =
+            (size_t)(i / k) + (size_t)S * ((size_t)(j / k) + (size_t)S * (size_t)(kk / k));
         img[y * N + x] = p->ch[0][q];
         ms[y * N + x] = seg[qs] >= 0.5f;
         mc[y * N + x] = cons ? cons[q] : 0;
@@ -130,12 +137,15 @@ static int write_png(const char *path, const lt_patch *p, const float *cam, cons
       for (int x = 0; x < N * Z; x++) {
         uint8_t h[3];
         heat(camv[(y / Z) * N + x / Z], h);
-        uint8_t *px = pic->rgb + 3 * ((size_t)(2 * GAP + N * Z + y) * (size_t)pic->w + (size_t)(x0 + x));
-        for (int ch = 0; ch < 3; ch++) px[ch] = (uint8_t)((px[ch] + h[ch]) / 2);
+        uint8_t *px =
+            pic->rgb + 3 * ((size_t)(2 * GAP + N * Z + y) * (size_t)pic->w + (size_t)(x0 + x));
+        for (int ch = 0; ch < 3; ch++)
+          px[ch] = (uint8_t)((px[ch] + h[ch]) / 2);
       }
     for (int row = 0; row < 2; row++) {
       const int y0 = GAP + row * (N * Z + GAP);
-      if (cons) lt_picture_contour(pic, x0, y0, mc, N, N, Z, green);
+      if (cons)
+        lt_picture_contour(pic, x0, y0, mc, N, N, Z, green);
       lt_picture_contour(pic, x0, y0, ms, N, N, Z, red);
     }
   }
@@ -147,19 +157,22 @@ static int write_png(const char *path, const lt_patch *p, const float *cam, cons
 static char *join(const char *dir, const char *name) {
   size_t n = strlen(dir) + strlen(name) + 2;
   char *s = malloc(n);
-  if (s) snprintf(s, n, "%s/%s", dir, name);
+  if (s)
+    snprintf(s, n, "%s/%s", dir, name);
   return s;
 }
 
 static void print_trust(const char *what, const lt_trust *t, bool json) {
   if (json) {
-    printf("\"%s\": {\"valid\": %s, \"mean_in\": %.4f, \"mean_out\": %.4f, \"share_in\": %.4f, \"pass\": %s}", what,
-           t->valid ? "true" : "false", t->mean_in, t->mean_out, t->share_in, t->pass ? "true" : "false");
+    printf("\"%s\": {\"valid\": %s, \"mean_in\": %.4f, \"mean_out\": %.4f, \"share_in\": %.4f, "
+           "\"pass\": %s}",
+           what, t->valid ? "true" : "false", t->mean_in, t->mean_out, t->share_in,
+           t->pass ? "true" : "false");
   } else if (!t->valid) {
     printf("trust vs %-9s: not measurable (the mask is empty or fills the grid)\n", what);
   } else {
-    printf("trust vs %-9s: CAM inside %.3f, outside %.3f, share inside %.1f%%: %s (margin 0.5)\n", what,
-           t->mean_in, t->mean_out, 100 * t->share_in, t->pass ? "PASS" : "FAIL");
+    printf("trust vs %-9s: CAM inside %.3f, outside %.3f, share inside %.1f%%: %s (margin 0.5)\n",
+           what, t->mean_in, t->mean_out, 100 * t->share_in, t->pass ? "PASS" : "FAIL");
   }
 }
 
@@ -186,10 +199,12 @@ int lt_cli_analyze(int argc, char **argv) {
     } else if (!strcmp(s, "--nodule")) {
       nodule = argv[++i];
     } else if (!strcmp(s, "--at-mm")) {
-      if (!lt_cli_parse_triple(argv[++i], at_mm)) return lt_cli_usage_error("analyze", "--at-mm wants X,Y,Z");
+      if (!lt_cli_parse_triple(argv[++i], at_mm))
+        return lt_cli_usage_error("analyze", "--at-mm wants X,Y,Z");
       have_mm = 1;
     } else if (!strcmp(s, "--at-voxel")) {
-      if (!lt_cli_parse_int_triple(argv[++i], at_vox)) return lt_cli_usage_error("analyze", "--at-voxel wants I,J,K");
+      if (!lt_cli_parse_int_triple(argv[++i], at_vox))
+        return lt_cli_usage_error("analyze", "--at-voxel wants I,J,K");
       have_vox = 1;
     } else if (s[0] == '-') {
       return lt_cli_usage_error("analyze", "unknown option '%s'", s);
@@ -199,14 +214,17 @@ int lt_cli_analyze(int argc, char **argv) {
       return lt_cli_usage_error("analyze", "unexpected argument '%s'", s);
     }
   }
-  if (!study) return lt_cli_usage_error("analyze", "no STUDY given");
-  if (!model) return lt_cli_usage_error("analyze", "--model MODEL is required");
+  if (!study)
+    return lt_cli_usage_error("analyze", "no STUDY given");
+  if (!model)
+    return lt_cli_usage_error("analyze", "--model MODEL is required");
   if ((nodule != NULL) + have_mm + have_vox != 1)
     return lt_cli_usage_error("analyze", "give exactly one of --nodule, --at-mm, --at-voxel");
 
   lt_error err = {{0}};
   lt_weights w;
-  if (lt_weights_load(model, NULL, &w, &err)) return lt_cli_fail(&err);
+  if (lt_weights_load(model, NULL, &w, &err))
+    return lt_cli_fail(&err);
   const int S = w.config.input_size;
   if (S > LT_PATCH_N || LT_PATCH_N % S) {
     lt_weights_free(&w);
@@ -225,7 +243,8 @@ int lt_cli_analyze(int argc, char **argv) {
   lt_analysis an;
   memset(&an, 0, sizeof an);
   char *paths[3] = {NULL, NULL, NULL};
-  if (lt_series_read(study, series, &v, &info, &err)) goto fail;
+  if (lt_series_read(study, series, &v, &info, &err))
+    goto fail;
   const lt_geometry *g = &v->geom;
   const size_t nvox = lt_geometry_count(g);
   {
@@ -234,15 +253,19 @@ int lt_cli_analyze(int argc, char **argv) {
     snprintf(dir, sizeof dir, "%s", study);
     if (stat(study, &st) == 0 && !S_ISDIR(st.st_mode)) {
       char *slash = strrchr(dir, '/');
-      if (slash) *slash = 0;
-      else snprintf(dir, sizeof dir, ".");
+      if (slash)
+        *slash = 0;
+      else
+        snprintf(dir, sizeof dir, ".");
     }
     if (lt_lidc_read_for_series(dir, v->series_uid, &doc, &err)) {
-      if (nodule) goto fail;
+      if (nodule)
+        goto fail;
       doc = NULL;
     }
   }
-  if (doc && lt_nodules_build(doc, v, NULL, &set, &err)) goto fail;
+  if (doc && lt_nodules_build(doc, v, NULL, &set, &err))
+    goto fail;
   double centre[3];
   const lt_nodule *nod = NULL;
   if (nodule) {
@@ -265,7 +288,8 @@ int lt_cli_analyze(int argc, char **argv) {
     lt_error_set(&err, "out of memory");
     goto fail;
   }
-  if (lt_patch_extract(p, v, centre, &err)) goto fail;
+  if (lt_patch_extract(p, v, centre, &err))
+    goto fail;
   if (nod && nod->consensus) {
     full = malloc(nvox);
     cons = malloc(LT_PATCH_VOXELS);
@@ -274,12 +298,15 @@ int lt_cli_analyze(int argc, char **argv) {
       goto fail;
     }
     lt_nodule_rasterise(nod, -1, g, full);
-    if (lt_patch_mask(cons, &p->geom, full, g, &err) < 0) goto fail;
+    if (lt_patch_mask(cons, &p->geom, full, g, &err) < 0)
+      goto fail;
   }
   pool_patch(x, cm, p, cons, S);
-  if (lt_model_create(&m, &w.config, lt_backend_default(), 1, false, &err)) goto fail;
+  if (lt_model_create(&m, &w.config, lt_backend_default(), 1, false, &err))
+    goto fail;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
-  if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err)) goto fail;
+  if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err))
+    goto fail;
 
   /* Out-of-distribution warnings. */
   char ood[8][160];
@@ -304,8 +331,11 @@ int lt_cli_analyze(int argc, char **argv) {
     lt_geometry pg;
     pooled_geometry(&pg, &p->geom, S);
     lt_cam_to_volume(vol, g, an.seg, &pg);
-    for (size_t q = 0; q < nvox; q++) segvol8[q] = vol[q] >= 0.5f;
-    if (lt_nifti_write(paths[0], g, 1, LT_NIFTI_U8, segvol8, "LungTrust segmentation (model)", &err)) goto fail;
+    for (size_t q = 0; q < nvox; q++)
+      segvol8[q] = vol[q] >= 0.5f;
+    if (lt_nifti_write(paths[0], g, 1, LT_NIFTI_U8, segvol8, "LungTrust segmentation (model)",
+                       &err))
+      goto fail;
     memset(vol, 0, nvox * sizeof *vol);
     lt_cam_to_volume(vol, g, an.cam, &pg);
     if (lt_nifti_write(paths[1], g, 1, LT_NIFTI_F32, vol, "LungTrust Grad-CAM [0,1]", &err) ||
@@ -314,13 +344,15 @@ int lt_cli_analyze(int argc, char **argv) {
   }
   if (json) {
     printf("{\"centre_mm\": [%.3f, %.3f, %.3f], \"nodule\": ", centre[0], centre[1], centre[2]);
-    if (nod) printf("\"%s\"", nod->id);
-    else printf("null");
+    if (nod)
+      printf("\"%s\"", nod->id);
+    else
+      printf("null");
     printf(", \"probability\": %.5f, \"attributes\": {", an.prob);
     for (int k = 0; k < an.n_attr; k++) {
       const int attr = an.n_attr == 1 ? 5 : k;
-      printf("%s\"%s\": {\"score\": %.3f, \"word\": \"%s\"}", k ? ", " : "", attr_names[attr], an.attrs[k],
-             scale_word(attr, an.attrs[k]));
+      printf("%s\"%s\": {\"score\": %.3f, \"word\": \"%s\"}", k ? ", " : "", attr_names[attr],
+             an.attrs[k], scale_word(attr, an.attrs[k]));
     }
     printf("}, \"cam_flat\": %s, ", an.cam_flat ? "true" : "false");
     print_trust("own_mask", &an.trust_own, true);
@@ -330,33 +362,39 @@ int lt_cli_analyze(int argc, char **argv) {
       printf(", \"dice_consensus\": %.4f", an.dice_consensus);
     }
     printf(", \"warnings\": [");
-    for (int k = 0; k < n_ood; k++) printf("%s\"%s\"", k ? ", " : "", ood[k]);
+    for (int k = 0; k < n_ood; k++)
+      printf("%s\"%s\"", k ? ", " : "", ood[k]);
     printf("]");
-    if (out) printf(", \"seg\": \"%s\", \"cam\": \"%s\", \"png\": \"%s\"", paths[0], paths[1], paths[2]);
+    if (out)
+      printf(", \"seg\": \"%s\", \"cam\": \"%s\", \"png\": \"%s\"", paths[0], paths[1], paths[2]);
     printf("}\n");
   } else {
-    printf("centre (%.1f, %.1f, %.1f) mm%s%s\n", centre[0], centre[1], centre[2], nod ? ", nodule " : "",
-           nod ? nod->id : "");
+    printf("centre (%.1f, %.1f, %.1f) mm%s%s\n", centre[0], centre[1], centre[2],
+           nod ? ", nodule " : "", nod ? nod->id : "");
     printf("malignancy probability %.3f (%s)\n", an.prob, an.prob >= 0.5f ? "malignant" : "benign");
     for (int k = 0; k < an.n_attr; k++) {
       const int attr = an.n_attr == 1 ? 5 : k;
       printf("  %-12s %.2f  %s\n", attr_names[attr], an.attrs[k], scale_word(attr, an.attrs[k]));
     }
-    if (an.cam_flat) printf("Grad-CAM is flat: it shows nothing\n");
+    if (an.cam_flat)
+      printf("Grad-CAM is flat: it shows nothing\n");
     print_trust("own mask", &an.trust_own, false);
     if (an.has_consensus) {
       print_trust("consensus", &an.trust_consensus, false);
       printf("Dice of the segmentation against the readers' consensus: %.3f\n", an.dice_consensus);
     }
-    for (int k = 0; k < n_ood; k++) printf("warning: %s\n", ood[k]);
-    if (out) printf("wrote %s, %s, %s\n", paths[0], paths[1], paths[2]);
+    for (int k = 0; k < n_ood; k++)
+      printf("warning: %s\n", ood[k]);
+    if (out)
+      printf("wrote %s, %s, %s\n", paths[0], paths[1], paths[2]);
   }
   rc = LT_EXIT_OK;
   goto done;
 fail:
   lt_cli_fail(&err);
 done:
-  for (int q = 0; q < 3; q++) free(paths[q]);
+  for (int q = 0; q < 3; q++)
+    free(paths[q]);
   lt_analysis_free(&an);
   lt_model_free(m);
   free(p), free(x), free(cm), free(full), free(cons), free(vol), free(segvol8);

@@ -33,7 +33,8 @@ static double load1(void) {
   double l = -1;
   FILE *f = fopen("/proc/loadavg", "r");
   if (f) {
-    if (fscanf(f, "%lf", &l) != 1) l = -1;
+    if (fscanf(f, "%lf", &l) != 1)
+      l = -1;
     fclose(f);
   }
   return l;
@@ -52,7 +53,8 @@ static double torch_ms(const lt_model_config *c, const lt_param_table *t, const 
   }
   fclose(probe);
   char dir[] = "/tmp/lt-bench-model-XXXXXX", wpath[128], cmd[2048], line[1024] = "";
-  if (!mkdtemp(dir)) return -1;
+  if (!mkdtemp(dir))
+    return -1;
   snprintf(wpath, sizeof wpath, "%s/w.safetensors", dir);
   lt_error err;
   if (lt_weights_save(wpath, c, t, params, NULL, NULL, &err)) {
@@ -62,8 +64,10 @@ static double torch_ms(const lt_model_config *c, const lt_param_table *t, const 
   }
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s %s %d 2 2>/dev/null", script, wpath, runs);
   FILE *p = popen(cmd, "r");
-  if (!p || !fgets(line, sizeof line, p)) line[0] = 0;
-  if (p) pclose(p);
+  if (!p || !fgets(line, sizeof line, p))
+    line[0] = 0;
+  if (p)
+    pclose(p);
   remove(wpath);
   remove(dir);
   const char *q = strstr(line, key);
@@ -74,23 +78,29 @@ static double torch_ms(const lt_model_config *c, const lt_param_table *t, const 
   const char *f = strstr(line, fkey);
   if (f && (f = strchr(f + strlen(fkey) + 1, '"'))) {
     const char *e = strchr(f + 1, '"');
-    if (e && (size_t)(e - f - 1) < fmt_n) snprintf(fmt, fmt_n, "%.*s", (int)(e - f - 1), f + 1);
+    if (e && (size_t)(e - f - 1) < fmt_n)
+      snprintf(fmt, fmt_n, "%.*s", (int)(e - f - 1), f + 1);
   }
-  if (v <= 0) printf("torch: no result (/usr/bin/python3 with torch missing?)\n");
+  if (v <= 0)
+    printf("torch: no result (/usr/bin/python3 with torch missing?)\n");
   return v;
 }
 
 static int bench(int runs, int argc, char **argv, int train) {
   const char *name = train ? "train" : "infer";
-  if (argc > 2) return lt_cli_usage_error("bench", "%s takes at most one PRESET", name);
+  if (argc > 2)
+    return lt_cli_usage_error("bench", "%s takes at most one PRESET", name);
   const char *preset = argc > 1 ? argv[1] : "default";
-  if (runs < 3) runs = 10;
+  if (runs < 3)
+    runs = 10;
   lt_error err = {{0}};
   lt_model_config c;
-  if (lt_model_config_preset(&c, preset, &err)) return lt_cli_fail(&err);
+  if (lt_model_config_preset(&c, preset, &err))
+    return lt_cli_fail(&err);
   const lt_backend *be = lt_backend_get("cpu", &err);
   lt_model *m = NULL;
-  if (!be || lt_model_create(&m, &c, be, 1, train, &err)) return lt_cli_fail(&err);
+  if (!be || lt_model_create(&m, &c, be, 1, train, &err))
+    return lt_cli_fail(&err);
   const lt_param_table *t = lt_model_table(m);
   lt_param_init(t, lt_model_params(m), 1);
   float *saved = malloc(t->total * sizeof *saved);
@@ -109,8 +119,10 @@ static int bench(int runs, int argc, char **argv, int train) {
   memcpy(saved, lt_model_params(m), t->total * sizeof *saved);
   lt_rng r;
   lt_rng_seed(&r, 0);
-  for (size_t i = 0; i < S3 * (size_t)c.in_channels; i++) x[i] = (float)lt_rng_uniform(&r);
-  if (train && lt_adam_init(&adam, t->total, c.lr, &err)) goto out;
+  for (size_t i = 0; i < S3 * (size_t)c.in_channels; i++)
+    x[i] = (float)lt_rng_uniform(&r);
+  if (train && lt_adam_init(&adam, t->total, c.lr, &err))
+    goto out;
   lt_sample_labels L;
   memset(&L, 0, sizeof L);
   L.sure = true;
@@ -122,30 +134,40 @@ static int bench(int runs, int argc, char **argv, int train) {
     const double t0 = ms_now();
     lt_model_forward(m, x, 1);
     if (train) {
-      if (lt_model_backward(m, &L, &terms, &err)) goto out;
+      if (lt_model_backward(m, &L, &terms, &err))
+        goto out;
       lt_adam_step(&adam, lt_model_params(m), lt_model_grads(m));
     } else {
       lt_model_cam(m, 0, cam);
       lt_cam_upsample(up, S, cam, F);
     }
-    if (k >= 0) tm[k] = ms_now() - t0;
+    if (k >= 0)
+      tm[k] = ms_now() - t0;
   }
   const double gf = (train ? 3 : 1) * lt_model_forward_flops(m) / 1e9, ours = med(tm, runs);
-  printf("bench %s: model %s (w = %d, %d^3), %d runs, %s threads, load average %.1f\n", name, preset,
-         c.width, S, runs, getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "default", load1());
+  printf("bench %s: model %s (w = %d, %d^3), %d runs, %s threads, load average %.1f\n", name,
+         preset, c.width, S, runs,
+         getenv("OMP_NUM_THREADS") ? getenv("OMP_NUM_THREADS") : "default", load1());
   printf("ours  %-34s median %8.1f ms  %6.1f GFLOP/s  %4.1f%% of the 2-core peak%s%s\n",
-         train ? "train step (joint loss + debug)" : "infer (forward + Grad-CAM)", ours, gf / ours * 1e3,
-         100 * gf / ours * 1e3 / PEAK_GFLOPS, train ? ", debug term " : "",
-         !train ? "" : terms.n_debug_applied ? "applied" : terms.n_debug_zero ? "hinge zero" : "skipped");
+         train ? "train step (joint loss + debug)" : "infer (forward + Grad-CAM)", ours,
+         gf / ours * 1e3, 100 * gf / ours * 1e3 / PEAK_GFLOPS, train ? ", debug term " : "",
+         !train                  ? ""
+         : terms.n_debug_applied ? "applied"
+         : terms.n_debug_zero    ? "hinge zero"
+                                 : "skipped");
   char fmt[32];
-  const double peer = torch_ms(&c, t, saved, runs, train ? "train_ms" : "infer_ms", fmt, sizeof fmt);
+  const double peer =
+      torch_ms(&c, t, saved, runs, train ? "train_ms" : "infer_ms", fmt, sizeof fmt);
   if (peer > 0)
     printf("torch %-34s median %8.1f ms  (%s, 2 threads)  ratio torch/ours %.2f\n",
-           train ? "train step (joint loss + debug)" : "infer (forward + Grad-CAM)", peer, fmt, peer / ours);
+           train ? "train step (joint loss + debug)" : "infer (forward + Grad-CAM)", peer, fmt,
+           peer / ours);
   rc = LT_EXIT_OK;
 out:
-  if (rc != LT_EXIT_OK) lt_cli_fail(&err);
-  if (train) lt_adam_free(&adam);
+  if (rc != LT_EXIT_OK)
+    lt_cli_fail(&err);
+  if (train)
+    lt_adam_free(&adam);
   free(saved), free(x), free(cam), free(up), free(tm);
   lt_model_free(m);
   return rc;

@@ -27,11 +27,12 @@ static const char usage[] =
     "  --selected    only the nodules the paper's selection keeps (lungtrust-cli info shows why\n"
     "                a nodule is not selected)\n";
 
-static const int rating_index[LT_N_ATTRIBUTES] = {LT_LIDC_SUBTLETY, LT_LIDC_SPHERICITY, LT_LIDC_MARGIN,
-                                                  LT_LIDC_LOBULATION, LT_LIDC_SPICULATION,
-                                                  LT_LIDC_MALIGNANCY};
+static const int rating_index[LT_N_ATTRIBUTES] = {LT_LIDC_SUBTLETY,    LT_LIDC_SPHERICITY,
+                                                  LT_LIDC_MARGIN,      LT_LIDC_LOBULATION,
+                                                  LT_LIDC_SPICULATION, LT_LIDC_MALIGNANCY};
 
-static int add_study(lt_dataset *ds, const char *study, bool selected_only, int *added, lt_error *err) {
+static int add_study(lt_dataset *ds, const char *study, bool selected_only, int *added,
+                     lt_error *err) {
   lt_volume *v = NULL;
   lt_lidc_doc *doc = NULL;
   lt_nodule_set *set = NULL;
@@ -42,9 +43,12 @@ static int add_study(lt_dataset *ds, const char *study, bool selected_only, int 
     lt_error_set(err, "out of memory");
     goto out;
   }
-  if (lt_series_read(study, NULL, &v, NULL, err)) goto out;
-  if (lt_lidc_read_for_series(study, v->series_uid, &doc, err)) goto out;
-  if (lt_nodules_build(doc, v, NULL, &set, err)) goto out;
+  if (lt_series_read(study, NULL, &v, NULL, err))
+    goto out;
+  if (lt_lidc_read_for_series(study, v->series_uid, &doc, err))
+    goto out;
+  if (lt_nodules_build(doc, v, NULL, &set, err))
+    goto out;
   const size_t nvox = lt_geometry_count(&v->geom);
   full = malloc(nvox);
   if (!full) {
@@ -60,19 +64,23 @@ static int add_study(lt_dataset *ds, const char *study, bool selected_only, int 
   }
   for (int n = 0; n < set->n_nodules; n++) {
     const lt_nodule *d = &set->nodules[n];
-    if (!d->consensus || (selected_only && !d->selected)) continue;
+    if (!d->consensus || (selected_only && !d->selected))
+      continue;
     lt_sample s;
     memset(&s, 0, sizeof s);
     snprintf(s.id, sizeof s.id, "%.30s-n%s", patient, d->id);
     for (char *c = s.id; *c; c++)
-      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-'))
+      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            *c == '-'))
         *c = '_';
     snprintf(s.patient, sizeof s.patient, "%s", patient);
     bool rated = true;
     for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
       const double r = d->mean_ratings[rating_index[k]];
-      if (!isfinite(r) || r < 1 || r > 5) rated = false;
-      else s.ratings[k] = (float)r;
+      if (!isfinite(r) || r < 1 || r > 5)
+        rated = false;
+      else
+        s.ratings[k] = (float)r;
     }
     s.has_ratings = rated;
     const double mal = d->mean_ratings[LT_LIDC_MALIGNANCY];
@@ -85,11 +93,14 @@ static int add_study(lt_dataset *ds, const char *study, bool selected_only, int 
     s.thickness_mm = v->slice_thickness > 0 ? v->slice_thickness : v->geom.spacing[2];
     s.nodule_mm = d->eq_diameter_mm;
     snprintf(s.manufacturer, sizeof s.manufacturer, "%s", v->manufacturer);
-    if (lt_patch_extract(p, v, d->centroid_mm, err)) goto out;
+    if (lt_patch_extract(p, v, d->centroid_mm, err))
+      goto out;
     memset(full, 0, nvox);
     lt_nodule_rasterise(d, -1, &v->geom, full);
-    if (lt_patch_mask(mask, &p->geom, full, &v->geom, err) < 0) goto out;
-    if (lt_dataset_add(ds, &s, &p->ch[0][0], mask, err)) goto out;
+    if (lt_patch_mask(mask, &p->geom, full, &v->geom, err) < 0)
+      goto out;
+    if (lt_dataset_add(ds, &s, &p->ch[0][0], mask, err))
+      goto out;
     (*added)++;
     printf("%s: nodule %s, %.1f mm, malignancy %.2f%s\n", s.id, d->id, d->eq_diameter_mm, mal,
            s.has_label ? (s.label ? " (label 1)" : " (label 0)") : " (no label)");
@@ -100,7 +111,8 @@ out:
   lt_nodule_set_free(set);
   lt_lidc_doc_free(doc);
   lt_volume_free(v);
-  if (rc) lt_error_prefix(err, "%s", study);
+  if (rc)
+    lt_error_prefix(err, "%s", study);
   return rc;
 }
 
@@ -122,14 +134,16 @@ int lt_cli_dataset(int argc, char **argv) {
       n_studies++;
     }
   }
-  if (!out || !n_studies) return lt_cli_usage_error("dataset", "needs STUDY... and --out DIR");
+  if (!out || !n_studies)
+    return lt_cli_usage_error("dataset", "needs STUDY... and --out DIR");
   lt_error err = {{0}};
   lt_dataset ds;
   char mpath[1024];
   struct stat st;
   snprintf(mpath, sizeof mpath, "%s/manifest.json", out);
   if (stat(mpath, &st) == 0) {
-    if (lt_dataset_load(&ds, out, &err)) return lt_cli_fail(&err);
+    if (lt_dataset_load(&ds, out, &err))
+      return lt_cli_fail(&err);
   } else if (lt_dataset_init(&ds, out, &err)) {
     return lt_cli_fail(&err);
   }
@@ -139,7 +153,8 @@ int lt_cli_dataset(int argc, char **argv) {
       i++;
       continue;
     }
-    if (argv[i][0] == '-') continue;
+    if (argv[i][0] == '-')
+      continue;
     if (add_study(&ds, argv[i], selected, &added, &err)) {
       lt_dataset_free(&ds);
       return lt_cli_fail(&err);

@@ -30,11 +30,13 @@ static void print_folds(const char *metrics_json, bool json, cJSON *root) {
     cJSON_Delete(m);
     return;
   }
-  static const char *keys[] = {"accuracy", "auc", "f1", "sensitivity", "specificity", "precision",
-                               "precision_benign", "dice", "attr_mae"};
+  static const char *keys[] = {"accuracy",         "auc",         "f1",
+                               "sensitivity",      "specificity", "precision",
+                               "precision_benign", "dice",        "attr_mae"};
   const int nk = (int)(sizeof keys / sizeof keys[0]);
   cJSON *cv = json ? cJSON_AddObjectToObject(root, "cross_validation") : NULL;
-  if (!json) printf("cross-validation (%d folds, test patients), mean +- sd:\n", n);
+  if (!json)
+    printf("cross-validation (%d folds, test patients), mean +- sd:\n", n);
   for (int q = 0; q < nk; q++) {
     double v[64];
     int nv = 0;
@@ -42,9 +44,11 @@ static void print_folds(const char *metrics_json, bool json, cJSON *root) {
     cJSON_ArrayForEach(f, folds) {
       const cJSON *t = cJSON_GetObjectItemCaseSensitive(f, "test");
       const cJSON *x = t ? cJSON_GetObjectItemCaseSensitive(t, keys[q]) : NULL;
-      if (cJSON_IsNumber(x) && x->valuedouble != -1 && nv < 64) v[nv++] = x->valuedouble;
+      if (cJSON_IsNumber(x) && x->valuedouble != -1 && nv < 64)
+        v[nv++] = x->valuedouble;
     }
-    if (!nv) continue;
+    if (!nv)
+      continue;
     double mean, sd;
     lt_mean_sd(v, nv, &mean, &sd);
     if (json) {
@@ -78,10 +82,12 @@ int lt_cli_evaluate(int argc, char **argv) {
       return lt_cli_usage_error("evaluate", "one DATA only");
     }
   }
-  if (!data || !model) return lt_cli_usage_error("evaluate", "needs DATA and --model MODEL");
+  if (!data || !model)
+    return lt_cli_usage_error("evaluate", "needs DATA and --model MODEL");
   lt_error err = {{0}};
   lt_weights w;
-  if (lt_weights_load(model, NULL, &w, &err)) return lt_cli_fail(&err);
+  if (lt_weights_load(model, NULL, &w, &err))
+    return lt_cli_fail(&err);
   lt_dataset ds;
   if (lt_dataset_load(&ds, data, &err)) {
     lt_weights_free(&w);
@@ -96,10 +102,13 @@ int lt_cli_evaluate(int argc, char **argv) {
     lt_error_set(&err, "out of memory");
     goto out;
   }
-  for (int i = 0; i < ds.n; i++) idx[i] = i;
-  if (lt_model_create(&m, &w.config, be, 1, false, &err)) goto out;
+  for (int i = 0; i < ds.n; i++)
+    idx[i] = i;
+  if (lt_model_create(&m, &w.config, be, 1, false, &err))
+    goto out;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
-  if (lt_evaluate(m, &ds, idx, ds.n, &e, &err)) goto out;
+  if (lt_evaluate(m, &ds, idx, ds.n, &e, &err))
+    goto out;
   if (json) {
     cJSON *root = cJSON_CreateObject(), *o = cJSON_AddObjectToObject(root, "data");
     cJSON_AddNumberToObject(o, "samples", e.n);
@@ -116,21 +125,26 @@ int lt_cli_evaluate(int argc, char **argv) {
     cJSON_AddNumberToObject(o, "cam_share_in", fin(e.share_in));
     print_folds(w.metrics_json, true, root);
     char *s = cJSON_Print(root);
-    if (s) puts(s);
+    if (s)
+      puts(s);
     free(s);
     cJSON_Delete(root);
   } else {
-    printf("%d samples (%d labelled, %d with masks, %d rated)\n", e.n, e.n_labelled, e.n_masked, e.n_rated);
-    printf("at 0.5: accuracy %.4f AUC %.4f F1 %.4f sensitivity %.4f specificity %.4f precision %.4f "
-           "benign precision %.4f\n",
-           e.cls.accuracy, e.auc, e.cls.f1, e.cls.sensitivity, e.cls.specificity, e.cls.precision,
-           e.cls.precision_benign);
-    printf("Dice %.4f  attribute MAE %.4f  CAM share inside the masks %.4f\n", e.dice, e.attr_mae, e.share_in);
+    printf("%d samples (%d labelled, %d with masks, %d rated)\n", e.n, e.n_labelled, e.n_masked,
+           e.n_rated);
+    printf(
+        "at 0.5: accuracy %.4f AUC %.4f F1 %.4f sensitivity %.4f specificity %.4f precision %.4f "
+        "benign precision %.4f\n",
+        e.cls.accuracy, e.auc, e.cls.f1, e.cls.sensitivity, e.cls.specificity, e.cls.precision,
+        e.cls.precision_benign);
+    printf("Dice %.4f  attribute MAE %.4f  CAM share inside the masks %.4f\n", e.dice, e.attr_mae,
+           e.share_in);
     print_folds(w.metrics_json, false, NULL);
   }
   rc = LT_EXIT_OK;
 out:
-  if (rc != LT_EXIT_OK) lt_cli_fail(&err);
+  if (rc != LT_EXIT_OK)
+    lt_cli_fail(&err);
   lt_model_free(m);
   free(idx);
   lt_dataset_free(&ds);

@@ -12,7 +12,8 @@
 
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"
-        "                           [--seed S] [--batch B] [--patience P] [--no-augment] [--resume]\n\n"
+        "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
+        "[--resume]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20%% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -32,7 +33,8 @@ static bool parse_int(const char *s, int lo, int hi, int *v) {
   char *end;
   errno = 0;
   long x = strtol(s, &end, 10);
-  if (!*s || *end || errno || x < lo || x > hi) return false;
+  if (!*s || *end || errno || x < lo || x > hi)
+    return false;
   *v = (int)x;
   return true;
 }
@@ -78,7 +80,8 @@ int lt_cli_train(int argc, char **argv) {
       char *end;
       errno = 0;
       o.seed = strtoull(argv[++i], &end, 10);
-      if (!*argv[i] || *end || errno) return lt_cli_usage_error("train", "--seed needs a number");
+      if (!*argv[i] || *end || errno)
+        return lt_cli_usage_error("train", "--seed needs a number");
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
     } else if (!strcmp(a, "--resume")) {
@@ -91,24 +94,30 @@ int lt_cli_train(int argc, char **argv) {
       return lt_cli_usage_error("train", "one DATA only");
     }
   }
-  if (!data || !out) return lt_cli_usage_error("train", "needs DATA and --out DIR");
+  if (!data || !out)
+    return lt_cli_usage_error("train", "needs DATA and --out DIR");
   lt_error err = {{0}};
   lt_model_config c;
-  if (lt_model_config_preset(&c, config, &err)) return lt_cli_fail(&err);
+  if (lt_model_config_preset(&c, config, &err))
+    return lt_cli_fail(&err);
   lt_dataset ds;
-  if (lt_dataset_load(&ds, data, &err)) return lt_cli_fail(&err);
+  if (lt_dataset_load(&ds, data, &err))
+    return lt_cli_fail(&err);
   o.out_dir = out;
   lt_train_result r;
   int rc = lt_train(&ds, &c, &o, &r, &err);
   lt_dataset_free(&ds);
-  if (rc < 0) return lt_cli_fail(&err);
+  if (rc < 0)
+    return lt_cli_fail(&err);
   double v[7][LT_MAX_FOLDS];
   for (int k = 0; k < r.n_folds; k++) {
     const lt_fold_result *f = &r.fold[k];
-    printf("fold %d: train %d val %d test %d, best epoch %d (val loss %.4f, AUC %.3f); test AUC %.3f "
-           "accuracy %.3f F1 %.3f Dice %.3f attribute MAE %.3f\n",
-           f->fold + 1, f->n_train, f->n_val, f->n_test, f->best_epoch, f->best_val_loss, f->best_val_auc,
-           f->test.auc, f->test.cls.accuracy, f->test.cls.f1, f->test.dice, f->test.attr_mae);
+    printf(
+        "fold %d: train %d val %d test %d, best epoch %d (val loss %.4f, AUC %.3f); test AUC %.3f "
+        "accuracy %.3f F1 %.3f Dice %.3f attribute MAE %.3f\n",
+        f->fold + 1, f->n_train, f->n_val, f->n_test, f->best_epoch, f->best_val_loss,
+        f->best_val_auc, f->test.auc, f->test.cls.accuracy, f->test.cls.f1, f->test.dice,
+        f->test.attr_mae);
     v[0][k] = f->test.cls.accuracy;
     v[1][k] = f->test.auc;
     v[2][k] = f->test.cls.f1;
@@ -119,9 +128,12 @@ int lt_cli_train(int argc, char **argv) {
   }
   if (r.n_folds > 1) {
     printf("over %d folds (test patients, mean +- sd):\n", r.n_folds);
-    const char *names[7] = {"accuracy", "AUC", "F1", "sensitivity", "specificity", "Dice", "attribute MAE"};
-    for (int q = 0; q < 7; q++) print_mean_sd(names[q], v[q], r.n_folds);
+    const char *names[7] = {"accuracy",    "AUC",  "F1",           "sensitivity",
+                            "specificity", "Dice", "attribute MAE"};
+    for (int q = 0; q < 7; q++)
+      print_mean_sd(names[q], v[q], r.n_folds);
   }
-  if (r.model_path[0]) printf("model: %s\n", r.model_path);
+  if (r.model_path[0])
+    printf("model: %s\n", r.model_path);
   return LT_EXIT_OK;
 }

@@ -13,7 +13,7 @@
 #define PATCH_V (PATCH_N * PATCH_N * PATCH_N)
 #define MAGIC "LTPATCH1"
 
-static const char *attr_keys[LT_N_ATTRIBUTES] = {"subtlety", "sphericity", "margin",
+static const char *attr_keys[LT_N_ATTRIBUTES] = {"subtlety",   "sphericity",  "margin",
                                                  "lobulation", "spiculation", "malignancy"};
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n) {
@@ -30,18 +30,22 @@ static int mkdir_p(const char *dir, lt_error *err) {
   char buf[600];
   snprintf(buf, sizeof buf, "%s", dir);
   for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
+    if (*p != '/')
+      continue;
     *p = 0;
-    if (mkdir(buf, 0777) && errno != EEXIST) return lt_error_set(err, "cannot create %s: %s", buf, strerror(errno));
+    if (mkdir(buf, 0777) && errno != EEXIST)
+      return lt_error_set(err, "cannot create %s: %s", buf, strerror(errno));
     *p = '/';
   }
-  if (mkdir(buf, 0777) && errno != EEXIST) return lt_error_set(err, "cannot create %s: %s", buf, strerror(errno));
+  if (mkdir(buf, 0777) && errno != EEXIST)
+    return lt_error_set(err, "cannot create %s: %s", buf, strerror(errno));
   return 0;
 }
 
 int lt_dataset_init(lt_dataset *ds, const char *dir, lt_error *err) {
   memset(ds, 0, sizeof *ds);
-  if (strlen(dir) >= sizeof ds->dir - 32) return lt_error_set(err, "dataset folder name too long");
+  if (strlen(dir) >= sizeof ds->dir - 32)
+    return lt_error_set(err, "dataset folder name too long");
   snprintf(ds->dir, sizeof ds->dir, "%s", dir);
   return mkdir_p(dir, err);
 }
@@ -53,7 +57,8 @@ void lt_dataset_free(lt_dataset *ds) {
 
 int lt_dataset_find(const lt_dataset *ds, const char *id) {
   for (int i = 0; i < ds->n; i++)
-    if (!strcmp(ds->s[i].id, id)) return i;
+    if (!strcmp(ds->s[i].id, id))
+      return i;
   return -1;
 }
 
@@ -61,7 +66,8 @@ static int push(lt_dataset *ds, const lt_sample *s, lt_error *err) {
   if (ds->n == ds->cap) {
     int cap = ds->cap ? ds->cap * 2 : 64;
     lt_sample *p = realloc(ds->s, (size_t)cap * sizeof *p);
-    if (!p) return lt_error_set(err, "out of memory");
+    if (!p)
+      return lt_error_set(err, "out of memory");
     ds->s = p;
     ds->cap = cap;
   }
@@ -70,7 +76,8 @@ static int push(lt_dataset *ds, const lt_sample *s, lt_error *err) {
 }
 
 static bool id_ok(const char *id) {
-  if (!*id) return false;
+  if (!*id)
+    return false;
   for (const char *p = id; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '.' || *p == '_' || *p == '-'))
@@ -80,11 +87,14 @@ static bool id_ok(const char *id) {
 
 int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const uint8_t *mask,
                    lt_error *err) {
-  if (!id_ok(meta->id) || strlen(meta->id) > 40) return lt_error_set(err, "dataset: bad sample id '%s'", meta->id);
-  if (lt_dataset_find(ds, meta->id) >= 0) return lt_error_set(err, "dataset: duplicate sample id '%s'", meta->id);
+  if (!id_ok(meta->id) || strlen(meta->id) > 40)
+    return lt_error_set(err, "dataset: bad sample id '%s'", meta->id);
+  if (lt_dataset_find(ds, meta->id) >= 0)
+    return lt_error_set(err, "dataset: duplicate sample id '%s'", meta->id);
   char pdir[600], path[700];
   snprintf(pdir, sizeof pdir, "%s/patches", ds->dir);
-  if (mkdir_p(pdir, err)) return -1;
+  if (mkdir_p(pdir, err))
+    return -1;
   lt_sample s = *meta;
   snprintf(s.patch_file, sizeof s.patch_file, "patches/%s.ltp", meta->id);
   s.has_mask = mask != NULL;
@@ -92,7 +102,8 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
   const size_t nq = 2 * (size_t)PATCH_V;
   uint16_t *q = malloc(nq * sizeof *q);
   uint8_t bits[PATCH_V / 8];
-  if (!q) return lt_error_set(err, "out of memory");
+  if (!q)
+    return lt_error_set(err, "out of memory");
   for (size_t i = 0; i < nq; i++) {
     float v = ch[i];
     v = v < 0 ? 0 : v > 1 ? 1 : v;
@@ -101,11 +112,13 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
   memset(bits, 0, sizeof bits);
   if (mask)
     for (size_t i = 0; i < PATCH_V; i++)
-      if (mask[i]) bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+      if (mask[i])
+        bits[i >> 3] |= (uint8_t)(1u << (i & 7));
   int32_t hdr[3] = {PATCH_N, 2, mask ? 1 : 0};
   uint64_t h = fnv(FNV0, hdr, sizeof hdr);
   h = fnv(h, q, nq * sizeof *q);
-  if (mask) h = fnv(h, bits, sizeof bits);
+  if (mask)
+    h = fnv(h, bits, sizeof bits);
   FILE *f = fopen(path, "wb");
   if (!f) {
     free(q);
@@ -116,18 +129,22 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
            fwrite(&h, sizeof h, 1, f) == 1;
   ok = (fclose(f) == 0) && ok;
   free(q);
-  if (!ok) return lt_error_set(err, "cannot write %s", path);
+  if (!ok)
+    return lt_error_set(err, "cannot write %s", path);
   return push(ds, &s, err);
 }
 
 int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask, lt_error *err) {
-  if (i < 0 || i >= ds->n) return lt_error_set(err, "dataset: no sample %d", i);
-  if (side < 1 || side > PATCH_N || PATCH_N % side) return lt_error_set(err, "dataset: input side %d does not divide 64", side);
+  if (i < 0 || i >= ds->n)
+    return lt_error_set(err, "dataset: no sample %d", i);
+  if (side < 1 || side > PATCH_N || PATCH_N % side)
+    return lt_error_set(err, "dataset: input side %d does not divide 64", side);
   const lt_sample *s = &ds->s[i];
   char path[700];
   snprintf(path, sizeof path, "%s/%s", ds->dir, s->patch_file);
   FILE *f = fopen(path, "rb");
-  if (!f) return lt_error_set(err, "cannot open %s: %s", path, strerror(errno));
+  if (!f)
+    return lt_error_set(err, "cannot open %s: %s", path, strerror(errno));
   char magic[8];
   int32_t hdr[3];
   const size_t nq = 2 * (size_t)PATCH_V;
@@ -151,7 +168,8 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
   }
   uint64_t h = fnv(FNV0, hdr, sizeof hdr);
   h = fnv(h, q, nq * sizeof *q);
-  if (hdr[2]) h = fnv(h, bits, PATCH_V / 8);
+  if (hdr[2])
+    h = fnv(h, bits, PATCH_V / 8);
   if (h != h_file) {
     lt_error_set(err, "%s: checksum mismatch (damaged patch file)", path);
     goto out;
@@ -166,7 +184,8 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
         for (int dz = 0; dz < k; dz++)
           for (int dy = 0; dy < k; dy++)
             for (int dx = 0; dx < k; dx++) {
-              size_t v = ((size_t)(z * k + dz) * PATCH_N + (size_t)(y * k + dy)) * PATCH_N + (size_t)(xx * k + dx);
+              size_t v = ((size_t)(z * k + dz) * PATCH_N + (size_t)(y * k + dy)) * PATCH_N +
+                         (size_t)(xx * k + dx);
               acc[0] += q[v];
               acc[1] += q[PATCH_V + v];
               inside += (bits[v >> 3] >> (v & 7)) & 1;
@@ -174,7 +193,8 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
         size_t o = ((size_t)z * side + (size_t)y) * side + (size_t)xx;
         x[o * 2] = (float)acc[0] * inv;
         x[o * 2 + 1] = (float)acc[1] * inv;
-        if (mask) mask[o] = 2 * inside >= k * k * k ? 1.0f : 0.0f;
+        if (mask)
+          mask[o] = 2 * inside >= k * k * k ? 1.0f : 0.0f;
       }
   rc = 0;
 out:
@@ -192,14 +212,16 @@ void lt_dataset_hash(const lt_dataset *ds, char *out, int n) {
     h = fnv(h, s->patient, strlen(s->patient) + 1);
     int lab[4] = {s->has_label, s->label, s->sure, s->has_mask};
     h = fnv(h, lab, sizeof lab);
-    if (s->has_ratings) h = fnv(h, s->ratings, sizeof s->ratings);
+    if (s->has_ratings)
+      h = fnv(h, s->ratings, sizeof s->ratings);
   }
   snprintf(out, (size_t)n, "fnv1a64:%016llx", (unsigned long long)h);
 }
 
 int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
   cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
-  if (!root || !arr) return lt_error_set(err, "out of memory");
+  if (!root || !arr)
+    return lt_error_set(err, "out of memory");
   cJSON_AddStringToObject(root, "format", LT_DATASET_FORMAT);
   cJSON_AddItemToObject(root, "samples", arr);
   for (int i = 0; i < ds->n; i++) {
@@ -216,17 +238,23 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
     }
     if (s->has_ratings) {
       cJSON *r = cJSON_CreateObject();
-      for (int k = 0; k < LT_N_ATTRIBUTES; k++) cJSON_AddNumberToObject(r, attr_keys[k], s->ratings[k]);
+      for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+        cJSON_AddNumberToObject(r, attr_keys[k], s->ratings[k]);
       cJSON_AddItemToObject(o, "ratings", r);
     }
-    if (s->spacing_mm > 0) cJSON_AddNumberToObject(o, "spacing_mm", s->spacing_mm);
-    if (s->thickness_mm > 0) cJSON_AddNumberToObject(o, "thickness_mm", s->thickness_mm);
-    if (s->nodule_mm > 0) cJSON_AddNumberToObject(o, "nodule_mm", s->nodule_mm);
-    if (s->manufacturer[0]) cJSON_AddStringToObject(o, "manufacturer", s->manufacturer);
+    if (s->spacing_mm > 0)
+      cJSON_AddNumberToObject(o, "spacing_mm", s->spacing_mm);
+    if (s->thickness_mm > 0)
+      cJSON_AddNumberToObject(o, "thickness_mm", s->thickness_mm);
+    if (s->nodule_mm > 0)
+      cJSON_AddNumberToObject(o, "nodule_mm", s->nodule_mm);
+    if (s->manufacturer[0])
+      cJSON_AddStringToObject(o, "manufacturer", s->manufacturer);
   }
   char *txt = cJSON_Print(root);
   cJSON_Delete(root);
-  if (!txt) return lt_error_set(err, "out of memory");
+  if (!txt)
+    return lt_error_set(err, "out of memory");
   char path[600];
   snprintf(path, sizeof path, "%s/manifest.json", ds->dir);
   FILE *f = fopen(path, "w");
@@ -240,39 +268,49 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
   return ok ? 0 : lt_error_set(err, "cannot write %s", path);
 }
 
-static int get_str(const cJSON *o, const char *key, char *dst, size_t n, bool required, lt_error *err) {
+static int get_str(const cJSON *o, const char *key, char *dst, size_t n, bool required,
+                   lt_error *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!v) {
-    if (required) return lt_error_set(err, "sample without \"%s\"", key);
+    if (required)
+      return lt_error_set(err, "sample without \"%s\"", key);
     return 0;
   }
-  if (!cJSON_IsString(v) || strlen(v->valuestring) >= n) return lt_error_set(err, "\"%s\" is not a short string", key);
+  if (!cJSON_IsString(v) || strlen(v->valuestring) >= n)
+    return lt_error_set(err, "\"%s\" is not a short string", key);
   snprintf(dst, n, "%s", v->valuestring);
   return 0;
 }
 
 static int get_num(const cJSON *o, const char *key, double *dst, lt_error *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-  if (!v) return 0;
-  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return lt_error_set(err, "\"%s\" is not a number", key);
+  if (!v)
+    return 0;
+  if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+    return lt_error_set(err, "\"%s\" is not a number", key);
   *dst = v->valuedouble;
   return 1;
 }
 
 static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
   memset(s, 0, sizeof *s);
-  if (!cJSON_IsObject(o)) return lt_error_set(err, "sample is not an object");
-  if (get_str(o, "id", s->id, sizeof s->id, true, err) || get_str(o, "patient", s->patient, sizeof s->patient, true, err) ||
+  if (!cJSON_IsObject(o))
+    return lt_error_set(err, "sample is not an object");
+  if (get_str(o, "id", s->id, sizeof s->id, true, err) ||
+      get_str(o, "patient", s->patient, sizeof s->patient, true, err) ||
       get_str(o, "patch", s->patch_file, sizeof s->patch_file, true, err) ||
       get_str(o, "manufacturer", s->manufacturer, sizeof s->manufacturer, false, err))
     return -1;
-  if (strstr(s->patch_file, "..") || s->patch_file[0] == '/') return lt_error_set(err, "patch path '%s' leaves the data set", s->patch_file);
+  if (strstr(s->patch_file, "..") || s->patch_file[0] == '/')
+    return lt_error_set(err, "patch path '%s' leaves the data set", s->patch_file);
   s->has_mask = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "mask"));
   double v;
   int r = get_num(o, "label", &v, err);
-  if (r < 0) return -1;
+  if (r < 0)
+    return -1;
   if (r) {
-    if (v != 0 && v != 1) return lt_error_set(err, "label must be 0 or 1");
+    if (v != 0 && v != 1)
+      return lt_error_set(err, "label must be 0 or 1");
     s->has_label = true;
     s->label = (int)v;
     s->sure = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "sure"));
@@ -281,12 +319,14 @@ static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
   if (rt) {
     for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
       r = get_num(rt, attr_keys[k], &v, err);
-      if (r <= 0 || v < 1 || v > 5) return lt_error_set(err, "ratings need \"%s\" in 1-5", attr_keys[k]);
+      if (r <= 0 || v < 1 || v > 5)
+        return lt_error_set(err, "ratings need \"%s\" in 1-5", attr_keys[k]);
       s->ratings[k] = (float)v;
     }
     s->has_ratings = true;
   }
-  if (get_num(o, "spacing_mm", &s->spacing_mm, err) < 0 || get_num(o, "thickness_mm", &s->thickness_mm, err) < 0 ||
+  if (get_num(o, "spacing_mm", &s->spacing_mm, err) < 0 ||
+      get_num(o, "thickness_mm", &s->thickness_mm, err) < 0 ||
       get_num(o, "nodule_mm", &s->nodule_mm, err) < 0)
     return -1;
   return 0;
@@ -296,7 +336,8 @@ int lt_dataset_load(lt_dataset *ds, const char *path, lt_error *err) {
   memset(ds, 0, sizeof *ds);
   struct stat st;
   char mpath[600];
-  if (stat(path, &st)) return lt_error_set(err, "cannot open %s: %s", path, strerror(errno));
+  if (stat(path, &st))
+    return lt_error_set(err, "cannot open %s: %s", path, strerror(errno));
   if (S_ISDIR(st.st_mode)) {
     snprintf(ds->dir, sizeof ds->dir, "%s", path);
     snprintf(mpath, sizeof mpath, "%s/manifest.json", path);
@@ -304,11 +345,14 @@ int lt_dataset_load(lt_dataset *ds, const char *path, lt_error *err) {
     snprintf(mpath, sizeof mpath, "%s", path);
     snprintf(ds->dir, sizeof ds->dir, "%s", path);
     char *slash = strrchr(ds->dir, '/');
-    if (slash) *slash = 0;
-    else snprintf(ds->dir, sizeof ds->dir, ".");
+    if (slash)
+      *slash = 0;
+    else
+      snprintf(ds->dir, sizeof ds->dir, ".");
   }
   FILE *f = fopen(mpath, "rb");
-  if (!f) return lt_error_set(err, "cannot open %s: %s", mpath, strerror(errno));
+  if (!f)
+    return lt_error_set(err, "cannot open %s: %s", mpath, strerror(errno));
   fseek(f, 0, SEEK_END);
   long len = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -345,6 +389,7 @@ int lt_dataset_load(lt_dataset *ds, const char *path, lt_error *err) {
     i++;
   }
   cJSON_Delete(root);
-  if (ds->n == 0) return lt_error_set(err, "%s: no samples", mpath);
+  if (ds->n == 0)
+    return lt_error_set(err, "%s: no samples", mpath);
   return 0;
 }

@@ -24,11 +24,11 @@
 typedef struct {
   char id[64];
   char patient[64];
-  char patch_file[128];  /* relative to the manifest's folder */
-  bool has_mask;         /* the patch file holds a mask (consensus or the nodule's sphere) */
+  char patch_file[128]; /* relative to the manifest's folder */
+  bool has_mask;        /* the patch file holds a mask (consensus or the nodule's sphere) */
   bool has_label;
-  int label;             /* 1 malignant, 0 benign */
-  bool sure;             /* the label is a pathology diagnosis */
+  int label; /* 1 malignant, 0 benign */
+  bool sure; /* the label is a pathology diagnosis */
   bool has_ratings;
   float ratings[LT_N_ATTRIBUTES];
   double spacing_mm, thickness_mm, nodule_mm; /* <= 0: unknown */

@@ -58,7 +58,8 @@ static int patients(const lt_dataset *ds, int *pat) {
         pat[i] = pat[j];
         break;
       }
-    if (pat[i] < 0) pat[i] = np++;
+    if (pat[i] < 0)
+      pat[i] = np++;
   }
   return np;
 }
@@ -76,7 +77,8 @@ int lt_train_folds(const lt_dataset *ds, int k, uint64_t seed, int *fold, lt_err
     free(order);
     return lt_error_set(err, "%d patients cannot make %d folds split by patient", np, k);
   }
-  for (int p = 0; p < np; p++) order[p] = p;
+  for (int p = 0; p < np; p++)
+    order[p] = p;
   lt_rng r;
   lt_rng_seed(&r, mix(seed, 0xF01D));
   shuffle(order, np, &r);
@@ -87,8 +89,10 @@ int lt_train_folds(const lt_dataset *ds, int k, uint64_t seed, int *fold, lt_err
     free(order);
     return lt_error_set(err, "out of memory");
   }
-  for (int q = 0; q < np; q++) pf[order[q]] = q % k;
-  for (int i = 0; i < ds->n; i++) fold[i] = pf[pat[i]];
+  for (int q = 0; q < np; q++)
+    pf[order[q]] = q % k;
+  for (int i = 0; i < ds->n; i++)
+    fold[i] = pf[pat[i]];
   free(pf);
   free(pat);
   free(order);
@@ -115,7 +119,8 @@ void lt_train_stats_of(const lt_dataset *ds, lt_train_stats *st) {
     }
     if (s->manufacturer[0] && !strstr(st->manufacturers, s->manufacturer) &&
         strlen(st->manufacturers) + strlen(s->manufacturer) + 2 < sizeof st->manufacturers) {
-      if (st->manufacturers[0]) strcat(st->manufacturers, ",");
+      if (st->manufacturers[0])
+        strcat(st->manufacturers, ",");
       strcat(st->manufacturers, s->manufacturer);
     }
   }
@@ -173,8 +178,8 @@ static void labels_of(lt_sample_labels *l, const lt_sample *s, const float *mask
   memcpy(l->ratings, s->ratings, sizeof l->ratings);
 }
 
-static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache *sc, const int *idx,
-                           int n, lt_eval *out, lt_error *err) {
+static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache *sc,
+                           const int *idx, int n, lt_eval *out, lt_error *err) {
   const lt_model_config *c = lt_model_config_of(m);
   const int na = lt_model_config_n_attr(c), N = lt_model_cam_cells(m);
   memset(out, 0, sizeof *out);
@@ -226,14 +231,16 @@ static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache
       out->n_rated++;
     }
   }
-  if (out->n_labelled) out->bce /= out->n_labelled;
+  if (out->n_labelled)
+    out->bce /= out->n_labelled;
   if (out->n_masked) {
     out->dice_loss /= out->n_masked;
     out->dice = dice_sum / out->n_masked;
   } else {
     out->dice = NAN;
   }
-  if (out->n_rated) out->mse /= out->n_rated;
+  if (out->n_rated)
+    out->mse /= out->n_rated;
   out->attr_mae = out->n_rated ? lt_attr_mae(pa, ta, out->n_rated, na, NULL) : NAN;
   if (out->n_trust) {
     out->share_in /= out->n_trust;
@@ -250,9 +257,11 @@ static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache
   return 0;
 }
 
-int lt_evaluate(lt_model *m, const lt_dataset *ds, const int *idx, int n, lt_eval *out, lt_error *err) {
+int lt_evaluate(lt_model *m, const lt_dataset *ds, const int *idx, int n, lt_eval *out,
+                lt_error *err) {
   sample_cache sc;
-  if (cache_load(&sc, ds, lt_model_config_of(m)->input_size, err)) return -1;
+  if (cache_load(&sc, ds, lt_model_config_of(m)->input_size, err))
+    return -1;
   int rc = evaluate_cached(m, ds, &sc, idx, n, out, err);
   cache_free(&sc);
   return rc;
@@ -269,8 +278,10 @@ typedef struct {
 } train_state;
 
 static void path_in(char *buf, size_t n, const char *dir, int fold, const char *name) {
-  if (fold >= 0) snprintf(buf, n, "%s/fold-%d-%s", dir, fold + 1, name);
-  else snprintf(buf, n, "%s/%s", dir, name);
+  if (fold >= 0)
+    snprintf(buf, n, "%s/fold-%d-%s", dir, fold + 1, name);
+  else
+    snprintf(buf, n, "%s/%s", dir, name);
 }
 
 static cJSON *eval_json(const lt_eval *e) {
@@ -333,7 +344,8 @@ static cJSON *fold_json(const lt_fold_result *f) {
 /* The results of every fold as JSON text (the weights' "metrics"). */
 static char *results_json(const lt_fold_result *r, int n) {
   cJSON *a = cJSON_CreateArray();
-  for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, fold_json(&r[i]));
+  for (int i = 0; i < n; i++)
+    cJSON_AddItemToArray(a, fold_json(&r[i]));
   cJSON *root = cJSON_CreateObject();
   cJSON_AddItemToObject(root, "folds", a);
   char *s = cJSON_PrintUnformatted(root);
@@ -360,19 +372,23 @@ static int state_save(const char *dir, const train_state *s, const lt_model_conf
   cJSON_AddNumberToObject(root, "best_loss", s->best_loss);
   cJSON_AddNumberToObject(root, "best_auc", isfinite(s->best_auc) ? s->best_auc : -1);
   cJSON *a = cJSON_CreateArray();
-  for (int i = 0; i < s->n_done; i++) cJSON_AddItemToArray(a, fold_json(&s->done[i]));
+  for (int i = 0; i < s->n_done; i++)
+    cJSON_AddItemToArray(a, fold_json(&s->done[i]));
   cJSON_AddItemToObject(root, "done", a);
   char *txt = cJSON_Print(root);
   cJSON_Delete(root);
-  if (!txt) return lt_error_set(err, "out of memory");
+  if (!txt)
+    return lt_error_set(err, "out of memory");
   char tmp[700], path[700];
   path_in(tmp, sizeof tmp, dir, -1, "state.json.tmp");
   path_in(path, sizeof path, dir, -1, "state.json");
   FILE *f = fopen(tmp, "w");
   int ok = f && fputs(txt, f) >= 0;
-  if (f) ok = (fclose(f) == 0) && ok;
+  if (f)
+    ok = (fclose(f) == 0) && ok;
   free(txt);
-  if (!ok || rename(tmp, path)) return lt_error_set(err, "cannot write %s", path);
+  if (!ok || rename(tmp, path))
+    return lt_error_set(err, "cannot write %s", path);
   return 0;
 }
 
@@ -381,15 +397,18 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
   char path[700];
   path_in(path, sizeof path, dir, -1, "state.json");
   FILE *f = fopen(path, "rb");
-  if (!f) return lt_error_set(err, "nothing to resume: cannot open %s", path);
+  if (!f)
+    return lt_error_set(err, "nothing to resume: cannot open %s", path);
   char *txt = malloc(1 << 20);
   size_t len = txt ? fread(txt, 1, (1 << 20) - 1, f) : 0;
   fclose(f);
-  if (!txt) return lt_error_set(err, "out of memory");
+  if (!txt)
+    return lt_error_set(err, "out of memory");
   txt[len] = 0;
   cJSON *root = cJSON_Parse(txt);
   free(txt);
-  if (!root) return lt_error_set(err, "%s: not a training state", path);
+  if (!root)
+    return lt_error_set(err, "%s: not a training state", path);
   int rc = -1;
   lt_model_config fc;
   char *cj = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(root, "config"));
@@ -401,7 +420,8 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
     lt_error_set(err, "%s: the training state was made with another configuration", path);
   } else if (!cJSON_IsString(seed) || strcmp(seed->valuestring, want) ||
              (int)jnum(root, "folds") != o->folds || (int)jnum(root, "batch") != o->batch) {
-    lt_error_set(err, "%s: the training state was made with another seed, fold count or batch", path);
+    lt_error_set(err, "%s: the training state was made with another seed, fold count or batch",
+                 path);
   } else {
     memset(s, 0, sizeof *s);
     s->fold = (int)jnum(root, "fold");
@@ -413,7 +433,8 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
     s->best_auc = jnum(root, "best_auc");
     const cJSON *d, *a = cJSON_GetObjectItemCaseSensitive(root, "done");
     cJSON_ArrayForEach(d, a) {
-      if (s->n_done >= LT_MAX_FOLDS) break;
+      if (s->n_done >= LT_MAX_FOLDS)
+        break;
       lt_fold_result *r = &s->done[s->n_done++];
       r->fold = (int)jnum(d, "fold");
       r->n_train = (int)jnum(d, "n_train");
@@ -425,17 +446,21 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
       r->best_val_auc = jnum(d, "best_val_auc");
       eval_from_json(&r->test, cJSON_GetObjectItemCaseSensitive(d, "test"));
     }
-    if (s->fold < 0 || s->fold >= o->folds || s->epoch < -1) lt_error_set(err, "%s: damaged training state", path);
-    else rc = 0;
+    if (s->fold < 0 || s->fold >= o->folds || s->epoch < -1)
+      lt_error_set(err, "%s: damaged training state", path);
+    else
+      rc = 0;
   }
   free(cj);
   cJSON_Delete(root);
   return rc;
 }
 
-static int load_block(const char *path, const lt_model_config *c, float *dst, size_t n, lt_error *err) {
+static int load_block(const char *path, const lt_model_config *c, float *dst, size_t n,
+                      lt_error *err) {
   lt_weights w;
-  if (lt_weights_load(path, c, &w, err)) return -1;
+  if (lt_weights_load(path, c, &w, err))
+    return -1;
   memcpy(dst, w.params, n * sizeof *dst);
   lt_weights_free(&w);
   return 0;
@@ -449,7 +474,7 @@ typedef struct {
   sample_cache sc;
   lt_model *m;
   lt_adam adam;
-  float *acc;   /* gradient accumulator */
+  float *acc;     /* gradient accumulator */
   float *xa, *ma; /* augmented input and mask */
   long steps_this_call;
   double t_start;
@@ -462,7 +487,8 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
   const size_t P = tab->total;
   float *params = lt_model_params(t->m), *grads = lt_model_grads(t->m);
   int *order = malloc((size_t)n_train * sizeof *order);
-  if (!order) return lt_error_set(err, "out of memory");
+  if (!order)
+    return lt_error_set(err, "out of memory");
   memcpy(order, train, (size_t)n_train * sizeof *order);
   lt_rng r;
   lt_rng_seed(&r, mix(mix(t->o->seed, (uint64_t)fold + 100), (uint64_t)epoch));
@@ -498,21 +524,28 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
     sum->n_dice += lt.n_dice;
     sum->n_mse += lt.n_mse;
     sum->n_debug_applied += lt.n_debug_applied;
-    for (size_t k = 0; k < P; k++) t->acc[k] += grads[k];
+    for (size_t k = 0; k < P; k++)
+      t->acc[k] += grads[k];
     if (++in_batch == t->o->batch || q == n_train - 1) {
       const float s = 1.0f / (float)in_batch;
-      for (size_t k = 0; k < P; k++) t->acc[k] *= s;
+      for (size_t k = 0; k < P; k++)
+        t->acc[k] *= s;
       lt_adam_step(&t->adam, params, t->acc);
       memset(t->acc, 0, P * sizeof *t->acc);
       in_batch = 0;
       t->steps_this_call++;
+      if (t->o->stop_after_steps > 0 && t->steps_this_call >= t->o->stop_after_steps) {
+        free(order);
+        return 1; /* an interruption: this epoch is not checkpointed */
+      }
     }
   }
   free(order);
   return 0;
 }
 
-static int save_model(const char *path, trainer *t, const float *params, const char *metrics, lt_error *err) {
+static int save_model(const char *path, trainer *t, const float *params, const char *metrics,
+                      lt_error *err) {
   lt_train_stats st;
   lt_train_stats_of(t->ds, &st);
   return lt_weights_save(path, t->c, lt_model_table(t->m), params, &st, metrics, err);
@@ -543,15 +576,18 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
         in_train = fold_of[i] != fold;
         break;
       }
-    if (in_train) pord[ntp++] = p;
+    if (in_train)
+      pord[ntp++] = p;
   }
   lt_rng r;
   lt_rng_seed(&r, mix(o->seed, 0x7A1 + (uint64_t)fold));
   shuffle(pord, ntp, &r);
   int nvp = (int)lround(o->val_frac * ntp);
-  if (nvp < 1) nvp = 1;
+  if (nvp < 1)
+    nvp = 1;
   if (nvp >= ntp) {
-    lt_error_set(err, "fold %d: too few patients to hold %.0f%% for validation", fold + 1, 100 * o->val_frac);
+    lt_error_set(err, "fold %d: too few patients to hold %.0f%% for validation", fold + 1,
+                 100 * o->val_frac);
     goto out;
   }
   int n_train = 0, n_val = 0, n_test = 0;
@@ -561,9 +597,12 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
       continue;
     }
     int is_val = 0;
-    for (int q = 0; q < nvp; q++) is_val |= pord[q] == pat[i];
-    if (is_val) val[n_val++] = i;
-    else train[n_train++] = i;
+    for (int q = 0; q < nvp; q++)
+      is_val |= pord[q] == pat[i];
+    if (is_val)
+      val[n_val++] = i;
+    else
+      train[n_train++] = i;
   }
   res->fold = fold;
   res->n_train = n_train;
@@ -601,9 +640,17 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
   for (; epoch < o->epochs && st->bad_epochs < o->patience; epoch++) {
     const double t0 = now_s();
     lt_loss_terms sum;
-    if (train_epoch(t, train, n_train, fold, epoch, &sum, err)) goto out;
+    const int te = train_epoch(t, train, n_train, fold, epoch, &sum, err);
+    if (te < 0)
+      goto out;
+    if (te > 0) {
+      *stopped = 1;
+      rc = 0;
+      goto out;
+    }
     lt_eval ev;
-    if (evaluate_cached(t->m, ds, &t->sc, val, n_val, &ev, err)) goto out;
+    if (evaluate_cached(t->m, ds, &t->sc, val, n_val, &ev, err))
+      goto out;
     const int improved = ev.loss < st->best_loss;
     if (improved) {
       st->best_loss = ev.loss;
@@ -617,9 +664,11 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
     st->epoch = epoch;
     st->adam_step = t->adam.step;
     if (o->out_dir) {
-      if ((improved && save_model(best_path, t, best, NULL, err)) || save_model(last, t, params, NULL, err) ||
+      if ((improved && save_model(best_path, t, best, NULL, err)) ||
+          save_model(last, t, params, NULL, err) ||
           lt_weights_save(mpath, t->c, tab, t->adam.m, NULL, NULL, err) ||
-          lt_weights_save(vpath, t->c, tab, t->adam.v, NULL, NULL, err) || state_save(o->out_dir, st, t->c, o, err))
+          lt_weights_save(vpath, t->c, tab, t->adam.v, NULL, NULL, err) ||
+          state_save(o->out_dir, st, t->c, o, err))
         goto out;
     }
     t->epochs_done_this_call++;
@@ -631,16 +680,12 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
       const double nb = sum.n_bce ? sum.n_bce : 1, nd = sum.n_dice ? sum.n_dice : 1,
                    nm = sum.n_mse ? sum.n_mse : 1, ng = n_train ? n_train : 1;
       fprintf(o->progress,
-              "fold %d/%d epoch %d/%d  bce %.4f dice %.4f mse %.4f debug %.4f  val loss %.4f auc %.3f%s  "
+              "fold %d/%d epoch %d/%d  bce %.4f dice %.4f mse %.4f debug %.4f  val loss %.4f auc "
+              "%.3f%s  "
               "%.1f s, at most %.0f s left\n",
               fold + 1, o->folds, epoch + 1, o->epochs, sum.bce / nb, sum.dice / nd, sum.mse / nm,
               sum.debug / ng, ev.loss, ev.auc, improved ? " *" : "", dt, left);
       fflush(o->progress);
-    }
-    if (o->stop_after_steps > 0 && t->steps_this_call >= o->stop_after_steps) {
-      *stopped = 1;
-      rc = 0;
-      goto out;
     }
   }
   res->epochs_run = epoch;
@@ -648,7 +693,8 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
   res->best_val_loss = st->best_loss;
   res->best_val_auc = st->best_auc;
   memcpy(params, best, P * sizeof *best);
-  if (evaluate_cached(t->m, ds, &t->sc, test, n_test, &res->test, err)) goto out;
+  if (evaluate_cached(t->m, ds, &t->sc, test, n_test, &res->test, err))
+    goto out;
   rc = 0;
 out:
   free(train), free(val), free(test), free(pat), free(pord), free(best);
@@ -658,17 +704,24 @@ out:
 int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_options *o,
              lt_train_result *res, lt_error *err) {
   memset(res, 0, sizeof *res);
-  if (lt_model_config_validate(c, err)) return -1;
-  if (o->folds < 2 || o->folds > LT_MAX_FOLDS) return lt_error_set(err, "folds must be 2-%d", LT_MAX_FOLDS);
-  if (o->only_fold >= o->folds) return lt_error_set(err, "fold %d does not exist", o->only_fold + 1);
-  if (o->batch < 1 || o->epochs < 1 || o->patience < 1) return lt_error_set(err, "batch, epochs and patience must be positive");
-  if (o->resume && !o->out_dir) return lt_error_set(err, "resume needs the output folder");
+  if (lt_model_config_validate(c, err))
+    return -1;
+  if (o->folds < 2 || o->folds > LT_MAX_FOLDS)
+    return lt_error_set(err, "folds must be 2-%d", LT_MAX_FOLDS);
+  if (o->only_fold >= o->folds)
+    return lt_error_set(err, "fold %d does not exist", o->only_fold + 1);
+  if (o->batch < 1 || o->epochs < 1 || o->patience < 1)
+    return lt_error_set(err, "batch, epochs and patience must be positive");
+  if (o->resume && !o->out_dir)
+    return lt_error_set(err, "resume needs the output folder");
   if (o->out_dir && mkdir(o->out_dir, 0777) && errno != EEXIST)
     return lt_error_set(err, "cannot create %s: %s", o->out_dir, strerror(errno));
   const lt_backend *be = lt_backend_get(o->backend ? o->backend : "cpu", err);
-  if (!be) return -1;
+  if (!be)
+    return -1;
   int *fold_of = malloc((size_t)ds->n * sizeof *fold_of);
-  if (!fold_of) return lt_error_set(err, "out of memory");
+  if (!fold_of)
+    return lt_error_set(err, "out of memory");
   if (lt_train_folds(ds, o->folds, o->seed, fold_of, err)) {
     free(fold_of);
     return -1;
@@ -684,9 +737,12 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
   st.fold = -1;
   st.epoch = -1;
   int rc = -1, stopped = 0;
-  if (o->resume && state_load(o->out_dir, &st, c, o, err)) goto out0;
-  if (cache_load(&t.sc, ds, c->input_size, err)) goto out0;
-  if (lt_model_create(&t.m, c, be, 1, true, err)) goto out1;
+  if (o->resume && state_load(o->out_dir, &st, c, o, err))
+    goto out0;
+  if (cache_load(&t.sc, ds, c->input_size, err))
+    goto out0;
+  if (lt_model_create(&t.m, c, be, 1, true, err))
+    goto out1;
   const size_t P = lt_model_table(t.m)->total;
   t.acc = malloc(P * sizeof *t.acc);
   t.xa = malloc(t.sc.nx * sizeof *t.xa);
@@ -695,16 +751,22 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
     lt_error_set(err, "out of memory");
     goto out2;
   }
-  if (lt_adam_init(&t.adam, P, c->lr, err)) goto out2;
-  for (int k = 0; k < st.n_done; k++) res->fold[res->n_folds++] = st.done[k];
+  if (lt_adam_init(&t.adam, P, c->lr, err))
+    goto out2;
+  for (int k = 0; k < st.n_done; k++)
+    res->fold[res->n_folds++] = st.done[k];
   for (int fold = 0; fold < o->folds; fold++) {
-    if (o->only_fold >= 0 && fold != o->only_fold) continue;
+    if (o->only_fold >= 0 && fold != o->only_fold)
+      continue;
     int done = 0;
-    for (int k = 0; k < st.n_done; k++) done |= st.done[k].fold == fold;
-    if (done) continue;
+    for (int k = 0; k < st.n_done; k++)
+      done |= st.done[k].fold == fold;
+    if (done)
+      continue;
     lt_fold_result fr;
     memset(&fr, 0, sizeof fr);
-    if (run_fold(&t, fold, fold_of, &st, &fr, &stopped, err)) goto out3;
+    if (run_fold(&t, fold, fold_of, &st, &fr, &stopped, err))
+      goto out3;
     if (stopped) {
       rc = 1;
       goto out3;
@@ -713,22 +775,26 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
     st.done[st.n_done++] = fr;
     st.fold = fold;
     st.epoch = -1;
-    if (o->out_dir && state_save(o->out_dir, &st, c, o, err)) goto out3;
+    if (o->out_dir && state_save(o->out_dir, &st, c, o, err))
+      goto out3;
   }
   if (o->out_dir && res->n_folds > 0) {
     /* The model: the fold with the lowest best validation loss. */
     int b = 0;
     for (int k = 1; k < res->n_folds; k++)
-      if (res->fold[k].best_val_loss < res->fold[b].best_val_loss) b = k;
+      if (res->fold[k].best_val_loss < res->fold[b].best_val_loss)
+        b = k;
     char src[700];
     path_in(src, sizeof src, o->out_dir, res->fold[b].fold, "best.safetensors");
     float *params = lt_model_params(t.m);
-    if (load_block(src, c, params, P, err)) goto out3;
+    if (load_block(src, c, params, P, err))
+      goto out3;
     char *mj = results_json(res->fold, res->n_folds);
     path_in(res->model_path, sizeof res->model_path, o->out_dir, -1, "model.safetensors");
     int r2 = save_model(res->model_path, &t, params, mj, err);
     free(mj);
-    if (r2) goto out3;
+    if (r2)
+      goto out3;
   }
   rc = 0;
 out3:

@@ -25,17 +25,18 @@
 #define LT_MAX_FOLDS 10
 
 typedef struct {
-  int folds;             /* 5 (2..LT_MAX_FOLDS) */
-  int only_fold;         /* -1: every fold; else that one only */
-  int epochs;            /* at most (30) */
-  int patience;          /* stop after this many epochs without a better validation loss (5) */
-  int batch;             /* samples per Adam step (1) */
-  double val_frac;       /* share of a training fold's patients held for validation (0.2) */
-  bool augment;          /* random cube symmetries (true) */
+  int folds;       /* 5 (2..LT_MAX_FOLDS) */
+  int only_fold;   /* -1: every fold; else that one only */
+  int epochs;      /* at most (30) */
+  int patience;    /* stop after this many epochs without a better validation loss (5) */
+  int batch;       /* samples per Adam step (1) */
+  double val_frac; /* share of a training fold's patients held for validation (0.2) */
+  bool augment;    /* random cube symmetries (true) */
   uint64_t seed;
   const char *out_dir;   /* checkpoints and state.json; NULL: nothing written */
   bool resume;           /* continue from out_dir/state.json */
-  long stop_after_steps; /* > 0: stop (return 1) once this call has taken that many steps */
+  long stop_after_steps; /* > 0: stop (return 1) at that many steps in this call, mid-epoch:
+                         * the epoch in progress is lost, as when the process is killed */
   const char *backend;   /* "cpu" (NULL) or "ref" */
   FILE *progress;        /* progress lines; NULL: silent */
 } lt_train_options;
@@ -45,11 +46,12 @@ void lt_train_options_default(lt_train_options *o);
 /* What a model gives on some samples. */
 typedef struct {
   int n, n_labelled, n_masked, n_rated, n_trust;
-  double loss, bce, dice_loss, mse; /* means over the samples carrying each term; loss = their sum */
-  lt_cls_metrics cls;               /* at 0.5, over the labelled samples */
-  double auc;                       /* = cls.auc (NaN with one class) */
-  double dice;                      /* mean Dice of the segmentation (>= 0.5) against the masks */
-  double attr_mae;                  /* mean absolute error of the attributes (rating scale) */
+  double loss, bce, dice_loss,
+      mse;            /* means over the samples carrying each term; loss = their sum */
+  lt_cls_metrics cls; /* at 0.5, over the labelled samples */
+  double auc;         /* = cls.auc (NaN with one class) */
+  double dice;        /* mean Dice of the segmentation (>= 0.5) against the masks */
+  double attr_mae;    /* mean absolute error of the attributes (rating scale) */
   double share_in, mean_in, mean_out, pass_rate; /* trust vs the samples' masks (means) */
 } lt_eval;
 

@@ -28,12 +28,14 @@ static int setup(void **state) {
     exit(LT_TEST_SKIP);
   }
   snprintf(cli, sizeof cli, "%s/app/lungtrust-cli", b);
-  if (!lt_test_tmpdir(dir, sizeof dir)) return -1;
+  if (!lt_test_tmpdir(dir, sizeof dir))
+    return -1;
   snprintf(data, sizeof data, "%s/data", dir);
   snprintf(model, sizeof model, "%s/run/model.safetensors", dir);
   lt_dataset ds;
   int r = lt_test_planted_dataset(&ds, data, 24, 3);
-  if (r == 0) lt_dataset_free(&ds);
+  if (r == 0)
+    lt_dataset_free(&ds);
   return r;
 }
 
@@ -42,7 +44,8 @@ static int run(const char *cmd, char *out, size_t n) {
   char full[4096];
   snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s 2>&1", cmd);
   FILE *f = popen(full, "r");
-  if (!f) return -1;
+  if (!f)
+    return -1;
   size_t len = fread(out, 1, n - 1, f);
   out[len] = 0;
   int st = pclose(f);
@@ -51,7 +54,8 @@ static int run(const char *cmd, char *out, size_t n) {
 
 static int lines(const char *s) {
   int k = 0;
-  for (; *s; s++) k += *s == '\n';
+  for (; *s; s++)
+    k += *s == '\n';
   return k;
 }
 
@@ -59,7 +63,8 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   (void)state;
   static char out[1 << 16];
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "%s train %s --out %s/run --config tiny --folds 3 --epochs 2", cli, data, dir);
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/run --config tiny --folds 3 --epochs 2", cli,
+           data, dir);
   assert_int_equal(run(cmd, out, sizeof out), 0);
   printf("%s", out);
   assert_non_null(strstr(out, "fold 3/3 epoch 2/2"));
@@ -69,7 +74,8 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   assert_non_null(strstr(out, "\"auc\""));
   assert_non_null(strstr(out, "\"cross_validation\""));
 
-  snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --out %s/an", cli, study, model, dir);
+  snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --out %s/an", cli, study, model,
+           dir);
   assert_int_equal(run(cmd, out, sizeof out), 0);
   printf("%s", out);
   assert_non_null(strstr(out, "malignancy probability"));
@@ -89,7 +95,8 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   /* The CAM is non-zero only around the nodule: inside a 32 mm box, not far from it. */
   const float *c = cam.data;
   size_t nz = 0, n = (size_t)cam.geom.dim[0] * cam.geom.dim[1] * cam.geom.dim[2];
-  for (size_t q = 0; q < n; q++) nz += c[q] > 0;
+  for (size_t q = 0; q < n; q++)
+    nz += c[q] > 0;
   printf("CAM voxels set in the CT volume: %zu\n", nz);
   assert_true(nz > 1000 && nz < 70 * 70 * 40);
   lt_nifti_image_clear(&seg);
@@ -98,7 +105,8 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   assert_int_equal(access(p, R_OK), 0);
 
   /* Truncated and damaged weights: one line, exit 1. */
-  snprintf(cmd, sizeof cmd, "head -c 3000 %s > %s/trunc.safetensors && cp %s %s/bad.safetensors && "
+  snprintf(cmd, sizeof cmd,
+           "head -c 3000 %s > %s/trunc.safetensors && cp %s %s/bad.safetensors && "
            "printf '\\377' | dd of=%s/bad.safetensors bs=1 seek=20000 conv=notrunc 2>/dev/null",
            model, dir, model, dir, dir);
   assert_int_equal(system(cmd), 0);
@@ -108,7 +116,8 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
     assert_int_equal(run(cmd, out, sizeof out), 1);
     printf("evaluate %s: %s", bad[k], out);
     assert_int_equal(lines(out), 1);
-    snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s/%s.safetensors", cli, study, dir, bad[k]);
+    snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s/%s.safetensors", cli, study, dir,
+             bad[k]);
     assert_int_equal(run(cmd, out, sizeof out), 1);
     printf("analyze %s: %s", bad[k], out);
     assert_int_equal(lines(out), 1);
@@ -134,7 +143,8 @@ static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   static float x[16 * 16 * 16 * 2], m[16 * 16 * 16];
   assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), 0);
   int inside = 0;
-  for (int v = 0; v < 16 * 16 * 16; v++) inside += m[v] > 0.5f;
+  for (int v = 0; v < 16 * 16 * 16; v++)
+    inside += m[v] > 0.5f;
   printf("consensus mask at 16^3: %d cells\n", inside);
   assert_true(inside > 300); /* a 24 mm nodule in a 32 mm patch */
   lt_dataset_free(&ds);

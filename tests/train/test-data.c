@@ -29,8 +29,10 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
   assert_int_equal(lt_dataset_init(&ds, dir, &err), 0);
   float *ch = malloc(2 * V * sizeof *ch);
   uint8_t *mask = calloc(V, 1);
-  for (int v = 0; v < 2 * V; v++) ch[v] = (float)(((long)v * 7919) % 1000) / 999.0f;
-  for (int v = 0; v < V; v++) mask[v] = (v % 64) < 32;
+  for (int v = 0; v < 2 * V; v++)
+    ch[v] = (float)(((long)v * 7919) % 1000) / 999.0f;
+  for (int v = 0; v < V; v++)
+    mask[v] = (v % 64) < 32;
   lt_sample s;
   memset(&s, 0, sizeof s);
   strcpy(s.id, "a-1");
@@ -38,7 +40,8 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
   s.has_label = true;
   s.label = 1;
   s.has_ratings = true;
-  for (int k = 0; k < 6; k++) s.ratings[k] = 1.5f + (float)k * 0.5f;
+  for (int k = 0; k < 6; k++)
+    s.ratings[k] = 1.5f + (float)k * 0.5f;
   assert_int_equal(lt_dataset_add(&ds, &s, ch, mask, &err), 0);
   strcpy(s.id, "../x");
   assert_int_equal(lt_dataset_add(&ds, &s, ch, NULL, &err), -1);
@@ -55,16 +58,19 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
   assert_int_equal(lt_dataset_read(&ds, 0, 64, x, m, &err), 0);
   double worst = 0;
   for (int v = 0; v < V; v++)
-    for (int c = 0; c < 2; c++) worst = fmax(worst, fabs(x[2 * v + c] - ch[c * V + v]));
+    for (int c = 0; c < 2; c++)
+      worst = fmax(worst, fabs(x[2 * v + c] - ch[c * V + v]));
   printf("patch round trip: worst error %.2e\n", worst);
   assert_true(worst <= 8e-6);
-  for (int v = 0; v < V; v++) assert_true(m[v] == (float)mask[v]);
+  for (int v = 0; v < V; v++)
+    assert_true(m[v] == (float)mask[v]);
   /* Pooling to 16: means of 4^3 blocks; the mask's left half stays the left half. */
   assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), 0);
   double acc = 0;
   for (int z = 0; z < 4; z++)
     for (int y = 0; y < 4; y++)
-      for (int xx = 0; xx < 4; xx++) acc += ch[(z * 64 + y) * 64 + xx];
+      for (int xx = 0; xx < 4; xx++)
+        acc += ch[(z * 64 + y) * 64 + xx];
   assert_true(fabs(x[0] - acc / 64) < 1e-5);
   assert_true(m[0] == 1.0f && m[7] == 1.0f && m[8] == 0.0f);
   assert_int_equal(lt_dataset_read(&ds, 0, 24, x, m, &err), -1);
@@ -110,7 +116,8 @@ static void every_cube_symmetry_moves_patch_and_mask_alike(void **state) {
     lt_augment a;
     lt_augment_random(&a, &r);
     int code = 0;
-    for (int k = 0; k < 3; k++) code = code * 3 + a.perm[k];
+    for (int k = 0; k < 3; k++)
+      code = code * 3 + a.perm[k];
     code = code * 8 + a.flip[0] * 4 + a.flip[1] * 2 + a.flip[2];
     lt_augment_apply(&a, dst, src, S, 2);
     lt_augment_apply(&a, md, ms, S, 1);
@@ -125,7 +132,8 @@ static void every_cube_symmetry_moves_patch_and_mask_alike(void **state) {
     int idx = -1;
     static int codes[48];
     for (int q = 0; q < distinct; q++)
-      if (codes[q] == code) idx = q;
+      if (codes[q] == code)
+        idx = q;
     if (idx < 0 && distinct < 48) {
       codes[distinct] = code;
       seen[distinct++] = 1;
@@ -138,7 +146,8 @@ static void every_cube_symmetry_moves_patch_and_mask_alike(void **state) {
   lt_augment_apply(&a, md, ms, S, 1);
   for (int z = 0; z < S; z++)
     for (int y = 0; y < S; y++)
-      for (int x = 0; x < S; x++) assert_true(md[(z * S + y) * S + x] == ms[(x * S + (S - 1 - y)) * S + z]);
+      for (int x = 0; x < S; x++)
+        assert_true(md[(z * S + y) * S + x] == ms[(x * S + (S - 1 - y)) * S + z]);
 }
 
 static void folds_never_split_a_patient(void **state) {
@@ -147,16 +156,19 @@ static void folds_never_split_a_patient(void **state) {
   memset(&ds, 0, sizeof ds);
   ds.n = ds.cap = 40;
   ds.s = calloc(40, sizeof *ds.s);
-  for (int i = 0; i < 40; i++) snprintf(ds.s[i].patient, sizeof ds.s[i].patient, "p%d", i % 13);
+  for (int i = 0; i < 40; i++)
+    snprintf(ds.s[i].patient, sizeof ds.s[i].patient, "p%d", i % 13);
   int fold[40], count[5] = {0};
   lt_error err;
   assert_int_equal(lt_train_folds(&ds, 5, 4, fold, &err), 0);
   for (int i = 0; i < 40; i++) {
     count[fold[i]]++;
     for (int j = 0; j < 40; j++)
-      if (i % 13 == j % 13) assert_int_equal(fold[i], fold[j]);
+      if (i % 13 == j % 13)
+        assert_int_equal(fold[i], fold[j]);
   }
-  for (int k = 0; k < 5; k++) assert_true(count[k] > 0);
+  for (int k = 0; k < 5; k++)
+    assert_true(count[k] > 0);
   assert_int_equal(lt_train_folds(&ds, 14, 4, fold, &err), -1); /* 13 patients */
   free(ds.s);
 }

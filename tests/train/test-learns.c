@@ -21,11 +21,13 @@ static char dir[512];
 
 static int setup(void **state) {
   (void)state;
-  if (!lt_test_tmpdir(dir, sizeof dir)) return -1;
+  if (!lt_test_tmpdir(dir, sizeof dir))
+    return -1;
   char sub[600];
   snprintf(sub, sizeof sub, "%s/data", dir);
   int r = lt_test_planted_dataset(&ds, sub, 80, 7);
-  if (r == 77) exit(LT_TEST_SKIP);
+  if (r == 77)
+    exit(LT_TEST_SKIP);
   return r;
 }
 
@@ -81,15 +83,18 @@ static void debugging_raises_cam_share_inside_nodule(void **state) {
       assert_int_equal(lt_train(&ds, &c, &o, &r, &err), 0);
       const lt_eval *t = &r.fold[0].test;
       (mode ? on : off)[s] = t->share_in;
-      printf("seed %d debug %-7s: test CAM share inside %.3f (mean in %.3f out %.3f, pass %.2f), AUC %.3f\n",
-             11 + s, mode ? "gradcam" : "off", t->share_in, t->mean_in, t->mean_out, t->pass_rate, t->auc);
+      printf("seed %d debug %-7s: test CAM share inside %.3f (mean in %.3f out %.3f, pass %.2f), "
+             "AUC %.3f\n",
+             11 + s, mode ? "gradcam" : "off", t->share_in, t->mean_in, t->mean_out, t->pass_rate,
+             t->auc);
       assert_true(isfinite(t->share_in));
     }
   double m_on, m_off, sd_on, sd_off;
   lt_mean_sd(on, seeds, &m_on, &sd_on);
   lt_mean_sd(off, seeds, &m_off, &sd_off);
   printf("CAM share inside the nodule over %d seeds: debug on %.3f +- %.3f, off %.3f +- %.3f, "
-         "difference %.3f\n", seeds, m_on, sd_on, m_off, sd_off, m_on - m_off);
+         "difference %.3f\n",
+         seeds, m_on, sd_on, m_off, sd_off, m_on - m_off);
   assert_true(m_on - m_off > 0);
 }
 

@@ -21,11 +21,13 @@ static char dir[512];
 
 static int setup(void **state) {
   (void)state;
-  if (!lt_test_tmpdir(dir, sizeof dir)) return -1;
+  if (!lt_test_tmpdir(dir, sizeof dir))
+    return -1;
   char sub[600];
   snprintf(sub, sizeof sub, "%s/data", dir);
   int r = lt_test_planted_dataset(&ds, sub, 30, 5);
-  if (r == 77) exit(LT_TEST_SKIP);
+  if (r == 77)
+    exit(LT_TEST_SKIP);
   return r;
 }
 
@@ -49,7 +51,8 @@ static int state_epoch(const char *out) {
   char p[700], buf[4096];
   snprintf(p, sizeof p, "%s/state.json", out);
   FILE *f = fopen(p, "r");
-  if (!f) return -100;
+  if (!f)
+    return -100;
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = 0;
@@ -77,7 +80,7 @@ static void interrupted_training_resumes_to_the_same_result(void **state) {
   int rc = lt_train(&ds, &c, &o, &rb, &err);
   assert_int_equal(rc, 1);
   const int e_stop = state_epoch(b);
-  printf("stopped after 40 steps; state.json: last finished epoch %d of fold 1\n", e_stop + 1);
+  printf("stopped at step 40 (epoch 3 of fold 1); state.json: last finished epoch %d\n", e_stop + 1);
   assert_int_equal(e_stop, 1); /* epochs 1 and 2 kept; only epoch 3 (in progress) is lost */
   options(&o, b);
   o.resume = true;
@@ -86,7 +89,8 @@ static void interrupted_training_resumes_to_the_same_result(void **state) {
   for (int k = 0; k < 3; k++) {
     const lt_fold_result *x = &ra.fold[k], *y = &rb.fold[k];
     printf("fold %d: val loss %.6f vs %.6f, test AUC %.4f vs %.4f, test loss %.6f vs %.6f\n", k + 1,
-           x->best_val_loss, y->best_val_loss, x->test.auc, y->test.auc, x->test.loss, y->test.loss);
+           x->best_val_loss, y->best_val_loss, x->test.auc, y->test.auc, x->test.loss,
+           y->test.loss);
     assert_int_equal(x->best_epoch, y->best_epoch);
     assert_true(fabs(x->best_val_loss - y->best_val_loss) <= 1e-4 * (1 + fabs(x->best_val_loss)));
     assert_true(fabs(x->test.loss - y->test.loss) <= 1e-4 * (1 + fabs(x->test.loss)));

@@ -19,7 +19,8 @@ void lt_test_small_config(lt_model_config *c) {
   c->groups = 4;
   c->input_size = 16;
   c->hidden = 16;
-  for (int s = 0; s < 4; s++) c->stage_convs[s] = 0;
+  for (int s = 0; s < 4; s++)
+    c->stage_convs[s] = 0;
   c->dec_convs[0] = c->dec_convs[1] = 0;
   c->attributes = false; /* the attribute branch slows the classifier down at this size */
   c->concat = false;
@@ -36,15 +37,18 @@ static void plant_ball(lt_patch *p, uint8_t *mask, const double ctr[3], double r
         const double dx = i - ctr[0], dy = j - ctr[1], dz = k - ctr[2];
         const double d = sqrt(dx * dx + dy * dy + dz * dz);
         double a = r - d + 0.5;
-        if (a <= 0) continue;
-        if (a > 1) a = 1;
+        if (a <= 0)
+          continue;
+        if (a > 1)
+          a = 1;
         const size_t v = (size_t)i + LT_PATCH_N * ((size_t)j + LT_PATCH_N * (size_t)k);
         /* Recover HU from the lung window (exact inside [-1000, 400]). */
         const double old = -1000.0 + 1400.0 * p->ch[0][v];
         const double h = (1 - a) * old + a * (hu + noise * lt_rng_normal(rng));
         p->ch[0][v] = lt_window01((float)h, -1000.0f, 400.0f);
         p->ch[1][v] = lt_window01((float)h, -160.0f, 240.0f);
-        if (mask && d <= r) mask[v] = 1;
+        if (mask && d <= r)
+          mask[v] = 1;
       }
 }
 
@@ -74,16 +78,20 @@ int lt_test_planted_dataset(lt_dataset *ds, const char *dir, int n, unsigned see
   int made = 0, tries = 0;
   while (made < n && tries < 100000) {
     tries++;
-    const int i = (int)(lt_rng_next(&rng) % (uint64_t)dim[0]), j = (int)(lt_rng_next(&rng) % (uint64_t)dim[1]);
+    const int i = (int)(lt_rng_next(&rng) % (uint64_t)dim[0]),
+              j = (int)(lt_rng_next(&rng) % (uint64_t)dim[1]);
     const int k = 8 + (int)(lt_rng_next(&rng) % (uint64_t)(dim[2] - 16));
-    if (!lung[(size_t)i + (size_t)dim[0] * ((size_t)j + (size_t)dim[1] * (size_t)k)]) continue;
+    if (!lung[(size_t)i + (size_t)dim[0] * ((size_t)j + (size_t)dim[1] * (size_t)k)])
+      continue;
     double mm[3];
     const double idx[3] = {i, j, k};
     lt_geometry_voxel_to_mm(&v->geom, idx, mm);
-    if (lt_patch_extract(p, v, mm, &err)) continue;
+    if (lt_patch_extract(p, v, mm, &err))
+      continue;
     const int label = made % 2;
     double ctr[3];
-    for (int a = 0; a < 3; a++) ctr[a] = LT_PATCH_CENTRE + 4.0 * (2 * lt_rng_uniform(&rng) - 1);
+    for (int a = 0; a < 3; a++)
+      ctr[a] = LT_PATCH_CENTRE + 4.0 * (2 * lt_rng_uniform(&rng) - 1);
     const double r_mm = label ? 6.0 + 2.0 * lt_rng_uniform(&rng) : 2.5 + 1.5 * lt_rng_uniform(&rng);
     memset(mask, 0, LT_PATCH_VOXELS);
     plant_ball(p, mask, ctr, r_mm, 30.0, 20.0, &rng);
@@ -91,7 +99,8 @@ int lt_test_planted_dataset(lt_dataset *ds, const char *dir, int n, unsigned see
     if (confound) {
       double c2[3];
       for (int a = 0; a < 3; a++)
-        c2[a] = LT_PATCH_CENTRE + ((lt_rng_next(&rng) & 1) ? 1 : -1) * 11.0 / sqrt(3.0) / LT_PATCH_SPACING;
+        c2[a] = LT_PATCH_CENTRE +
+                ((lt_rng_next(&rng) & 1) ? 1 : -1) * 11.0 / sqrt(3.0) / LT_PATCH_SPACING;
       plant_ball(p, NULL, c2, 4.0, 300.0, 0.0, &rng);
     }
     lt_sample s;
@@ -102,7 +111,8 @@ int lt_test_planted_dataset(lt_dataset *ds, const char *dir, int n, unsigned see
     s.label = label;
     s.sure = true;
     s.has_ratings = true;
-    for (int a = 0; a < LT_N_ATTRIBUTES; a++) s.ratings[a] = 3.0f;
+    for (int a = 0; a < LT_N_ATTRIBUTES; a++)
+      s.ratings[a] = 3.0f;
     s.ratings[5] = (float)(1.0 + 4.0 * (r_mm - 2.5) / 5.5);
     s.spacing_mm = v->geom.spacing[0];
     s.thickness_mm = v->geom.spacing[2];

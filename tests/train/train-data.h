@@ -18,7 +18,8 @@
 int lt_test_planted_dataset(lt_dataset *ds, const char *dir, int n, unsigned seed);
 
 /* The small configuration the training tests use: w = 4, 16^3 input (2 mm voxels from the
- * 64^3 patch), no extra convolutions, hidden 16, no attribute branch, Grad-CAM debugging, lr 2e-3. */
+ * 64^3 patch), no extra convolutions, hidden 16, no attribute branch, Grad-CAM debugging, lr 2e-3.
+ */
 void lt_test_small_config(lt_model_config *c);
 
 #endif
