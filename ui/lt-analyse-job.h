@@ -2,9 +2,10 @@
  * lung mask (computed once per study, on the worker thread), a refusal for a point outside the
  * lungs, then the model. Results and progress come back on the GTK main loop through the
  * callbacks given (marshalled with g_idle_add; the target object is held by a weak reference,
- * so a window closed meanwhile gets nothing). Until engine/model/analyze.h lands, a point in
- * the lungs ends in a plain failure that says no model is loaded (or that analysis is not
- * built). Draws nothing. */
+ * so a window closed meanwhile gets nothing). The model step is not wired yet
+ * (engine/model/analyze.h exists now; no trained model file does): a point in the lungs ends in
+ * a plain failure that says no model is loaded (or that this build cannot analyse yet).
+ * Draws nothing. */
 #ifndef LT_ANALYSE_JOB_H
 #define LT_ANALYSE_JOB_H
 

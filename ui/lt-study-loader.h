@@ -1,7 +1,7 @@
 /* ui/lt-study-loader.h — reads a study's CT series off the GTK main loop: lt_series_read in a
  * GTask thread, then the LIDC readings found beside it (lidc.h, nodules.h) packed into reader
- * outline labels; the result handed back to the main loop. Until the engine thread (worker.c)
- * takes over imports, this is how the window opens a folder without blocking. */
+ * outline labels and per-nodule summaries; the result handed back to the main loop. (Study
+ * loading has stayed on a GTask thread; the engine thread runs analyses, imports, retrieval.) */
 #ifndef LT_STUDY_LOADER_H
 #define LT_STUDY_LOADER_H
 

@@ -1,8 +1,11 @@
 /* ui/lt-window.h — LtWindow: the workstation's main window. Header bar (Open Folder, the study
  * as its pseudonymous PatientID, the series), an in-window error banner, the three planes
  * (axial large, coronal and sagittal beside it) sharing crosshair and window/level, and a status
- * line with HU and mm under the pointer. Loading goes through lt-study-loader (a thread), so the
- * window never blocks; a second open while one runs supersedes the first. */
+ * line with HU and mm under the pointer; a right column with the nodule list, the overlay
+ * switches (bound to the preferences), the result panel and the similar-nodule cards. Loading
+ * goes through lt-study-loader (a thread), analyses and retrieval through the engine thread
+ * (engine/worker.h), so the window never blocks; a second open while one runs supersedes the
+ * first and cancels the old study's analyses. */
 #ifndef LT_WINDOW_H
 #define LT_WINDOW_H
 
