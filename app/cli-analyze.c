@@ -3,7 +3,8 @@
  * Dice against the readers' consensus when known, the trust measures against the model's own
  * mask and the consensus, and out-of-distribution warnings from the weights' statistics.
  * With --out: seg.nii.gz and cam.nii.gz in the CT volume's geometry and analysis.png (centre
- * slices, CAM heatmap, model contour red, consensus contour green). */
+ * slices, CAM heatmap, model contour red, consensus contour green). A point (--at-mm,
+ * --at-voxel) inside a nodule's consensus is compared with that consensus too. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +155,33 @@ static int write_png(const char *path, const lt_patch *p, const float *cam, cons
   return rc;
 }
 
+/* The nodule whose consensus holds the voxel nearest to mm, or NULL. */
+static const lt_nodule *nodule_at(const lt_nodule_set *set, const lt_geometry *g,
+                                  const double mm[3]) {
+  double f[3];
+  lt_geometry_mm_to_voxel(g, mm, f);
+  int v[3];
+  for (int a = 0; a < 3; a++)
+    v[a] = (int)lround(f[a]);
+  for (int n = 0; set && n < set->n_nodules; n++) {
+    const lt_nodule *d = &set->nodules[n];
+    if (!d->consensus)
+      continue;
+    int in = 1;
+    for (int a = 0; a < 3; a++)
+      in &= v[a] >= d->box.lo[a] && v[a] <= d->box.hi[a];
+    if (!in)
+      continue;
+    const int nx = d->box.hi[0] - d->box.lo[0] + 1, ny = d->box.hi[1] - d->box.lo[1] + 1;
+    const size_t q = (size_t)(v[0] - d->box.lo[0]) +
+                     (size_t)nx * ((size_t)(v[1] - d->box.lo[1]) +
+                                   (size_t)ny * (size_t)(v[2] - d->box.lo[2]));
+    if (d->consensus[q])
+      return d;
+  }
+  return NULL;
+}
+
 static char *join(const char *dir, const char *name) {
   size_t n = strlen(dir) + strlen(name) + 2;
   char *s = malloc(n);
@@ -281,6 +309,8 @@ int lt_cli_analyze(int argc, char **argv) {
   } else {
     memcpy(centre, at_mm, sizeof centre);
   }
+  if (!nod)
+    nod = nodule_at(set, g, centre); /* a point inside a reader-outlined nodule */
   p = malloc(sizeof *p);
   x = malloc((size_t)S * S * S * 2 * sizeof *x);
   cm = malloc((size_t)S * S * S * sizeof *cm);

@@ -104,6 +104,13 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   snprintf(p, sizeof p, "%s/an/analysis.png", dir);
   assert_int_equal(access(p, R_OK), 0);
 
+  /* A point inside nodule 1's consensus is compared with that consensus. */
+  snprintf(cmd, sizeof cmd, "%s analyze %s --at-voxel 316,366,89 --model %s --json", cli, study,
+           model);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "\"nodule\": \"1\""));
+  assert_non_null(strstr(out, "\"dice_consensus\""));
+
   /* Truncated and damaged weights: one line, exit 1. */
   snprintf(cmd, sizeof cmd,
            "head -c 3000 %s > %s/trunc.safetensors && cp %s %s/bad.safetensors && "
