@@ -173,9 +173,9 @@ static const lt_nodule *nodule_at(const lt_nodule_set *set, const lt_geometry *g
     if (!in)
       continue;
     const int nx = d->box.hi[0] - d->box.lo[0] + 1, ny = d->box.hi[1] - d->box.lo[1] + 1;
-    const size_t q = (size_t)(v[0] - d->box.lo[0]) +
-                     (size_t)nx * ((size_t)(v[1] - d->box.lo[1]) +
-                                   (size_t)ny * (size_t)(v[2] - d->box.lo[2]));
+    const size_t q =
+        (size_t)(v[0] - d->box.lo[0]) +
+        (size_t)nx * ((size_t)(v[1] - d->box.lo[1]) + (size_t)ny * (size_t)(v[2] - d->box.lo[2]));
     if (d->consensus[q])
       return d;
   }
@@ -343,7 +343,7 @@ int lt_cli_analyze(int argc, char **argv) {
   const double nodule_mm = nod ? nod->eq_diameter_mm : 0;
   const int n_ood = lt_ood_warnings(w.has_stats ? &w.stats : NULL, g->spacing[0],
                                     info.slice_thickness > 0 ? info.slice_thickness : g->spacing[2],
-                                    nodule_mm, NULL, ood, 8);
+                                    nodule_mm, v->manufacturer, ood, 8);
   if (out) {
     if (mkdir(out, 0777) && errno != EEXIST) {
       lt_error_set(&err, "cannot create %s: %s", out, strerror(errno));

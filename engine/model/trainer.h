@@ -7,7 +7,9 @@
  * Every random choice (folds, initialisation, order, augmentation) derives from the seed, the
  * fold and the epoch, so a resumed run repeats the uninterrupted one.
  * Also the evaluation of a model on a list of samples (the validation and test passes, and
- * `lungtrust-cli evaluate`). It reads no DICOM and draws nothing. */
+ * `lungtrust-cli evaluate`). It reads no DICOM and draws nothing.
+ * Memory: every sample is held at the model's input side (3 S^3 floats: 3 MB at 64^3), so a
+ * data set of n samples needs about 3n MB; a streaming reader is not written yet. */
 #ifndef LT_MODEL_TRAINER_H
 #define LT_MODEL_TRAINER_H
 
@@ -36,7 +38,7 @@ typedef struct {
   const char *out_dir;   /* checkpoints and state.json; NULL: nothing written */
   bool resume;           /* continue from out_dir/state.json */
   long stop_after_steps; /* > 0: stop (return 1) at that many steps in this call, mid-epoch:
-                         * the epoch in progress is lost, as when the process is killed */
+                          * the epoch in progress is lost, as when the process is killed */
   const char *backend;   /* "cpu" (NULL) or "ref" */
   FILE *progress;        /* progress lines; NULL: silent */
 } lt_train_options;
