@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli-bench-model.h"
 #include "cli-bench-patch.h"
 #include "cli-bench-retrieve.h"
 #include "ct/series.h"
@@ -29,6 +30,8 @@ static int lt_bench_load(int runs, int argc, char **argv);
 static const lt_bench_entry lt_benches[] = {
     {"load", lt_bench_load, "[STUDY] load a CT study into HU (default LIDC-IDRI-0001) vs pydicom"},
     {"patch", lt_bench_patch, "[STUDY [X,Y,Z]] patch extraction vs trilinear and scipy"},
+    {"infer", lt_bench_infer, "[PRESET] model forward + Grad-CAM, batch 1, vs PyTorch (same weights)"},
+    {"train", lt_bench_train, "[PRESET] one joint-loss training step with the debug term vs PyTorch"},
     {"retrieve", lt_bench_retrieve, "[N] [DIR] top-10 over N nodules vs SQL, index build, LIDC import"},
     {NULL, NULL, NULL},
 };
