@@ -19,7 +19,7 @@
 static const char usage[] =
     "Usage: lungtrust-cli dataset STUDY... --out DIR [--selected]\n\n"
     "Builds a data set for 'lungtrust-cli train' from CT studies with LIDC readings. Each\n"
-    "nodule with a 50%% consensus outline becomes a sample: its 2x64^3 patch and consensus mask\n"
+    "nodule with a 50% consensus outline becomes a sample: its 2x64^3 patch and consensus mask\n"
     "(cached in DIR/patches/), its six mean ratings (subtlety, sphericity, margin, lobulation,\n"
     "spiculation, malignancy) and a label from the mean malignancy (> 3 malignant, < 3 benign,\n"
     "= 3 none). DIR/manifest.json lists them; folds are split by the series' PatientID.\n"

@@ -15,7 +15,7 @@ static void usage(FILE *f) {
         "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
         "[--resume]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
-        "k-fold cross-validation split by patient; 20%% of each training fold's patients are held\n"
+        "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
         "and model.safetensors (the fold with the lowest validation loss).\n"
         "  --config NAME   model preset (default, basic, attr, debug, attr+debug, mal+debug-cam,\n"
