@@ -6,6 +6,135 @@
 #include <string.h>
 
 #include "ct/lungmask.h"
+#include "ct/patch.h"
+#include "model/analyze.h"
+#include "model/weights.h"
+
+struct LtModelCtx {
+  char *path;
+  gboolean tried;
+  lt_weights w;
+  lt_model *m;
+  char error[256];
+};
+
+LtModelCtx *lt_model_ctx_new(const char *weights_path) {
+  LtModelCtx *c = g_new0(LtModelCtx, 1);
+  c->path = g_strdup(weights_path);
+  return c;
+}
+
+void lt_model_ctx_free(LtModelCtx *c) {
+  if (!c) return;
+  if (c->m) lt_model_free(c->m);
+  if (c->tried && !c->error[0]) lt_weights_free(&c->w);
+  g_free(c->path);
+  g_free(c);
+}
+
+void lt_analysis_result_free(LtAnalysisResult *r) {
+  if (!r) return;
+  g_free(r->seg);
+  g_free(r->cam);
+  g_free(r);
+}
+
+/* Loads the weights and builds the model once (engine thread). */
+static int model_ready(LtModelCtx *c, lt_error *err) {
+  if (!c->tried) {
+    c->tried = TRUE;
+    if (lt_weights_load(c->path, NULL, &c->w, err) != 0) {
+      g_strlcpy(c->error, err->msg, sizeof c->error);
+    } else if (lt_model_create(&c->m, &c->w.config, lt_backend_default(), 1, false, err) != 0) {
+      g_strlcpy(c->error, err->msg, sizeof c->error);
+      lt_weights_free(&c->w);
+      c->m = NULL;
+    } else {
+      memcpy(lt_model_params(c->m), c->w.params, lt_model_table(c->m)->total * sizeof(float));
+    }
+  }
+  if (c->error[0]) return lt_error_set(err, _("The model %s cannot be used: %s"), c->path, c->error);
+  return 0;
+}
+
+/* 64^3 patch channels -> (S, S, S, 2) NDHWC by k^3 averages (as lungtrust-cli analyze). */
+static void pool_patch(float *x, const lt_patch *p, int S) {
+  const int k = LT_PATCH_N / S;
+  for (int z = 0; z < S; z++)
+    for (int y = 0; y < S; y++)
+      for (int xx = 0; xx < S; xx++) {
+        double a0 = 0, a1 = 0;
+        for (int dz = 0; dz < k; dz++)
+          for (int dy = 0; dy < k; dy++)
+            for (int dx = 0; dx < k; dx++) {
+              size_t v = (size_t)(xx * k + dx) +
+                         LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz));
+              a0 += p->ch[0][v];
+              a1 += p->ch[1][v];
+            }
+        const size_t o = ((size_t)z * S + (size_t)y) * S + (size_t)xx;
+        x[2 * o] = (float)(a0 / (k * k * k));
+        x[2 * o + 1] = (float)(a1 / (k * k * k));
+      }
+}
+
+/* Geometry of the pooled grid of side S inside the 64^3 patch geometry. */
+static void pooled_geometry(lt_geometry *g, const lt_geometry *patch, int S) {
+  *g = *patch;
+  const double k = (double)LT_PATCH_N / S, c = (k - 1) / 2;
+  const double ijk[3] = {c, c, c};
+  lt_geometry_voxel_to_mm(patch, ijk, g->origin);
+  for (int a = 0; a < 3; a++) {
+    g->dim[a] = S;
+    g->spacing[a] = patch->spacing[a] * k;
+  }
+}
+
+static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int vox[3],
+                     lt_error *err) {
+  gint64 t0 = g_get_monotonic_time();
+  lt_job_progress(job, 0.6, _("Running the model…"));
+  const lt_model_config *cfg = lt_model_config_of(c->m);
+  const int S = cfg->input_size;
+  if (S <= 0 || LT_PATCH_N % S != 0)
+    return lt_error_set(err, _("The model's input size %d does not divide the 64^3 patch."), S);
+  double ijk[3] = {vox[0], vox[1], vox[2]}, mm[3];
+  lt_geometry_voxel_to_mm(&v->geom, ijk, mm);
+  lt_patch *p = g_try_malloc(sizeof *p);
+  float *x = g_try_malloc((size_t)S * S * S * 2 * sizeof(float));
+  if (!p || !x) {
+    g_free(p);
+    g_free(x);
+    return lt_error_set(err, "%s", _("Out of memory for the patch."));
+  }
+  lt_analysis an;
+  memset(&an, 0, sizeof an);
+  int rc = lt_patch_extract(p, v, mm, err);
+  if (rc == 0) {
+    pool_patch(x, p, S);
+    rc = lt_analyze_patch(c->m, x, NULL, &an, err);
+  }
+  if (rc == 0) {
+    LtAnalysisResult *r = g_new0(LtAnalysisResult, 1);
+    r->prob = an.prob;
+    r->n_attr = MIN(an.n_attr, 6);
+    memcpy(r->attrs, an.attrs, sizeof(float) * (size_t)r->n_attr);
+    r->trust_own = an.trust_own;
+    r->cam_flat = an.cam_flat;
+    r->side = S;
+    size_t n = (size_t)S * S * S;
+    r->seg = g_malloc(n);
+    r->cam = g_memdup2(an.cam, n * sizeof(float));
+    for (size_t i = 0; i < n; i++) r->seg[i] = an.seg[i] >= 0.5f;
+    pooled_geometry(&r->geom, &p->geom, S);
+    r->seconds = (g_get_monotonic_time() - t0) / 1e6;
+    lt_job_set_result(job, r, (void (*)(void *))lt_analysis_result_free);
+  }
+  lt_analysis_free(&an);
+  g_free(p);
+  g_free(x);
+  return rc;
+}
 
 static void study_clear(gpointer p) {
   LtStudyData *s = p;
@@ -39,7 +168,7 @@ char *lt_find_model(const char *models_dir) {
 typedef struct {
   LtStudyData *study;
   double ijk[3];
-  char *model;
+  LtModelCtx *model;
   GWeakRef target;
   LtAnalyseProgress progress;
   LtAnalyseDone done;
@@ -48,7 +177,6 @@ typedef struct {
 static void job_free(void *p) {
   AnalyseJob *a = p;
   lt_study_data_unref(a->study);
-  g_free(a->model);
   g_weak_ref_clear(&a->target);
   g_free(a);
 }
@@ -60,6 +188,7 @@ typedef struct {
   LtAnalyseDone done;
   uint64_t id;
   int is_done, status;
+  LtAnalysisResult *result;
   double fraction;
   char text[256];
 } Post;
@@ -67,7 +196,7 @@ typedef struct {
 static gboolean deliver(gpointer p) {
   Post *m = p;
   if (m->is_done)
-    m->done(m->target, m->id, m->status, m->text);
+    m->done(m->target, m->id, m->status, m->result, m->text);
   else
     m->progress(m->target, m->id, m->fraction, m->text);
   g_object_unref(m->target);
@@ -78,6 +207,7 @@ static gboolean deliver(gpointer p) {
 static void post(AnalyseJob *a, Post *m) {
   m->target = g_weak_ref_get(&a->target);
   if (!m->target) {
+    lt_analysis_result_free(m->result);
     g_free(m);
     return;
   }
@@ -95,8 +225,8 @@ static void on_progress(uint64_t id, double fraction, const char *what, void *us
 }
 
 static void on_done(uint64_t id, lt_job_status st, void *result, const lt_error *err, void *user) {
-  (void)result;
   Post *m = g_new0(Post, 1);
+  m->result = result;
   m->id = id;
   m->is_done = 1;
   m->status = st;
@@ -140,20 +270,21 @@ static int analyse_run(lt_job *job, void *data, lt_error *err) {
   if (!near_lungs(g, a->study->lung, c))
     return lt_error_set(err, _("Voxel (%d, %d, %d) is outside the lungs: put the crosshair on a "
                                "nodule in the lungs and press A again."), c[0], c[1], c[2]);
-  if (!a->model)
+  if (!a->model || !a->model->path)
     return lt_error_set(err, "%s", _("No model is loaded, so this point cannot be analysed: put "
                                      "a model file (.safetensors) in resources/models/."));
-  return lt_error_set(err, _("A model was found (%s) but this build cannot run the nodule "
-                             "analysis yet."), a->model);
+  if (model_ready(a->model, err) != 0) return -1;
+  if (lt_job_cancelled(job)) return 0;
+  return run_model(job, a->model, v, c, err);
 }
 
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],
-                                const char *model_path, GObject *target,
+                                LtModelCtx *model, GObject *target,
                                 LtAnalyseProgress progress, LtAnalyseDone done, lt_error *err) {
   AnalyseJob *a = g_new0(AnalyseJob, 1);
   a->study = lt_study_data_ref(study);
   memcpy(a->ijk, ijk, sizeof a->ijk);
-  a->model = g_strdup(model_path);
+  a->model = model;
   g_weak_ref_init(&a->target, target);
   a->progress = progress;
   a->done = done;

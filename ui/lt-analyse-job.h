@@ -2,10 +2,10 @@
  * lung mask (computed once per study, on the worker thread), a refusal for a point outside the
  * lungs, then the model. Results and progress come back on the GTK main loop through the
  * callbacks given (marshalled with g_idle_add; the target object is held by a weak reference,
- * so a window closed meanwhile gets nothing). The model step is not wired yet
- * (engine/model/analyze.h exists now; no trained model file does): a point in the lungs ends in
- * a plain failure that says no model is loaded (or that this build cannot analyse yet).
- * Draws nothing. */
+ * so a window closed meanwhile gets nothing). With a model (LtModelCtx: the weights file loaded
+ * on the engine thread the first time it is needed) the 2x64^3 patch around the point goes
+ * through engine/model/analyze.h, as `lungtrust-cli analyze` does; without one the job fails
+ * with a message that says no model is loaded. Draws nothing. */
 #ifndef LT_ANALYSE_JOB_H
 #define LT_ANALYSE_JOB_H
 
@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ct/volume.h"
+#include "model/gradcam.h"
 #include "worker.h"
 
 G_BEGIN_DECLS
@@ -27,17 +28,39 @@ LtStudyData *lt_study_data_new(lt_volume *vol /* taken */);
 LtStudyData *lt_study_data_ref(LtStudyData *s);
 void lt_study_data_unref(LtStudyData *s);
 
-/* Main loop callbacks. status: LT_JOB_DONE / FAILED / CANCELLED; msg: one line. */
+/* The model of a window: used by engine-thread jobs only; free it after the worker. */
+typedef struct LtModelCtx LtModelCtx;
+LtModelCtx *lt_model_ctx_new(const char *weights_path /* NULL: no model */);
+void lt_model_ctx_free(LtModelCtx *c);
+
+/* One analysis, for the result panel and the render scene. */
+typedef struct {
+  float prob;
+  int n_attr;
+  float attrs[6];
+  lt_trust trust_own;
+  gboolean cam_flat;
+  int side;        /* the model's grid side S */
+  uint8_t *seg;    /* S^3 (seg >= 0.5), voxel order of geom */
+  float *cam;      /* S^3 Grad-CAM in [0, 1] */
+  lt_geometry geom; /* the model grid in the CT's patient coordinates */
+  double seconds;  /* on the engine thread: patch, forward, Grad-CAM */
+} LtAnalysisResult;
+void lt_analysis_result_free(LtAnalysisResult *r);
+
+/* Main loop callbacks. status: LT_JOB_DONE / FAILED / CANCELLED; msg: one line; result: owned
+ * by the callee, NULL unless DONE. */
 typedef void (*LtAnalyseProgress)(GObject *target, uint64_t id, double fraction, const char *what);
-typedef void (*LtAnalyseDone)(GObject *target, uint64_t id, int status, const char *msg);
+typedef void (*LtAnalyseDone)(GObject *target, uint64_t id, int status, LtAnalysisResult *result,
+                              const char *msg);
 
 /* The first .safetensors file in models_dir, or NULL (g_free the result). */
 char *lt_find_model(const char *models_dir);
 
 /* Queues the analysis of voxel ijk of study as an interactive job; returns the job id or 0
- * with err set. model_path may be NULL (no model). */
+ * with err set. */
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],
-                                const char *model_path, GObject *target,
+                                LtModelCtx *model, GObject *target,
                                 LtAnalyseProgress progress, LtAnalyseDone done, lt_error *err);
 
 G_END_DECLS

@@ -63,6 +63,33 @@ void lt_result_panel_show_nodule(LtResultPanel *self, const LtNoduleSummary *n) 
   }
 }
 
+void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *r) {
+  char *t = g_strdup_printf(_("Malignancy probability (model): %.2f"), r->prob);
+  gtk_label_set_text(self->prob_label, t);
+  g_free(t);
+  const lt_trust *tr = &r->trust_own;
+  if (r->cam_flat || !tr->valid)
+    t = g_strdup(_("Trust check vs the model's mask: not possible (flat map or empty mask)"));
+  else
+    t = g_strdup_printf(_("Trust check vs the model's mask: %s (Grad-CAM inside %.2f, outside "
+                          "%.2f, share inside %.2f)"),
+                        tr->pass ? _("PASS") : _("FAIL"), tr->mean_in, tr->mean_out, tr->share_in);
+  gtk_label_set_text(self->trust_label, t);
+  g_free(t);
+  gtk_label_set_text(self->dice_label,
+                     _("Trust check and Dice vs the readers: not computed in this view yet."));
+  for (int i = 0; i < LT_N_SHOWN_ATTRS; i++) {
+    if (r->n_attr == 1 && i != LT_N_SHOWN_ATTRS - 1) continue; /* malignancy-only model */
+    int k = r->n_attr == 1 ? 0 : i;
+    if (k >= r->n_attr) continue;
+    char buf[128];
+    const char *w = lt_shown_attr_word(i, r->attrs[k], buf, sizeof buf);
+    t = g_strdup_printf("%.1f (%s)", r->attrs[k], w ? w : _("off the scale"));
+    gtk_label_set_text(self->model_cells[i], t);
+    g_free(t);
+  }
+}
+
 void lt_result_panel_show_point(LtResultPanel *self, const char *title) {
   clear_cells(self);
   gtk_label_set_text(self->title_label, title);

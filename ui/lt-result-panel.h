@@ -9,6 +9,7 @@
 
 #include <gtk/gtk.h>
 
+#include "lt-analyse-job.h"
 #include "lt-study-loader.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,8 @@ void lt_result_panel_set_model(LtResultPanel *self, const char *model);
 void lt_result_panel_show_nodule(LtResultPanel *self, const LtNoduleSummary *n);
 /* A point analysed without readings (the "analyse here" row): title only, no readers. */
 void lt_result_panel_show_point(LtResultPanel *self, const char *title);
+/* The model's answer for the nodule or point shown (r borrowed). */
+void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *r);
 /* fraction < 0 hides the progress bar. */
 void lt_result_panel_set_progress(LtResultPanel *self, double fraction, const char *what);
 /* A one-line outcome of the last analysis (an error or "cancelled"), shown under the title. */

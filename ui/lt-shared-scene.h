@@ -16,7 +16,11 @@ typedef struct {
   const lt_volume *vol;
   const uint8_t *labels;
   lt_geometry labels_geom;
+  const uint8_t *seg;  /* the model's mask on its own grid (seg_geom), NULL when none */
+  const float *heat;   /* Grad-CAM in [0, 1] on the same grid, NULL when none */
+  lt_geometry seg_geom;
   unsigned want, have; /* generation of the data set / uploaded */
+  unsigned want_ov, have_ov; /* the same for seg and heat alone */
   int n_users;         /* realized views */
   char error[256];     /* the last upload's error, "" if none */
 } lt_shared_scene;
@@ -24,6 +28,9 @@ typedef struct {
 /* Main loop: what the views should show from now on (borrowed; NULL = nothing). */
 void lt_shared_scene_set(lt_shared_scene *s, const lt_volume *vol, const uint8_t *labels,
                          const lt_geometry *labels_geom);
+/* Main loop: the model's outline and heatmap (borrowed; NULL clears both). */
+void lt_shared_scene_set_result(lt_shared_scene *s, const uint8_t *seg, const float *heat,
+                                const lt_geometry *g);
 /* A view's context is current: uploads when the data changed. 0, or -1 with s->error. */
 int lt_shared_scene_sync(lt_shared_scene *s);
 void lt_shared_scene_user_add(lt_shared_scene *s);

@@ -46,6 +46,9 @@ struct _LtWindow {
   LtStudyData *study;    /* owns vol (self->vol is study->vol), shared with engine jobs */
   lt_worker *worker;     /* the engine thread */
   char *model_path;      /* NULL: no model */
+  LtModelCtx *model;     /* used by engine jobs only */
+  LtAnalysisResult *result; /* the analysis drawn in the views, NULL when none */
+  gint64 analyse_t0;     /* when the shown analysis was asked for */
   uint64_t analyse_job;  /* the analysis whose progress the panel shows, 0 when none */
   LtRetrievalPanel *retrieval_panel;
   LtHistory *history;    /* the historical database, used by engine jobs only */
@@ -224,12 +227,18 @@ static void analyse_progress(GObject *target, uint64_t id, double fraction, cons
   lt_result_panel_set_progress(self->result_panel, fraction, what);
 }
 
-static void analyse_done(GObject *target, uint64_t id, int status, const char *msg) {
+static void log_focus(LtWindow *self, const double ijk[3]);
+
+static void analyse_done(GObject *target, uint64_t id, int status, LtAnalysisResult *r,
+                         const char *msg) {
   LtWindow *self = LT_WINDOW(target);
   g_message("analysis %" G_GUINT64_FORMAT " %s: %s", id,
             status == LT_JOB_DONE ? "done" : status == LT_JOB_CANCELLED ? "cancelled" : "failed",
             msg);
-  if (id != self->analyse_job) return; /* superseded */
+  if (id != self->analyse_job) { /* superseded */
+    lt_analysis_result_free(r);
+    return;
+  }
   self->analyse_job = 0;
   lt_result_panel_set_progress(self->result_panel, -1, NULL);
   if (status == LT_JOB_FAILED) {
@@ -237,6 +246,16 @@ static void analyse_done(GObject *target, uint64_t id, int status, const char *m
     lt_window_show_error(self, msg);
   } else if (status == LT_JOB_CANCELLED) {
     lt_result_panel_set_outcome(self->result_panel, _("Analysis cancelled."));
+  } else if (r) {
+    lt_shared_scene_set_result(&self->shared, r->seg, r->cam, &r->geom);
+    lt_analysis_result_free(self->result);
+    self->result = r;
+    lt_result_panel_show_analysis(self->result_panel, r);
+    for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), self->cross);
+    g_message("analysis result: probability %.3f, trust %s, engine %.3f s, on screen %.3f s "
+              "after the request", r->prob, r->trust_own.pass ? "PASS" : "FAIL", r->seconds,
+              (g_get_monotonic_time() - self->analyse_t0) / 1e6);
+    log_focus(self, self->cross); /* where the outline and heatmap are, for the GUI test */
   }
 }
 
@@ -262,8 +281,9 @@ static void analyse_here(LtWindow *self) {
     g_free(title);
   }
   lt_error err = {{0}};
+  self->analyse_t0 = g_get_monotonic_time();
   self->analyse_job = lt_analyse_here_submit(self->worker, self->study, self->cross,
-                                             self->model_path, G_OBJECT(self), analyse_progress,
+                                             self->model, G_OBJECT(self), analyse_progress,
                                              analyse_done, &err);
   g_message("analyse here: voxel (%.0f, %.0f, %.0f), job %" G_GUINT64_FORMAT, self->cross[0],
             self->cross[1], self->cross[2], self->analyse_job);
@@ -377,6 +397,7 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   self->analyse_job = 0;
   lt_result_panel_set_progress(self->result_panel, -1, NULL);
   self->study = lt_study_data_new(l->vol);
+  g_clear_pointer(&self->result, lt_analysis_result_free); /* the scene forgets it below */
   self->vol = l->vol;
   l->vol = NULL;
   self->labels = l->labels;
@@ -490,6 +511,7 @@ static void lt_window_dispose(GObject *obj) {
     self->worker = NULL;
   }
   g_clear_pointer(&self->history, lt_history_free); /* after the worker: no job uses it now */
+  g_clear_pointer(&self->model, lt_model_ctx_free);
   if (self->loading) g_cancellable_cancel(self->loading);
   g_clear_object(&self->loading);
   gtk_widget_dispose_template(GTK_WIDGET(self), LT_TYPE_WINDOW);
@@ -501,6 +523,7 @@ static void lt_window_finalize(GObject *obj) {
   lt_study_data_unref(self->study);
   self->vol = NULL;
   g_free(self->model_path);
+  lt_analysis_result_free(self->result);
   lt_reader_labels_clear(&self->labels);
   G_OBJECT_CLASS(lt_window_parent_class)->finalize(obj);
 }
@@ -591,7 +614,9 @@ static void lt_window_init(LtWindow *self) {
   lt_error err = {{0}};
   self->worker = lt_worker_new(&err);
   if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */
-  self->model_path = lt_find_model(LT_MODELS_DIR);
+  const char *env_model = g_getenv("LUNGTRUST_MODEL"); /* a weights file, before the bundled */
+  self->model_path = env_model && *env_model ? g_strdup(env_model) : lt_find_model(LT_MODELS_DIR);
+  self->model = lt_model_ctx_new(self->model_path);
   if (self->worker) { /* the historical database: opened (and filled on first start) in the
                          background, before any retrieval */
     self->history = lt_history_new(NULL, LT_RATINGS_DIR);

@@ -1,0 +1,39 @@
+/* tests/gui/make-test-model.c — writes an UNTRAINED model (seeded initialisation, config
+ * "default" at width 8 and input 32 so a CPU forward pass is quick) to the path given, for the GUI
+ * tests of the analysis pipeline (patch -> engine thread -> result panel -> outline and heatmap
+ * in the views). Its outputs mean nothing medically; the tests check plumbing and placement.
+ * Usage: make-test-model OUT.safetensors */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "model/config.h"
+#include "model/params.h"
+#include "model/weights.h"
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: make-test-model OUT.safetensors\n");
+    return 2;
+  }
+  lt_model_config c;
+  lt_model_config_default(&c);
+  c.width = 8;
+  c.input_size = 32;
+  lt_error err = {{0}};
+  if (lt_model_config_validate(&c, &err) != 0) {
+    fprintf(stderr, "make-test-model: %s\n", err.msg);
+    return 1;
+  }
+  lt_param_table t;
+  if (lt_param_table_build(&t, &c, &err) != 0) {
+    fprintf(stderr, "make-test-model: %s\n", err.msg);
+    return 1;
+  }
+  float *p = lt_param_block_new(&t);
+  lt_param_init(&t, p, 12345);
+  int rc = lt_weights_save(argv[1], &c, &t, p, NULL, "{\"note\": \"untrained test model\"}", &err);
+  if (rc != 0) fprintf(stderr, "make-test-model: %s\n", err.msg);
+  free(p);
+  lt_param_table_free(&t);
+  return rc != 0;
+}
