@@ -57,13 +57,15 @@ static int model_ready(LtModelCtx *c, lt_error *err) {
   return 0;
 }
 
-/* 64^3 patch channels -> (S, S, S, 2) NDHWC by k^3 averages (as lungtrust-cli analyze). */
-static void pool_patch(float *x, const lt_patch *p, int S) {
+/* 64^3 patch channels -> (S, S, S, 2) NDHWC by k^3 averages; mask -> S^3 (fraction >= 0.5),
+ * as lungtrust-cli analyze. */
+static void pool_patch(float *x, float *m, const lt_patch *p, const uint8_t *mask, int S) {
   const int k = LT_PATCH_N / S;
   for (int z = 0; z < S; z++)
     for (int y = 0; y < S; y++)
       for (int xx = 0; xx < S; xx++) {
         double a0 = 0, a1 = 0;
+        int in = 0;
         for (int dz = 0; dz < k; dz++)
           for (int dy = 0; dy < k; dy++)
             for (int dx = 0; dx < k; dx++) {
@@ -71,10 +73,12 @@ static void pool_patch(float *x, const lt_patch *p, int S) {
                          LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz));
               a0 += p->ch[0][v];
               a1 += p->ch[1][v];
+              if (mask) in += mask[v] != 0;
             }
         const size_t o = ((size_t)z * S + (size_t)y) * S + (size_t)xx;
         x[2 * o] = (float)(a0 / (k * k * k));
         x[2 * o + 1] = (float)(a1 / (k * k * k));
+        if (m) m[o] = 2 * in >= k * k * k ? 1.0f : 0.0f;
       }
 }
 
@@ -91,7 +95,7 @@ static void pooled_geometry(lt_geometry *g, const lt_geometry *patch, int S) {
 }
 
 static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int vox[3],
-                     lt_error *err) {
+                     const uint8_t *cons, const lt_geometry *cons_geom, lt_error *err) {
   gint64 t0 = g_get_monotonic_time();
   lt_job_progress(job, 0.6, _("Running the model…"));
   const lt_model_config *cfg = lt_model_config_of(c->m);
@@ -102,17 +106,26 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
   lt_geometry_voxel_to_mm(&v->geom, ijk, mm);
   lt_patch *p = g_try_malloc(sizeof *p);
   float *x = g_try_malloc((size_t)S * S * S * 2 * sizeof(float));
-  if (!p || !x) {
+  float *cm = g_try_malloc((size_t)S * S * S * sizeof(float));
+  uint8_t *pm = cons ? g_try_malloc(LT_PATCH_VOXELS) : NULL;
+  if (!p || !x || !cm || (cons && !pm)) {
     g_free(p);
     g_free(x);
+    g_free(cm);
+    g_free(pm);
     return lt_error_set(err, "%s", _("Out of memory for the patch."));
   }
   lt_analysis an;
   memset(&an, 0, sizeof an);
   int rc = lt_patch_extract(p, v, mm, err);
+  long in_patch = 0;
+  if (rc == 0 && cons) {
+    in_patch = lt_patch_mask(pm, &p->geom, cons, cons_geom, err);
+    if (in_patch < 0) rc = -1;
+  }
   if (rc == 0) {
-    pool_patch(x, p, S);
-    rc = lt_analyze_patch(c->m, x, NULL, &an, err);
+    pool_patch(x, cm, p, in_patch > 0 ? pm : NULL, S);
+    rc = lt_analyze_patch(c->m, x, in_patch > 0 ? cm : NULL, &an, err);
   }
   if (rc == 0) {
     LtAnalysisResult *r = g_new0(LtAnalysisResult, 1);
@@ -120,6 +133,9 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
     r->n_attr = MIN(an.n_attr, 6);
     memcpy(r->attrs, an.attrs, sizeof(float) * (size_t)r->n_attr);
     r->trust_own = an.trust_own;
+    r->has_consensus = an.has_consensus;
+    r->trust_consensus = an.trust_consensus;
+    r->dice_consensus = an.dice_consensus;
     r->cam_flat = an.cam_flat;
     r->side = S;
     size_t n = (size_t)S * S * S;
@@ -133,6 +149,8 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
   lt_analysis_free(&an);
   g_free(p);
   g_free(x);
+  g_free(cm);
+  g_free(pm);
   return rc;
 }
 
@@ -168,6 +186,8 @@ char *lt_find_model(const char *models_dir) {
 typedef struct {
   LtStudyData *study;
   double ijk[3];
+  uint8_t *cons;
+  lt_geometry cons_geom;
   LtModelCtx *model;
   GWeakRef target;
   LtAnalyseProgress progress;
@@ -177,6 +197,7 @@ typedef struct {
 static void job_free(void *p) {
   AnalyseJob *a = p;
   lt_study_data_unref(a->study);
+  g_free(a->cons);
   g_weak_ref_clear(&a->target);
   g_free(a);
 }
@@ -275,16 +296,19 @@ static int analyse_run(lt_job *job, void *data, lt_error *err) {
                                      "a model file (.safetensors) in resources/models/."));
   if (model_ready(a->model, err) != 0) return -1;
   if (lt_job_cancelled(job)) return 0;
-  return run_model(job, a->model, v, c, err);
+  return run_model(job, a->model, v, c, a->cons, &a->cons_geom, err);
 }
 
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],
+                                uint8_t *consensus, const lt_geometry *cons_geom,
                                 LtModelCtx *model, GObject *target,
                                 LtAnalyseProgress progress, LtAnalyseDone done, lt_error *err) {
   AnalyseJob *a = g_new0(AnalyseJob, 1);
   a->study = lt_study_data_ref(study);
   memcpy(a->ijk, ijk, sizeof a->ijk);
   a->model = model;
+  a->cons = consensus;
+  if (consensus) a->cons_geom = *cons_geom;
   g_weak_ref_init(&a->target, target);
   a->progress = progress;
   a->done = done;

@@ -39,6 +39,9 @@ typedef struct {
   int n_attr;
   float attrs[6];
   lt_trust trust_own;
+  gboolean has_consensus;   /* the readers' 50% consensus reaches into the patch */
+  lt_trust trust_consensus;
+  double dice_consensus;
   gboolean cam_flat;
   int side;        /* the model's grid side S */
   uint8_t *seg;    /* S^3 (seg >= 0.5), voxel order of geom */
@@ -58,8 +61,10 @@ typedef void (*LtAnalyseDone)(GObject *target, uint64_t id, int status, LtAnalys
 char *lt_find_model(const char *models_dir);
 
 /* Queues the analysis of voxel ijk of study as an interactive job; returns the job id or 0
- * with err set. */
+ * with err set. consensus: the readers' 50% consensus (0/1) on its grid cons_geom, taken
+ * (g_free), or NULL. */
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],
+                                uint8_t *consensus, const lt_geometry *cons_geom,
                                 LtModelCtx *model, GObject *target,
                                 LtAnalyseProgress progress, LtAnalyseDone done, lt_error *err);
 

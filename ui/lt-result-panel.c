@@ -76,8 +76,19 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
                         tr->pass ? _("PASS") : _("FAIL"), tr->mean_in, tr->mean_out, tr->share_in);
   gtk_label_set_text(self->trust_label, t);
   g_free(t);
-  gtk_label_set_text(self->dice_label,
-                     _("Trust check and Dice vs the readers: not computed in this view yet."));
+  const lt_trust *tc = &r->trust_consensus;
+  if (!r->has_consensus)
+    t = g_strdup(_("Trust check and Dice vs the readers: no readers' outline at this point."));
+  else if (r->cam_flat || !tc->valid)
+    t = g_strdup_printf(_("Dice vs the readers' consensus: %.2f; trust check vs the readers: "
+                          "not possible"), r->dice_consensus);
+  else
+    t = g_strdup_printf(_("Dice vs the readers' consensus: %.2f; trust check vs the readers: %s "
+                          "(inside %.2f, outside %.2f)"),
+                        r->dice_consensus, tc->pass ? _("PASS") : _("FAIL"), tc->mean_in,
+                        tc->mean_out);
+  gtk_label_set_text(self->dice_label, t);
+  g_free(t);
   for (int i = 0; i < LT_N_SHOWN_ATTRS; i++) {
     if (r->n_attr == 1 && i != LT_N_SHOWN_ATTRS - 1) continue; /* malignancy-only model */
     int k = r->n_attr == 1 ? 0 : i;

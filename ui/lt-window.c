@@ -253,8 +253,10 @@ static void analyse_done(GObject *target, uint64_t id, int status, LtAnalysisRes
     lt_result_panel_show_analysis(self->result_panel, r);
     for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), self->cross);
     g_message("analysis result: probability %.3f, trust %s, engine %.3f s, on screen %.3f s "
-              "after the request", r->prob, r->trust_own.pass ? "PASS" : "FAIL", r->seconds,
-              (g_get_monotonic_time() - self->analyse_t0) / 1e6);
+              "after the request; readers' consensus %s, Dice %.3f", r->prob,
+              r->trust_own.pass ? "PASS" : "FAIL", r->seconds,
+              (g_get_monotonic_time() - self->analyse_t0) / 1e6,
+              r->has_consensus ? "in the patch" : "absent", r->dice_consensus);
     log_focus(self, self->cross); /* where the outline and heatmap are, for the GUI test */
   }
 }
@@ -282,7 +284,14 @@ static void analyse_here(LtWindow *self) {
   }
   lt_error err = {{0}};
   self->analyse_t0 = g_get_monotonic_time();
-  self->analyse_job = lt_analyse_here_submit(self->worker, self->study, self->cross,
+  uint8_t *cons = NULL; /* the readers' consensus (label bit 7), for the trust check vs readers */
+  if (self->labels.bits) {
+    size_t nb = lt_geometry_count(&self->labels.geom);
+    cons = g_malloc(nb);
+    for (size_t i = 0; i < nb; i++) cons[i] = (self->labels.bits[i] >> LT_LABEL_CONSENSUS_BIT) & 1;
+  }
+  self->analyse_job = lt_analyse_here_submit(self->worker, self->study, self->cross, cons,
+                                             &self->labels.geom,
                                              self->model, G_OBJECT(self), analyse_progress,
                                              analyse_done, &err);
   g_message("analyse here: voxel (%.0f, %.0f, %.0f), job %" G_GUINT64_FORMAT, self->cross[0],

@@ -53,6 +53,9 @@ fail=0
 [ -f "$tmp/alive" ] || { echo "FAIL: the app died"; fail=1; }
 grep -q "analysis result: probability [0-9.]*, trust [A-Z]*" "$log" || { echo "FAIL: no analysis result"; exit 1; }
 grep -o "on screen [0-9.]* s after the request" "$log" | head -1 | sed 's/^/click to results: /'
+# nodule 1 has readers' outlines: the consensus reaches the patch and a Dice is computed
+grep -q "readers' consensus in the patch, Dice [0-9.]*" "$log" ||
+  { echo "FAIL: the readers' consensus was not used"; fail=1; }
 # the nodule's window pixel (logged again after the result) and the pixel size
 set -- $(grep -o "window pixel [0-9]* [0-9]*, [0-9.]* px/mm" "$log" | tail -1)
 fx=$3
