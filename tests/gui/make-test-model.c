@@ -2,23 +2,29 @@
  * "default" at width 8 and input 32 so a CPU forward pass is quick) to the path given, for the GUI
  * tests of the analysis pipeline (patch -> engine thread -> result panel -> outline and heatmap
  * in the views). Its outputs mean nothing medically; the tests check plumbing and placement.
- * Usage: make-test-model OUT.safetensors */
+ * With --full: the default configuration itself (width 16, input 64), for timing the real cost.
+ * Usage: make-test-model [--full] OUT.safetensors */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model/config.h"
 #include "model/params.h"
 #include "model/weights.h"
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: make-test-model OUT.safetensors\n");
+  int full = argc == 3 && strcmp(argv[1], "--full") == 0;
+  if (argc != 2 + full) {
+    fprintf(stderr, "usage: make-test-model [--full] OUT.safetensors\n");
     return 2;
   }
+  const char *out = argv[1 + full];
   lt_model_config c;
   lt_model_config_default(&c);
-  c.width = 8;
-  c.input_size = 32;
+  if (!full) {
+    c.width = 8;
+    c.input_size = 32;
+  }
   lt_error err = {{0}};
   if (lt_model_config_validate(&c, &err) != 0) {
     fprintf(stderr, "make-test-model: %s\n", err.msg);
@@ -31,7 +37,7 @@ int main(int argc, char **argv) {
   }
   float *p = lt_param_block_new(&t);
   lt_param_init(&t, p, 12345);
-  int rc = lt_weights_save(argv[1], &c, &t, p, NULL, "{\"note\": \"untrained test model\"}", &err);
+  int rc = lt_weights_save(out, &c, &t, p, NULL, "{\"note\": \"untrained test model\"}", &err);
   if (rc != 0) fprintf(stderr, "make-test-model: %s\n", err.msg);
   free(p);
   lt_param_table_free(&t);
