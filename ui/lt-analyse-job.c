@@ -95,7 +95,8 @@ static void pooled_geometry(lt_geometry *g, const lt_geometry *patch, int S) {
 }
 
 static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int vox[3],
-                     const uint8_t *cons, const lt_geometry *cons_geom, lt_error *err) {
+                     const uint8_t *cons, const lt_geometry *cons_geom, double nodule_mm,
+                     lt_error *err) {
   gint64 t0 = g_get_monotonic_time();
   lt_job_progress(job, 0.6, _("Running the model…"));
   const lt_model_config *cfg = lt_model_config_of(c->m);
@@ -144,6 +145,9 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
     for (size_t i = 0; i < n; i++) r->seg[i] = an.seg[i] >= 0.5f;
     pooled_geometry(&r->geom, &p->geom, S);
     r->seconds = (g_get_monotonic_time() - t0) / 1e6;
+    r->n_ood = lt_ood_warnings(c->w.has_stats ? &c->w.stats : NULL, v->geom.spacing[0],
+                               v->slice_thickness > 0 ? v->slice_thickness : v->geom.spacing[2],
+                               nodule_mm, v->manufacturer, r->ood, 4);
     lt_job_set_result(job, r, (void (*)(void *))lt_analysis_result_free);
   }
   lt_analysis_free(&an);
@@ -188,6 +192,7 @@ typedef struct {
   double ijk[3];
   uint8_t *cons;
   lt_geometry cons_geom;
+  double nodule_mm;
   LtModelCtx *model;
   GWeakRef target;
   LtAnalyseProgress progress;
@@ -296,18 +301,19 @@ static int analyse_run(lt_job *job, void *data, lt_error *err) {
                                      "a model file (.safetensors) in resources/models/."));
   if (model_ready(a->model, err) != 0) return -1;
   if (lt_job_cancelled(job)) return 0;
-  return run_model(job, a->model, v, c, a->cons, &a->cons_geom, err);
+  return run_model(job, a->model, v, c, a->cons, &a->cons_geom, a->nodule_mm, err);
 }
 
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],
                                 uint8_t *consensus, const lt_geometry *cons_geom,
-                                LtModelCtx *model, GObject *target,
+                                double nodule_mm, LtModelCtx *model, GObject *target,
                                 LtAnalyseProgress progress, LtAnalyseDone done, lt_error *err) {
   AnalyseJob *a = g_new0(AnalyseJob, 1);
   a->study = lt_study_data_ref(study);
   memcpy(a->ijk, ijk, sizeof a->ijk);
   a->model = model;
   a->cons = consensus;
+  a->nodule_mm = nodule_mm;
   if (consensus) a->cons_geom = *cons_geom;
   g_weak_ref_init(&a->target, target);
   a->progress = progress;

@@ -48,6 +48,8 @@ typedef struct {
   float *cam;      /* S^3 Grad-CAM in [0, 1] */
   lt_geometry geom; /* the model grid in the CT's patient coordinates */
   double seconds;  /* on the engine thread: patch, forward, Grad-CAM */
+  int n_ood;       /* out-of-distribution warnings (model/weights.h), English */
+  char ood[4][160];
 } LtAnalysisResult;
 void lt_analysis_result_free(LtAnalysisResult *r);
 
@@ -62,10 +64,11 @@ char *lt_find_model(const char *models_dir);
 
 /* Queues the analysis of voxel ijk of study as an interactive job; returns the job id or 0
  * with err set. consensus: the readers' 50% consensus (0/1) on its grid cons_geom, taken
- * (g_free), or NULL. */
+ * (g_free), or NULL. nodule_mm: the nodule's diameter for the out-of-distribution check. */
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],
                                 uint8_t *consensus, const lt_geometry *cons_geom,
-                                LtModelCtx *model, GObject *target,
+                                double nodule_mm /* 0: unknown */, LtModelCtx *model,
+                                GObject *target,
                                 LtAnalyseProgress progress, LtAnalyseDone done, lt_error *err);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 struct _LtResultPanel {
   GtkBox parent_instance;
   GtkLabel *title_label, *model_label, *prob_label, *trust_label, *dice_label, *outcome_label;
+  GtkLabel *ood_label;
   GtkGrid *attr_grid;
   GtkProgressBar *progress;
   GtkLabel *model_cells[LT_N_SHOWN_ATTRS], *reader_cells[LT_N_SHOWN_ATTRS];
@@ -34,6 +35,7 @@ static void clear_cells(LtResultPanel *self) {
     gtk_label_set_text(self->reader_cells[i], "—");
   }
   gtk_label_set_text(self->dice_label, "");
+  gtk_widget_set_visible(GTK_WIDGET(self->ood_label), FALSE);
   gtk_label_set_text(self->outcome_label, "");
   gtk_widget_set_visible(GTK_WIDGET(self->outcome_label), FALSE);
 }
@@ -89,6 +91,12 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
                         tc->mean_out);
   gtk_label_set_text(self->dice_label, t);
   g_free(t);
+  GString *o = g_string_new(NULL);
+  for (int i = 0; i < r->n_ood; i++)
+    g_string_append_printf(o, "%s%s: %s", o->len ? "\n" : "", _("Out of distribution"), r->ood[i]);
+  gtk_label_set_text(self->ood_label, o->str);
+  gtk_widget_set_visible(GTK_WIDGET(self->ood_label), o->len > 0);
+  g_string_free(o, TRUE);
   for (int i = 0; i < LT_N_SHOWN_ATTRS; i++) {
     if (r->n_attr == 1 && i != LT_N_SHOWN_ATTRS - 1) continue; /* malignancy-only model */
     int k = r->n_attr == 1 ? 0 : i;
@@ -135,6 +143,7 @@ static void lt_result_panel_class_init(LtResultPanelClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtResultPanel, trust_label);
   gtk_widget_class_bind_template_child(wc, LtResultPanel, dice_label);
   gtk_widget_class_bind_template_child(wc, LtResultPanel, outcome_label);
+  gtk_widget_class_bind_template_child(wc, LtResultPanel, ood_label);
   gtk_widget_class_bind_template_child(wc, LtResultPanel, attr_grid);
   gtk_widget_class_bind_template_child(wc, LtResultPanel, progress);
 }
