@@ -87,7 +87,9 @@ def main():
 
     rc, out, err = run("--help")
     check(rc == 0 and out.startswith("Usage: lungtrust-cli info"), "--help")
-    for args in (["--bogus", study], [], [study, study], ["--engine"], [study, "--series"]):
+    rc, out, err = run("--engine", "--json")
+    check(rc == 0 and json.loads(out).get("backend") in ("cpu", "cuda"), "--engine --json names the backend")
+    for args in (["--bogus", study], [], [study, study], ["--engine", "--bogus"], [study, "--series"]):
         rc, out, err = run(*args)
         check(rc == 2, f"usage error {args}: exit 2 (got {rc})")
 
