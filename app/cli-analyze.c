@@ -22,6 +22,8 @@
 #include "model/analyze.h"
 #include "model/gradcam.h"
 #include "model/weights.h"
+#include "lt-db.h"
+#include "lt-db-write.h"
 
 static const char usage[] =
     "Usage: lungtrust-cli analyze STUDY (--nodule ID | --at-mm X,Y,Z | --at-voxel I,J,K)\n"
@@ -34,7 +36,10 @@ static const char usage[] =
     "  --model MODEL  weights file written by 'lungtrust-cli train'\n"
     "  --out DIR      write seg.nii.gz (uint8, model mask), cam.nii.gz (float32 Grad-CAM) in\n"
     "                 the CT volume's geometry, and analysis.png\n"
-    "  --json         print the results as JSON\n";
+    "  --json         print the results as JSON\n"
+    "  --db FILE      also store the run (probability, attributes, trust, the weights' hash)\n"
+    "                 on the nodule in FILE, which 'lungtrust-cli import STUDY --db FILE'\n"
+    "                 filled; needs --nodule\n";
 
 static const char *attr_names[LT_N_ATTRIBUTES] = {"subtlety",   "sphericity",  "margin",
                                                   "lobulation", "spiculation", "malignancy"};
@@ -204,8 +209,62 @@ static void print_trust(const char *what, const lt_trust *t, bool json) {
   }
 }
 
+/* The weights' identity for the database: FNV-1a 64 over the whole file, so two files with the
+ * same tensors but other metadata (metrics, statistics) count as different models. */
+static int weights_file_hash(const char *path, char *buf, size_t n, lt_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return lt_error_set(err, "cannot open %s: %s", path, strerror(errno));
+  uint64_t h = 1469598103934665603ull;
+  unsigned char chunk[65536];
+  size_t got;
+  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+    for (size_t i = 0; i < got; i++) h = (h ^ chunk[i]) * 1099511628211ull;
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) return lt_error_set(err, "cannot read %s", path);
+  snprintf(buf, n, "fnv1a64-file:%016llx", (unsigned long long)h);
+  return 0;
+}
+
+/* Stores one analysis as a model run on the nodule that `import STUDY` wrote (natural key
+ * "SERIES_UID/NODULE_ID" with source "lidc-xml"). The database must exist already: analyze
+ * never creates one, so a mistyped --db path cannot leave an empty database behind. */
+static int store_run(const char *db_path, const char *model_path, const char *series_uid,
+                     const char *nodule_id, const lt_analysis *an, int n_ood, bool quiet, lt_error *err) {
+  char hash[64], key[200];
+  if (weights_file_hash(model_path, hash, sizeof hash, err)) return -1;
+  snprintf(key, sizeof key, "%s/%s", series_uid, nodule_id);
+  lt_db *db = NULL;
+  if (lt_db_open_existing(db_path, &db, err)) return -1;
+  int64_t id = 0;
+  int rc = lt_db_find_nodule(db, "lidc-xml", key, &id, err);
+  if (!rc && !id)
+    rc = lt_error_set(err, "%s: nodule %s of this study is not in the database (run "
+                      "'lungtrust-cli import STUDY --db %s' first)", db_path, nodule_id, db_path);
+  if (!rc) {
+    lt_db_model_run run = {0};
+    run.nodule_id = id;
+    run.weights_hash = hash;
+    const char *slash = strrchr(model_path, '/');
+    run.model_name = slash ? slash + 1 : model_path;
+    run.probability = an->prob;
+    for (int k = 0; k < 6; k++) run.scores[k] = NAN;
+    for (int k = 0; k < an->n_attr; k++) run.scores[an->n_attr == 1 ? 5 : k] = an->attrs[k];
+    run.cam_inside = an->trust_own.valid ? an->trust_own.share_in : NAN;
+    run.ood_score = n_ood;
+    run.uncertainty = NAN;
+    int64_t run_id = 0;
+    rc = lt_db_add_model_run(db, &run, &run_id, err);
+    if (!rc && !quiet) printf("stored as model run %lld on database nodule %lld\n",
+                     (long long)run_id, (long long)id);
+  }
+  lt_db_close(db);
+  return rc;
+}
+
 int lt_cli_analyze(int argc, char **argv) {
   const char *study = NULL, *model = NULL, *out = NULL, *series = NULL, *nodule = NULL;
+  const char *db_path = NULL;
   double at_mm[3];
   int at_vox[3], have_mm = 0, have_vox = 0;
   bool json = false;
@@ -224,6 +283,8 @@ int lt_cli_analyze(int argc, char **argv) {
       out = argv[++i];
     } else if (!strcmp(s, "--series")) {
       series = argv[++i];
+    } else if (!strcmp(s, "--db")) {
+      db_path = argv[++i];
     } else if (!strcmp(s, "--nodule")) {
       nodule = argv[++i];
     } else if (!strcmp(s, "--at-mm")) {
@@ -248,8 +309,16 @@ int lt_cli_analyze(int argc, char **argv) {
     return lt_cli_usage_error("analyze", "--model MODEL is required");
   if ((nodule != NULL) + have_mm + have_vox != 1)
     return lt_cli_usage_error("analyze", "give exactly one of --nodule, --at-mm, --at-voxel");
+  if (db_path && !nodule)
+    return lt_cli_usage_error("analyze", "--db stores runs of a study's nodule: give --nodule");
 
   lt_error err = {{0}};
+  if (db_path) { /* refuse a missing or foreign database before spending time on the model */
+    lt_db *db = NULL;
+    if (lt_db_open_existing(db_path, &db, &err))
+      return lt_cli_fail(&err);
+    lt_db_close(db);
+  }
   lt_weights w;
   if (lt_weights_load(model, NULL, &w, &err))
     return lt_cli_fail(&err);
@@ -418,6 +487,8 @@ int lt_cli_analyze(int argc, char **argv) {
     if (out)
       printf("wrote %s, %s, %s\n", paths[0], paths[1], paths[2]);
   }
+  if (db_path && store_run(db_path, model, v->series_uid, nod->id, &an, n_ood, json, &err))
+    goto fail;
   rc = LT_EXIT_OK;
   goto done;
 fail:
