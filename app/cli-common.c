@@ -71,3 +71,26 @@ bool lt_cli_parse_int_triple(const char *s, int out[3]) {
 }
 
 bool lt_cli_is_help(const char *s) { return !strcmp(s, "--help") || !strcmp(s, "-h"); }
+
+int lt_cli_parse_db_job(const char *cmd, const char *what, int argc, char **argv,
+                        void (*usage)(FILE *), const char **db, const char **arg, bool *json) {
+  *db = NULL;
+  *arg = NULL;
+  *json = false;
+  for (int i = 1; i < argc; i++) {
+    if (lt_cli_is_help(argv[i])) {
+      usage(stdout);
+      return LT_EXIT_OK;
+    } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+      *db = argv[++i];
+    } else if (!strcmp(argv[i], "--json")) {
+      *json = true;
+    } else if (argv[i][0] != '-' && !*arg) {
+      *arg = argv[i];
+    } else {
+      return lt_cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+    }
+  }
+  if (!*arg) return lt_cli_usage_error(cmd, "missing %s", what);
+  return -1;
+}

@@ -20,23 +20,10 @@ static void usage(FILE *f) {
 }
 
 int lt_cli_import(int argc, char **argv) {
-  const char *path = NULL, *study = NULL;
-  bool json = false;
-  for (int i = 1; i < argc; i++) {
-    if (lt_cli_is_help(argv[i])) {
-      usage(stdout);
-      return LT_EXIT_OK;
-    } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-      path = argv[++i];
-    } else if (!strcmp(argv[i], "--json")) {
-      json = true;
-    } else if (argv[i][0] != '-' && !study) {
-      study = argv[i];
-    } else {
-      return lt_cli_usage_error("import", "unexpected argument '%s'", argv[i]);
-    }
-  }
-  if (!study) return lt_cli_usage_error("import", "missing STUDY");
+  const char *path, *study;
+  bool json;
+  int done = lt_cli_parse_db_job("import", "STUDY", argc, argv, usage, &path, &study, &json);
+  if (done >= 0) return done;
   lt_error err = {{0}};
   lt_db *db;
   if (lt_db_open(path, &db, &err)) return lt_cli_fail(&err);

@@ -4,6 +4,7 @@
 #define LT_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "lt-error.h"
 
@@ -26,6 +27,11 @@ int lt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 bool lt_cli_parse_triple(const char *s, double out[3]);
 /* Parses "I,J,K" of three integers; false on anything else. */
 bool lt_cli_parse_int_triple(const char *s, int out[3]);
+/* Parses the arguments of a database job: "ARG [--db FILE] [--json]" (import, import-ratings).
+ * what names ARG in the "missing ARG" usage error. Returns -1 when the command should go on,
+ * otherwise the exit code to return (help printed, or a usage error). */
+int lt_cli_parse_db_job(const char *cmd, const char *what, int argc, char **argv,
+                        void (*usage)(FILE *), const char **db, const char **arg, bool *json);
 /* True when s is --help or -h. */
 bool lt_cli_is_help(const char *s);
 
