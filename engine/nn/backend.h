@@ -133,6 +133,16 @@ typedef struct lt_backend {
   void (*concat_forward)(float *y, const float *const *xs, const int *cs, int k, size_t rows);
   /* dxs[i]: (rows, cs[i]) = its columns of dy; a NULL dxs[i] is skipped */
   void (*concat_backward)(float *const *dxs, const float *dy, const int *cs, int k, size_t rows);
+
+  /* ---- GroupNorm without ReLU (residual blocks: conv-GN before the skip addition) ----
+   * Arguments as gn_relu_*; y = (x - mean) * rstd * gamma + beta. Added last so that
+   * positional tables stay valid; a backend without them leaves both NULL (the model then
+   * refuses the ResNet configuration). */
+  void (*gn_forward)(float *y, float *mean, float *rstd, const float *x, const float *gamma,
+                     const float *beta, int n, int spatial, int c, int g);
+  void (*gn_backward)(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                      const float *mean, const float *rstd, const float *gamma, int n,
+                      int spatial, int c, int g);
 } lt_backend;
 
 /* The backend called name ("cpu", "ref"), or NULL with err set when the name is unknown or

@@ -34,4 +34,6 @@ const lt_backend lt_backend_cpu = {
     .add = lt_cpu_add,
     .concat_forward = lt_cpu_concat_forward,
     .concat_backward = lt_cpu_concat_backward,
+    .gn_forward = lt_cpu_gn_forward,
+    .gn_backward = lt_cpu_gn_backward,
 };

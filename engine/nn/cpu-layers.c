@@ -13,11 +13,12 @@
 
 /* GroupNorm+ReLU: each thread sums per-channel statistics over a block of voxels in double,
  * the sums are combined per group, and a second pass applies y = max(0, x * a_c + b_c). */
-void lt_cpu_gn_relu_forward(float *y, float *mean, float *rstd, const float *x,
-                            const float *gamma, const float *beta, int n, int spatial, int c,
-                            int g) {
+static void gn_any_forward(float *y, float *mean, float *rstd, const float *x,
+                           const float *gamma, const float *beta, int n, int spatial, int c,
+                           int g, int relu) {
   if (c > GN_MAX_C) {
-    lt_ref_f32_gn_relu_forward(y, mean, rstd, x, gamma, beta, n, spatial, c, g);
+    (relu ? lt_ref_f32_gn_relu_forward : lt_ref_f32_gn_forward)(y, mean, rstd, x, gamma, beta,
+                                                                n, spatial, c, g);
     return;
   }
   int cg = c / g;
@@ -69,20 +70,41 @@ void lt_cpu_gn_relu_forward(float *y, float *mean, float *rstd, const float *x,
     for (int v = 0; v < spatial; v++) {
       const float *r = xs + (size_t)v * (size_t)c;
       float *o = ys + (size_t)v * (size_t)c;
+      if (relu) {
 #pragma omp simd
-      for (int j = 0; j < c; j++) {
-        float t = r[j] * a[j] + bb[j];
-        o[j] = t > 0.0f ? t : 0.0f;
+        for (int j = 0; j < c; j++) {
+          float t = r[j] * a[j] + bb[j];
+          o[j] = t > 0.0f ? t : 0.0f;
+        }
+      } else {
+#pragma omp simd
+        for (int j = 0; j < c; j++) o[j] = r[j] * a[j] + bb[j];
       }
     }
   }
 }
 
-void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
-                             const float *y, const float *x, const float *mean, const float *rstd,
-                             const float *gamma, int n, int spatial, int c, int g) {
+void lt_cpu_gn_relu_forward(float *y, float *mean, float *rstd, const float *x,
+                            const float *gamma, const float *beta, int n, int spatial, int c,
+                            int g) {
+  gn_any_forward(y, mean, rstd, x, gamma, beta, n, spatial, c, g, 1);
+}
+
+void lt_cpu_gn_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma,
+                       const float *beta, int n, int spatial, int c, int g) {
+  gn_any_forward(y, mean, rstd, x, gamma, beta, n, spatial, c, g, 0);
+}
+
+/* y NULL: plain GroupNorm (no ReLU mask). */
+static void gn_any_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                            const float *y, const float *x, const float *mean, const float *rstd,
+                            const float *gamma, int n, int spatial, int c, int g) {
   if (c > GN_MAX_C) {
-    lt_ref_f32_gn_relu_backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, n, spatial, c, g);
+    if (y)
+      lt_ref_f32_gn_relu_backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, n, spatial, c,
+                                  g);
+    else
+      lt_ref_f32_gn_backward(dx, dgamma, dbeta, dy, x, mean, rstd, gamma, n, spatial, c, g);
     return;
   }
   int cg = c / g;
@@ -92,7 +114,7 @@ void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float
   memset(dbt, 0, sizeof(double) * (size_t)c);
   for (int s = 0; s < n; s++) {
     size_t off = (size_t)s * (size_t)spatial * (size_t)c;
-    const float *xs = x + off, *ys = y + off, *dys = dy + off;
+    const float *xs = x + off, *ys = y ? y + off : NULL, *dys = dy + off;
     float *dxs = dx + off;
     double sd[GN_MAX_C], sdx[GN_MAX_C]; /* sums of masked dy and of masked dy * x */
     memset(sd, 0, sizeof(double) * (size_t)c);
@@ -105,11 +127,20 @@ void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float
 #pragma omp for schedule(static)
       for (int v = 0; v < spatial; v++) {
         size_t i0 = (size_t)v * (size_t)c;
+        if (ys) {
 #pragma omp simd
-        for (int j = 0; j < c; j++) {
-          float d = ys[i0 + j] > 0.0f ? dys[i0 + j] : 0.0f;
-          l1[j] += d;
-          l2[j] += (double)d * xs[i0 + j];
+          for (int j = 0; j < c; j++) {
+            float d = ys[i0 + j] > 0.0f ? dys[i0 + j] : 0.0f;
+            l1[j] += d;
+            l2[j] += (double)d * xs[i0 + j];
+          }
+        } else {
+#pragma omp simd
+          for (int j = 0; j < c; j++) {
+            float d = dys[i0 + j];
+            l1[j] += d;
+            l2[j] += (double)d * xs[i0 + j];
+          }
         }
       }
 #pragma omp critical
@@ -140,10 +171,15 @@ void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float
 #pragma omp parallel for schedule(static)
     for (int v = 0; v < spatial; v++) {
       size_t i0 = (size_t)v * (size_t)c;
+      if (ys) {
 #pragma omp simd
-      for (int j = 0; j < c; j++) {
-        float d = ys[i0 + j] > 0.0f ? dys[i0 + j] : 0.0f;
-        dxs[i0 + j] = d * A[j] + xs[i0 + j] * B[j] + C[j];
+        for (int j = 0; j < c; j++) {
+          float d = ys[i0 + j] > 0.0f ? dys[i0 + j] : 0.0f;
+          dxs[i0 + j] = d * A[j] + xs[i0 + j] * B[j] + C[j];
+        }
+      } else {
+#pragma omp simd
+        for (int j = 0; j < c; j++) dxs[i0 + j] = dys[i0 + j] * A[j] + xs[i0 + j] * B[j] + C[j];
       }
     }
   }
@@ -151,6 +187,18 @@ void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float
     dgamma[j] = (float)dg[j];
     dbeta[j] = (float)dbt[j];
   }
+}
+
+void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                             const float *y, const float *x, const float *mean, const float *rstd,
+                             const float *gamma, int n, int spatial, int c, int g) {
+  gn_any_backward(dx, dgamma, dbeta, dy, y, x, mean, rstd, gamma, n, spatial, c, g);
+}
+
+void lt_cpu_gn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                        const float *mean, const float *rstd, const float *gamma, int n,
+                        int spatial, int c, int g) {
+  gn_any_backward(dx, dgamma, dbeta, dy, NULL, x, mean, rstd, gamma, n, spatial, c, g);
 }
 
 void lt_cpu_global_avg_pool_forward(float *y, const float *x, int n, int spatial, int c) {

@@ -12,6 +12,11 @@ void lt_cpu_gn_relu_forward(float *y, float *mean, float *rstd, const float *x,
 void lt_cpu_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
                              const float *y, const float *x, const float *mean, const float *rstd,
                              const float *gamma, int n, int spatial, int c, int g);
+void lt_cpu_gn_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma,
+                       const float *beta, int n, int spatial, int c, int g);
+void lt_cpu_gn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                        const float *mean, const float *rstd, const float *gamma, int n,
+                        int spatial, int c, int g);
 void lt_cpu_global_avg_pool_forward(float *y, const float *x, int n, int spatial, int c);
 void lt_cpu_global_avg_pool_backward(float *dx, const float *dy, int n, int spatial, int c);
 void lt_cpu_avg_pool_forward(float *y, const float *x, int n, int d, int h, int w, int c, int k);

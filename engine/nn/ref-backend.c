@@ -78,4 +78,6 @@ const lt_backend lt_backend_ref = {
     .add = lt_ref_f32_add,
     .concat_forward = lt_ref_f32_concat_forward,
     .concat_backward = lt_ref_f32_concat_backward,
+    .gn_forward = lt_ref_f32_gn_forward,
+    .gn_backward = lt_ref_f32_gn_backward,
 };

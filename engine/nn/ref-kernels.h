@@ -19,6 +19,10 @@
   void P##gn_relu_backward(T *dx, T *dgamma, T *dbeta, const T *dy, const T *y, const T *x,   \
                            const T *mean, const T *rstd, const T *gamma, int n, int spatial,   \
                            int c, int g);                                                      \
+  void P##gn_forward(T *y, T *mean, T *rstd, const T *x, const T *gamma, const T *beta, int n, \
+                     int spatial, int c, int g);                                               \
+  void P##gn_backward(T *dx, T *dgamma, T *dbeta, const T *dy, const T *x, const T *mean,      \
+                      const T *rstd, const T *gamma, int n, int spatial, int c, int g);        \
   void P##global_avg_pool_forward(T *y, const T *x, int n, int spatial, int c);               \
   void P##global_avg_pool_backward(T *dx, const T *dy, int n, int spatial, int c);            \
   void P##avg_pool_forward(T *y, const T *x, int n, int d, int h, int w, int c, int k);       \

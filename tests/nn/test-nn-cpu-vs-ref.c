@@ -184,6 +184,46 @@ static void gn_relu_cpu_matches_ref(void **state) {
   }
 }
 
+/* GroupNorm without ReLU (the residual blocks' second normalisation and projection): the
+ * same comparison, at the widths of the ResNet configuration. */
+static void gn_plain_cpu_matches_ref(void **state) {
+  (void)state;
+  static const int widths[] = {8, 16, 64, 128};
+  static const int sizes[] = {7 * 8 * 6, 5 * 6 * 4, 4 * 4 * 5, 32 * 32 * 32};
+  for (int t = 0; t < 4; t++) {
+    int c = widths[t], spatial = sizes[t], n = 2, g = 8;
+    size_t cnt = (size_t)n * spatial * c;
+    nn_rng rng = {350 + (uint64_t)t};
+    float *x = nn_f32(cnt), *gamma = nn_f32((size_t)c), *beta = nn_f32((size_t)c),
+          *dy = nn_f32(cnt);
+    nn_fill_f32(&rng, x, cnt, -2, 3);
+    nn_fill_f32(&rng, gamma, (size_t)c, 0.5, 1.5);
+    nn_fill_f32(&rng, beta, (size_t)c, -0.5, 0.5);
+    nn_fill_f32(&rng, dy, cnt, -1, 1);
+    float *y1 = nn_f32(cnt), *y2 = nn_f32(cnt), *m1 = nn_f32((size_t)n * g),
+          *m2 = nn_f32((size_t)n * g), *r1 = nn_f32((size_t)n * g), *r2 = nn_f32((size_t)n * g);
+    cpu->gn_forward(y1, m1, r1, x, gamma, beta, n, spatial, c, g);
+    ref->gn_forward(y2, m2, r2, x, gamma, beta, n, spatial, c, g);
+    size_t negative = 0;
+    for (size_t i = 0; i < cnt; i++) negative += y2[i] < 0;
+    assert_true(negative > cnt / 10); /* no ReLU: negative outputs stay */
+    char name[64];
+    snprintf(name, sizeof name, "gn C %d S %d N %d", c, spatial, n);
+    expect_close(name, "forward y", y1, y2, cnt);
+    expect_close(name, "forward mean", m1, m2, (size_t)n * g);
+    expect_close(name, "forward rstd", r1, r2, (size_t)n * g);
+    float *dx1 = nn_f32(cnt), *dx2 = nn_f32(cnt), *dg1 = nn_f32((size_t)c),
+          *dg2 = nn_f32((size_t)c), *db1 = nn_f32((size_t)c), *db2 = nn_f32((size_t)c);
+    cpu->gn_backward(dx1, dg1, db1, dy, x, m2, r2, gamma, n, spatial, c, g);
+    ref->gn_backward(dx2, dg2, db2, dy, x, m2, r2, gamma, n, spatial, c, g);
+    expect_close(name, "backward dx", dx1, dx2, cnt);
+    expect_close(name, "backward dgamma", dg1, dg2, (size_t)c);
+    expect_close(name, "backward dbeta", db1, db2, (size_t)c);
+    free(x), free(gamma), free(beta), free(dy), free(y1), free(y2), free(m1), free(m2);
+    free(r1), free(r2), free(dx1), free(dx2), free(dg1), free(dg2), free(db1), free(db2);
+  }
+}
+
 static void pooling_cpu_matches_ref(void **state) {
   (void)state;
   nn_rng rng = {400};
@@ -324,6 +364,7 @@ int main(void) {
       cmocka_unit_test(conv_cpu_matches_ref_full_size_forward),
       cmocka_unit_test(conv_cpu_matches_ref_full_size_backward),
       cmocka_unit_test(gn_relu_cpu_matches_ref),
+      cmocka_unit_test(gn_plain_cpu_matches_ref),
       cmocka_unit_test(pooling_cpu_matches_ref),
       cmocka_unit_test(fc_cpu_matches_ref),
       cmocka_unit_test(elementwise_and_concat_cpu_match_ref),

@@ -163,6 +163,34 @@ static void gn_relu_backward_matches_fd(void **state) {
   check_case(&c, &rng);
 }
 
+/* ---- GroupNorm without ReLU ---- inputs: x, gamma, beta */
+static void gnp_fwd(fd_case *c, double *y) {
+  lt_ref_f64_gn_forward(y, c->mean, c->rstd, c->in[0], c->in[1], c->in[2], c->n, c->spatial,
+                        c->c, c->g);
+}
+static void gnp_bwd(fd_case *c, const double *dy) {
+  gnp_fwd(c, c->ysave);
+  lt_ref_f64_gn_backward(c->grad[0], c->grad[1], c->grad[2], dy, c->in[0], c->mean, c->rstd,
+                         c->in[1], c->n, c->spatial, c->c, c->g);
+}
+static void gn_plain_backward_matches_fd(void **state) {
+  (void)state;
+  nn_rng rng = {98};
+  fd_case c = {0};
+  c.name = "groupnorm 4 groups";
+  c.n = 2, c.spatial = 24, c.c = 8, c.g = 4;
+  c.forward = gnp_fwd;
+  c.backward = gnp_bwd;
+  c.ny = (size_t)c.n * c.spatial * c.c;
+  c.ysave = nn_f64(c.ny);
+  c.mean = nn_f64((size_t)c.n * c.g);
+  c.rstd = nn_f64((size_t)c.n * c.g);
+  add_input(&c, &rng, "x", c.ny, -2, 3);
+  add_input(&c, &rng, "gamma", (size_t)c.c, 0.5, 1.5);
+  add_input(&c, &rng, "beta", (size_t)c.c, -0.3, 0.3);
+  check_case(&c, &rng);
+}
+
 /* ---- pooling ---- input: x */
 static void gap_fwd(fd_case *c, double *y) {
   lt_ref_f64_global_avg_pool_forward(y, c->in[0], c->n, c->spatial, c->c);
@@ -315,6 +343,7 @@ int main(void) {
       cmocka_unit_test(conv1_backward_matches_fd),
       cmocka_unit_test(transposed_conv_backward_matches_fd),
       cmocka_unit_test(gn_relu_backward_matches_fd),
+      cmocka_unit_test(gn_plain_backward_matches_fd),
       cmocka_unit_test(global_avg_pool_backward_matches_fd),
       cmocka_unit_test(avg_pool4_backward_matches_fd),
       cmocka_unit_test(fc_backward_matches_fd),

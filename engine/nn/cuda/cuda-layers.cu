@@ -14,7 +14,8 @@
  * Per-channel sums over a sample's voxels: block (chunk, sample), blockDim = C * r threads,
  * thread t sums channel t % C over rows t / C, t / C + r, ...; a shared-memory reduction over
  * the r rows, then double atomics into acc[(s C + c) 2 + {0, 1}].
- * mode 0: x and x^2 (forward); mode 1: masked dy and masked dy * x (backward). */
+ * mode 0: x and x^2 (forward); mode 1: masked dy and masked dy * x (backward; y NULL: no
+ * mask, plain GroupNorm). */
 __global__ void __launch_bounds__(1024)
     k_gn_sums(double *acc, const float *x, const float *dy, const float *y, int spatial, int C,
               int mode) {
@@ -31,7 +32,7 @@ __global__ void __launch_bounds__(1024)
         a += e;
         b += e * e;
       } else {
-        float d = y[i] > 0.0f ? dy[i] : 0.0f;
+        float d = !y || y[i] > 0.0f ? dy[i] : 0.0f;
         a += d;
         b += (double)d * x[i];
       }
@@ -76,13 +77,13 @@ __global__ void k_gn_fwd_stats(float *mean, float *rstd, float *ab, const double
 
 /* CPU twin: the apply loop of lt_cpu_gn_relu_forward (engine/nn/cpu-layers.c). */
 __global__ void k_gn_fwd_apply(float *y, const float *x, const float *ab, size_t per_sample,
-                               size_t total, int C) {
+                               size_t total, int C, int relu) {
   GRID_STRIDE(i, total) {
     size_t s = i / per_sample;
     int c = (int)(i % C);
     const float *q = ab + (s * C + c) * 2;
     float t = x[i] * q[0] + q[1];
-    y[i] = t > 0.0f ? t : 0.0f;
+    y[i] = t > 0.0f || !relu ? t : 0.0f;
   }
 }
 
@@ -126,7 +127,7 @@ __global__ void k_gn_bwd_apply(float *dx, const float *dy, const float *y, const
     size_t s = i / per_sample;
     int c = (int)(i % C);
     const float *q = abc + (s * C + c) * 3;
-    float d = y[i] > 0.0f ? dy[i] : 0.0f;
+    float d = !y || y[i] > 0.0f ? dy[i] : 0.0f;
     dx[i] = d * q[0] + x[i] * q[1] + q[2];
   }
 }
@@ -149,9 +150,9 @@ static int gn_launch_sums(double *acc, const float *x, const float *dy, const fl
   return 0;
 }
 
-extern "C" void lt_cuda_gn_relu_forward(float *y, float *mean, float *rstd, const float *x,
-                                        const float *gamma, const float *beta, int n,
-                                        int spatial, int c, int g) {
+static void gn_forward_any(float *y, float *mean, float *rstd, const float *x,
+                           const float *gamma, const float *beta, int n, int spatial, int c,
+                           int g, int relu) {
   double *acc = (double *)lt_cuda_scratch(0, (size_t)n * c * 2 * sizeof(double) +
                                                  (size_t)n * c * 2 * sizeof(float));
   if (!acc || gn_launch_sums(acc, x, NULL, NULL, n, spatial, c, 0)) return;
@@ -161,10 +162,23 @@ extern "C" void lt_cuda_gn_relu_forward(float *y, float *mean, float *rstd, cons
                                                                n, c, g, cnt);
   size_t per = (size_t)spatial * c, total = per * n;
   k_gn_fwd_apply<<<lt_cuda_blocks(total, 256), 256, 0, lt_cuda_stream>>>(y, x, ab, per, total,
-                                                                         c);
-  lt_cuda_done("gn_relu_forward");
+                                                                         c, relu);
+  lt_cuda_done(relu ? "gn_relu_forward" : "gn_forward");
 }
 
+extern "C" void lt_cuda_gn_relu_forward(float *y, float *mean, float *rstd, const float *x,
+                                        const float *gamma, const float *beta, int n,
+                                        int spatial, int c, int g) {
+  gn_forward_any(y, mean, rstd, x, gamma, beta, n, spatial, c, g, 1);
+}
+
+extern "C" void lt_cuda_gn_forward(float *y, float *mean, float *rstd, const float *x,
+                                   const float *gamma, const float *beta, int n, int spatial,
+                                   int c, int g) {
+  gn_forward_any(y, mean, rstd, x, gamma, beta, n, spatial, c, g, 0);
+}
+
+/* y NULL: plain GroupNorm. */
 extern "C" void lt_cuda_gn_relu_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
                                          const float *y, const float *x, const float *mean,
                                          const float *rstd, const float *gamma, int n,
@@ -179,7 +193,13 @@ extern "C" void lt_cuda_gn_relu_backward(float *dx, float *dgamma, float *dbeta,
   size_t per = (size_t)spatial * c, total = per * n;
   k_gn_bwd_apply<<<lt_cuda_blocks(total, 256), 256, 0, lt_cuda_stream>>>(dx, dy, y, x, abc, per,
                                                                          total, c);
-  lt_cuda_done("gn_relu_backward");
+  lt_cuda_done(y ? "gn_relu_backward" : "gn_backward");
+}
+
+extern "C" void lt_cuda_gn_backward(float *dx, float *dgamma, float *dbeta, const float *dy,
+                                    const float *x, const float *mean, const float *rstd,
+                                    const float *gamma, int n, int spatial, int c, int g) {
+  lt_cuda_gn_relu_backward(dx, dgamma, dbeta, dy, NULL, x, mean, rstd, gamma, n, spatial, c, g);
 }
 
 /* ---- pooling ---- */

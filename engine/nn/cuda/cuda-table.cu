@@ -40,6 +40,11 @@ void lt_cuda_add(float *y, const float *a, const float *b, size_t count);
 void lt_cuda_concat_forward(float *y, const float *const *xs, const int *cs, int k, size_t rows);
 void lt_cuda_concat_backward(float *const *dxs, const float *dy, const int *cs, int k,
                              size_t rows);
+void lt_cuda_gn_forward(float *y, float *mean, float *rstd, const float *x, const float *gamma,
+                        const float *beta, int n, int spatial, int c, int g);
+void lt_cuda_gn_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *x,
+                         const float *mean, const float *rstd, const float *gamma, int n,
+                         int spatial, int c, int g);
 
 const lt_backend lt_backend_cuda = {
     "cuda",
@@ -70,5 +75,7 @@ const lt_backend lt_backend_cuda = {
     lt_cuda_add,
     lt_cuda_concat_forward,
     lt_cuda_concat_backward,
+    lt_cuda_gn_forward,
+    lt_cuda_gn_backward,
 };
 }
