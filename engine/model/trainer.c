@@ -14,6 +14,7 @@
 #include "model/gradcam.h"
 #include "model/loss.h"
 #include "model/params.h"
+#include "model/transfer.h"
 
 void lt_train_options_default(lt_train_options *o) {
   memset(o, 0, sizeof *o);
@@ -479,6 +480,8 @@ typedef struct {
   long steps_this_call;
   double t_start;
   int epochs_done_this_call;
+  lt_weights init; /* o->init_from, loaded once */
+  bool has_init;
 } trainer;
 
 static int train_epoch(trainer *t, const int *train, int n_train, int fold, int epoch,
@@ -626,6 +629,8 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
     start = st->epoch + 1;
   } else {
     lt_param_init(tab, params, mix(o->seed, 0x1417 + (uint64_t)fold));
+    if (t->has_init && lt_transfer_copy(tab, params, &t->init, o->init_from, err) < 0)
+      goto out;
     memset(t->adam.m, 0, 2 * P * sizeof(float));
     t->adam.step = 0;
     memcpy(best, params, P * sizeof *best);
@@ -722,7 +727,14 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
   int *fold_of = malloc((size_t)ds->n * sizeof *fold_of);
   if (!fold_of)
     return lt_error_set(err, "out of memory");
-  if (lt_train_folds(ds, o->folds, o->seed, fold_of, err)) {
+  if (o->fold_of) {
+    for (int i = 0; i < ds->n; i++)
+      if (o->fold_of[i] < 0 || o->fold_of[i] >= o->folds) {
+        free(fold_of);
+        return lt_error_set(err, "sample %d: fold %d out of range", i, o->fold_of[i]);
+      }
+    memcpy(fold_of, o->fold_of, (size_t)ds->n * sizeof *fold_of);
+  } else if (lt_train_folds(ds, o->folds, o->seed, fold_of, err)) {
     free(fold_of);
     return -1;
   }
@@ -753,6 +765,26 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
   }
   if (lt_adam_init(&t.adam, P, c->lr, err))
     goto out2;
+  if (o->init_from) {
+    if (lt_weights_load(o->init_from, NULL, &t.init, err))
+      goto out3;
+    t.has_init = true;
+    res->init_tensors = lt_model_table(t.m)->n;
+    res->init_copied = lt_transfer_count(lt_model_table(t.m), &t.init);
+    lt_error e2;
+    float *probe = lt_param_block_new(lt_model_table(t.m));
+    const bool oom = !probe;
+    const int fits = probe && lt_transfer_copy(lt_model_table(t.m), probe, &t.init, o->init_from,
+                                               &e2) >= 0;
+    free(probe);
+    if (!fits) {
+      lt_error_set(err, "%s", oom ? "out of memory" : e2.msg);
+      goto out3;
+    }
+    if (o->progress)
+      fprintf(o->progress, "initialised %d of %d tensors from %s\n", res->init_copied,
+              res->init_tensors, o->init_from);
+  }
   for (int k = 0; k < st.n_done; k++)
     res->fold[res->n_folds++] = st.done[k];
   for (int fold = 0; fold < o->folds; fold++) {
@@ -798,6 +830,8 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
   }
   rc = 0;
 out3:
+  if (t.has_init)
+    lt_weights_free(&t.init);
   lt_adam_free(&t.adam);
 out2:
   free(t.acc), free(t.xa), free(t.ma);

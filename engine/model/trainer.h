@@ -40,6 +40,10 @@ typedef struct {
   long stop_after_steps; /* > 0: stop (return 1) at that many steps in this call, mid-epoch:
                           * the epoch in progress is lost, as when the process is killed */
   const char *backend;   /* "cpu" (NULL) or "ref" */
+  const char *init_from; /* a weights file: every fold starts from its tensors of matching name
+                          * and shape (transfer.h; the others initialised as usual); NULL: none */
+  const int *fold_of;    /* the fold of every sample (ds->n values in [0, folds)), e.g. to keep
+                          * the folds of a larger data set; NULL: lt_train_folds by seed */
   FILE *progress;        /* progress lines; NULL: silent */
 } lt_train_options;
 
@@ -68,6 +72,7 @@ typedef struct {
   int n_folds; /* folds run */
   lt_fold_result fold[LT_MAX_FOLDS];
   char model_path[600]; /* out_dir/model.safetensors when written */
+  int init_copied, init_tensors; /* with init_from: tensors copied, tensors in the model */
 } lt_train_result;
 
 /* Trains. Returns 0 when done, 1 when stopped by stop_after_steps (the last finished epoch is
