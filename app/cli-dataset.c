@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli-dataset-synth.h"
 #include "cli.h"
 #include "ct/lidc.h"
 #include "ct/nodules.h"
@@ -17,7 +18,9 @@
 #include "model/dataset.h"
 
 static const char usage[] =
-    "Usage: lungtrust-cli dataset STUDY... --out DIR [--selected]\n\n"
+    "Usage: lungtrust-cli dataset STUDY... --out DIR [--selected]\n"
+    "       lungtrust-cli dataset --synth SYNTHDIR --out DIR [--split S] [--evaluation]\n"
+    "                             (a synthetic data set: lungtrust-cli dataset --synth x --help)\n\n"
     "Builds a data set for 'lungtrust-cli train' from CT studies with LIDC readings. Each\n"
     "nodule with a 50% consensus outline becomes a sample: its 2x64^3 patch and consensus mask\n"
     "(cached in DIR/patches/), its six mean ratings (subtlety, sphericity, margin, lobulation,\n"
@@ -120,6 +123,9 @@ int lt_cli_dataset(int argc, char **argv) {
   const char *out = NULL;
   bool selected = false;
   int n_studies = 0;
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--synth"))
+      return lt_cli_dataset_synth(argc, argv);
   for (int i = 1; i < argc; i++) {
     if (lt_cli_is_help(argv[i])) {
       fputs(usage, stdout);

@@ -1,6 +1,9 @@
 /* app/cli-evaluate.c — `lungtrust-cli evaluate DATA --model MODEL [--json]`: the paper's Table 1
- * measures at 0.5, Dice and attribute MAE of a weights file on a data set, plus the mean and sd
- * over folds of the cross-validation stored in the weights (when the trainer wrote them). */
+ * measures at 0.5, Dice (vs the readers' consensus, and vs the synthetic truth in an evaluation
+ * set), attribute MAE (vs the readers' mean, and vs the true attributes) and the CAM share
+ * inside the masks of a weights file on a data set, each with a 95% bootstrap interval
+ * (model/heldout.h, fixed seed), plus the mean and sd over folds of the cross-validation stored
+ * in the weights (when the trainer wrote them). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,15 +11,19 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model/heldout.h"
 #include "model/trainer.h"
 #include "model/weights.h"
 
 static void usage(FILE *f) {
-  fputs("Usage: lungtrust-cli evaluate DATA --model MODEL [--json]\n\n"
+  fputs("Usage: lungtrust-cli evaluate DATA --model MODEL [--json] [--boot B] [--seed S]\n\n"
         "Runs the model (a weights file written by train) on every sample of DATA (a data set\n"
         "folder or its manifest.json) and prints Accuracy, AUC, F1, Sensitivity, Specificity,\n"
-        "Precision and benign Precision at 0.5, Dice, attribute MAE and the CAM share inside the\n"
-        "masks; then the cross-validation's mean and sd over folds stored in the weights.\n",
+        "Precision and benign Precision at 0.5, Dice (vs the readers' consensus; vs the true mask\n"
+        "in a synthetic evaluation set), attribute MAE (vs the readers' mean; vs the true\n"
+        "attributes) and the CAM share inside the masks, each with a 95% bootstrap interval\n"
+        "(B resamples of the samples, default 1000, seed S, default 1); then the\n"
+        "cross-validation's mean and sd over folds stored in the weights.\n",
         f);
 }
 
@@ -66,6 +73,8 @@ static void print_folds(const char *metrics_json, bool json, cJSON *root) {
 int lt_cli_evaluate(int argc, char **argv) {
   const char *data = NULL, *model = NULL;
   bool json = false;
+  int boot = 1000;
+  unsigned long long seed = 1;
   for (int i = 1; i < argc; i++) {
     if (lt_cli_is_help(argv[i])) {
       usage(stdout);
@@ -74,6 +83,17 @@ int lt_cli_evaluate(int argc, char **argv) {
       model = argv[++i];
     } else if (!strcmp(argv[i], "--json")) {
       json = true;
+    } else if (!strcmp(argv[i], "--boot") && i + 1 < argc) {
+      char *end;
+      long b = strtol(argv[++i], &end, 10);
+      if (*end || b < 1 || b > 100000)
+        return lt_cli_usage_error("evaluate", "--boot needs 1-100000");
+      boot = (int)b;
+    } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
+      char *end;
+      seed = strtoull(argv[++i], &end, 10);
+      if (*end || !*argv[i])
+        return lt_cli_usage_error("evaluate", "--seed needs a number");
     } else if (argv[i][0] == '-') {
       return lt_cli_usage_error("evaluate", "unknown or incomplete option '%s'", argv[i]);
     } else if (!data) {
@@ -95,34 +115,41 @@ int lt_cli_evaluate(int argc, char **argv) {
   }
   const lt_backend *be = lt_backend_default();
   lt_model *m = NULL;
-  int *idx = malloc((size_t)ds.n * sizeof *idx);
-  lt_eval e;
+  lt_heldout h;
   int rc = LT_EXIT_INPUT;
-  if (!idx) {
-    lt_error_set(&err, "out of memory");
-    goto out;
-  }
-  for (int i = 0; i < ds.n; i++)
-    idx[i] = i;
   if (lt_model_create(&m, &w.config, be, 1, false, &err))
     goto out;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
-  if (lt_evaluate(m, &ds, idx, ds.n, &e, &err))
+  if (lt_heldout_evaluate(m, &ds, boot, seed, &h, &err))
     goto out;
   if (json) {
     cJSON *root = cJSON_CreateObject(), *o = cJSON_AddObjectToObject(root, "data");
-    cJSON_AddNumberToObject(o, "samples", e.n);
-    cJSON_AddNumberToObject(o, "labelled", e.n_labelled);
-    cJSON_AddNumberToObject(o, "accuracy", fin(e.cls.accuracy));
-    cJSON_AddNumberToObject(o, "auc", fin(e.auc));
-    cJSON_AddNumberToObject(o, "f1", fin(e.cls.f1));
-    cJSON_AddNumberToObject(o, "sensitivity", fin(e.cls.sensitivity));
-    cJSON_AddNumberToObject(o, "specificity", fin(e.cls.specificity));
-    cJSON_AddNumberToObject(o, "precision", fin(e.cls.precision));
-    cJSON_AddNumberToObject(o, "precision_benign", fin(e.cls.precision_benign));
-    cJSON_AddNumberToObject(o, "dice", fin(e.dice));
-    cJSON_AddNumberToObject(o, "attr_mae", fin(e.attr_mae));
-    cJSON_AddNumberToObject(o, "cam_share_in", fin(e.share_in));
+    cJSON_AddNumberToObject(o, "samples", h.n);
+    cJSON_AddNumberToObject(o, "labelled", h.m[LT_HO_AUC].n);
+    cJSON_AddBoolToObject(o, "evaluation_set", ds.evaluation);
+    for (int q = 0; q < LT_HO_N; q++)
+      cJSON_AddNumberToObject(o, lt_heldout_keys[q], fin(h.m[q].value));
+    cJSON *ci = cJSON_AddObjectToObject(root, "ci95");
+    char sd[32];
+    snprintf(sd, sizeof sd, "%llu", seed);
+    cJSON_AddNumberToObject(ci, "bootstrap_resamples", boot);
+    cJSON_AddStringToObject(ci, "seed", sd);
+    for (int q = 0; q < LT_HO_N; q++) {
+      cJSON *x = cJSON_AddObjectToObject(ci, lt_heldout_keys[q]);
+      cJSON_AddNumberToObject(x, "value", fin(h.m[q].value));
+      cJSON_AddNumberToObject(x, "lo", fin(h.m[q].lo));
+      cJSON_AddNumberToObject(x, "hi", fin(h.m[q].hi));
+      cJSON_AddNumberToObject(x, "n", h.m[q].n);
+    }
+    static const char *an[6] = {"subtlety",   "sphericity",  "margin",
+                                "lobulation", "spiculation", "malignancy"};
+    cJSON *pa = cJSON_AddObjectToObject(root, "attr_mae_per_attribute");
+    cJSON *pt = cJSON_AddObjectToObject(root, "attr_mae_truth_per_attribute");
+    for (int k = 0; k < h.n_attr; k++) {
+      const char *name = h.n_attr == 1 ? an[5] : an[k];
+      cJSON_AddNumberToObject(pa, name, fin(h.attr_mae[k]));
+      cJSON_AddNumberToObject(pt, name, fin(h.attr_mae_truth[k]));
+    }
     print_folds(w.metrics_json, true, root);
     char *s = cJSON_Print(root);
     if (s)
@@ -130,15 +157,20 @@ int lt_cli_evaluate(int argc, char **argv) {
     free(s);
     cJSON_Delete(root);
   } else {
-    printf("%d samples (%d labelled, %d with masks, %d rated)\n", e.n, e.n_labelled, e.n_masked,
-           e.n_rated);
-    printf(
-        "at 0.5: accuracy %.4f AUC %.4f F1 %.4f sensitivity %.4f specificity %.4f precision %.4f "
-        "benign precision %.4f\n",
-        e.cls.accuracy, e.auc, e.cls.f1, e.cls.sensitivity, e.cls.specificity, e.cls.precision,
-        e.cls.precision_benign);
-    printf("Dice %.4f  attribute MAE %.4f  CAM share inside the masks %.4f\n", e.dice, e.attr_mae,
-           e.share_in);
+    printf("%d samples (%d labelled, %d with consensus masks, %d rated)%s; 95%% bootstrap "
+           "intervals over %d resamples (seed %llu)\n",
+           h.n, h.m[LT_HO_AUC].n, h.m[LT_HO_DICE].n, h.m[LT_HO_ATTR_MAE].n,
+           ds.evaluation ? ", evaluation set with the synthetic truth" : "", boot, seed);
+    static const char *names[LT_HO_N] = {
+        "accuracy",         "AUC",         "F1",   "sensitivity",        "specificity",
+        "precision",        "benign precision", "Dice vs consensus", "Dice vs truth",
+        "attribute MAE vs readers", "attribute MAE vs truth", "CAM share inside"};
+    for (int q = 0; q < LT_HO_N; q++) {
+      if (!h.m[q].n)
+        continue;
+      printf("  %-26s %.4f  [%.4f, %.4f]  (n %d)%s\n", names[q], h.m[q].value, h.m[q].lo,
+             h.m[q].hi, h.m[q].n, q == LT_HO_ACCURACY ? "  at 0.5" : "");
+    }
     print_folds(w.metrics_json, false, NULL);
   }
   rc = LT_EXIT_OK;
@@ -146,7 +178,6 @@ out:
   if (rc != LT_EXIT_OK)
     lt_cli_fail(&err);
   lt_model_free(m);
-  free(idx);
   lt_dataset_free(&ds);
   lt_weights_free(&w);
   return rc;

@@ -87,6 +87,13 @@ static bool id_ok(const char *id) {
 
 int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const uint8_t *mask,
                    lt_error *err) {
+  return lt_dataset_add_truth(ds, meta, ch, mask, NULL, err);
+}
+
+/* Header word 2: bit 0 the sample's mask, bit 1 the true mask (files with only bit 0 or none
+ * are the first version's). */
+int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
+                         const uint8_t *mask, const uint8_t *truth, lt_error *err) {
   if (!id_ok(meta->id) || strlen(meta->id) > 40)
     return lt_error_set(err, "dataset: bad sample id '%s'", meta->id);
   if (lt_dataset_find(ds, meta->id) >= 0)
@@ -98,10 +105,11 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
   lt_sample s = *meta;
   snprintf(s.patch_file, sizeof s.patch_file, "patches/%s.ltp", meta->id);
   s.has_mask = mask != NULL;
+  s.has_truth_mask = truth != NULL;
   snprintf(path, sizeof path, "%s/%s", ds->dir, s.patch_file);
   const size_t nq = 2 * (size_t)PATCH_V;
   uint16_t *q = malloc(nq * sizeof *q);
-  uint8_t bits[PATCH_V / 8];
+  uint8_t bits[PATCH_V / 8], tbits[PATCH_V / 8];
   if (!q)
     return lt_error_set(err, "out of memory");
   for (size_t i = 0; i < nq; i++) {
@@ -114,11 +122,18 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
     for (size_t i = 0; i < PATCH_V; i++)
       if (mask[i])
         bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-  int32_t hdr[3] = {PATCH_N, 2, mask ? 1 : 0};
+  memset(tbits, 0, sizeof tbits);
+  if (truth)
+    for (size_t i = 0; i < PATCH_V; i++)
+      if (truth[i])
+        tbits[i >> 3] |= (uint8_t)(1u << (i & 7));
+  int32_t hdr[3] = {PATCH_N, 2, (mask ? 1 : 0) | (truth ? 2 : 0)};
   uint64_t h = fnv(FNV0, hdr, sizeof hdr);
   h = fnv(h, q, nq * sizeof *q);
   if (mask)
     h = fnv(h, bits, sizeof bits);
+  if (truth)
+    h = fnv(h, tbits, sizeof tbits);
   FILE *f = fopen(path, "wb");
   if (!f) {
     free(q);
@@ -126,7 +141,7 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
   }
   int ok = fwrite(MAGIC, 8, 1, f) == 1 && fwrite(hdr, sizeof hdr, 1, f) == 1 &&
            fwrite(q, sizeof *q, nq, f) == nq && (!mask || fwrite(bits, sizeof bits, 1, f) == 1) &&
-           fwrite(&h, sizeof h, 1, f) == 1;
+           (!truth || fwrite(tbits, sizeof tbits, 1, f) == 1) && fwrite(&h, sizeof h, 1, f) == 1;
   ok = (fclose(f) == 0) && ok;
   free(q);
   if (!ok)
@@ -135,6 +150,11 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
 }
 
 int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask, lt_error *err) {
+  return lt_dataset_read_truth(ds, i, side, x, mask, NULL, err);
+}
+
+int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float *mask,
+                          float *truth, lt_error *err) {
   if (i < 0 || i >= ds->n)
     return lt_error_set(err, "dataset: no sample %d", i);
   if (side < 1 || side > PATCH_N || PATCH_N % side)
@@ -149,27 +169,30 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
   int32_t hdr[3];
   const size_t nq = 2 * (size_t)PATCH_V;
   uint16_t *q = malloc(nq * sizeof *q);
-  uint8_t *bits = calloc(PATCH_V / 8, 1);
+  uint8_t *bits = calloc(PATCH_V / 8, 1), *tbits = calloc(PATCH_V / 8, 1);
   uint64_t h_file = 0;
   int rc = -1;
-  if (!q || !bits) {
+  if (!q || !bits || !tbits) {
     lt_error_set(err, "out of memory");
     goto out;
   }
   if (fread(magic, 8, 1, f) != 1 || memcmp(magic, MAGIC, 8) || fread(hdr, sizeof hdr, 1, f) != 1 ||
-      hdr[0] != PATCH_N || hdr[1] != 2 || (hdr[2] != 0 && hdr[2] != 1)) {
+      hdr[0] != PATCH_N || hdr[1] != 2 || hdr[2] < 0 || hdr[2] > 3) {
     lt_error_set(err, "%s: not a LungTrust patch file", path);
     goto out;
   }
-  if (fread(q, sizeof *q, nq, f) != nq || (hdr[2] && fread(bits, PATCH_V / 8, 1, f) != 1) ||
+  if (fread(q, sizeof *q, nq, f) != nq || ((hdr[2] & 1) && fread(bits, PATCH_V / 8, 1, f) != 1) ||
+      ((hdr[2] & 2) && fread(tbits, PATCH_V / 8, 1, f) != 1) ||
       fread(&h_file, sizeof h_file, 1, f) != 1) {
     lt_error_set(err, "%s: truncated patch file", path);
     goto out;
   }
   uint64_t h = fnv(FNV0, hdr, sizeof hdr);
   h = fnv(h, q, nq * sizeof *q);
-  if (hdr[2])
+  if (hdr[2] & 1)
     h = fnv(h, bits, PATCH_V / 8);
+  if (hdr[2] & 2)
+    h = fnv(h, tbits, PATCH_V / 8);
   if (h != h_file) {
     lt_error_set(err, "%s: checksum mismatch (damaged patch file)", path);
     goto out;
@@ -180,7 +203,7 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
     for (int y = 0; y < side; y++)
       for (int xx = 0; xx < side; xx++) {
         double acc[2] = {0, 0};
-        int inside = 0;
+        int inside = 0, tin = 0;
         for (int dz = 0; dz < k; dz++)
           for (int dy = 0; dy < k; dy++)
             for (int dx = 0; dx < k; dx++) {
@@ -189,17 +212,23 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
               acc[0] += q[v];
               acc[1] += q[PATCH_V + v];
               inside += (bits[v >> 3] >> (v & 7)) & 1;
+              tin += (tbits[v >> 3] >> (v & 7)) & 1;
             }
         size_t o = ((size_t)z * side + (size_t)y) * side + (size_t)xx;
-        x[o * 2] = (float)acc[0] * inv;
-        x[o * 2 + 1] = (float)acc[1] * inv;
+        if (x) {
+          x[o * 2] = (float)acc[0] * inv;
+          x[o * 2 + 1] = (float)acc[1] * inv;
+        }
         if (mask)
           mask[o] = 2 * inside >= k * k * k ? 1.0f : 0.0f;
+        if (truth)
+          truth[o] = 2 * tin >= k * k * k ? 1.0f : 0.0f;
       }
   rc = 0;
 out:
   free(q);
   free(bits);
+  free(tbits);
   fclose(f);
   return rc;
 }
@@ -214,7 +243,13 @@ void lt_dataset_hash(const lt_dataset *ds, char *out, int n) {
     h = fnv(h, lab, sizeof lab);
     if (s->has_ratings)
       h = fnv(h, s->ratings, sizeof s->ratings);
+    if (s->mask_sphere)
+      h = fnv(h, "sphere", 6);
+    if (s->split[0])
+      h = fnv(h, s->split, strlen(s->split) + 1);
   }
+  if (ds->evaluation)
+    h = fnv(h, "evaluation", 10);
   snprintf(out, (size_t)n, "fnv1a64:%016llx", (unsigned long long)h);
 }
 
@@ -223,6 +258,12 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
   if (!root || !arr)
     return lt_error_set(err, "out of memory");
   cJSON_AddStringToObject(root, "format", LT_DATASET_FORMAT);
+  if (ds->evaluation) {
+    cJSON_AddBoolToObject(root, "evaluation", true);
+    cJSON_AddStringToObject(root, "evaluation_note",
+                            "labels of unsure samples, true masks and true attributes come from "
+                            "the synthetic truth: for evaluation only, never for training");
+  }
   cJSON_AddItemToObject(root, "samples", arr);
   for (int i = 0; i < ds->n; i++) {
     const lt_sample *s = &ds->s[i];
@@ -250,6 +291,18 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
       cJSON_AddNumberToObject(o, "nodule_mm", s->nodule_mm);
     if (s->manufacturer[0])
       cJSON_AddStringToObject(o, "manufacturer", s->manufacturer);
+    if (s->mask_sphere)
+      cJSON_AddStringToObject(o, "mask_kind", "sphere");
+    if (s->split[0])
+      cJSON_AddStringToObject(o, "split", s->split);
+    if (s->has_truth_mask)
+      cJSON_AddBoolToObject(o, "truth_mask", true);
+    if (s->has_truth_attrs) {
+      cJSON *r = cJSON_CreateObject();
+      for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+        cJSON_AddNumberToObject(r, attr_keys[k], s->truth_attrs[k]);
+      cJSON_AddItemToObject(o, "truth_attributes", r);
+    }
   }
   char *txt = cJSON_Print(root);
   cJSON_Delete(root);
@@ -299,8 +352,16 @@ static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
   if (get_str(o, "id", s->id, sizeof s->id, true, err) ||
       get_str(o, "patient", s->patient, sizeof s->patient, true, err) ||
       get_str(o, "patch", s->patch_file, sizeof s->patch_file, true, err) ||
-      get_str(o, "manufacturer", s->manufacturer, sizeof s->manufacturer, false, err))
+      get_str(o, "manufacturer", s->manufacturer, sizeof s->manufacturer, false, err) ||
+      get_str(o, "split", s->split, sizeof s->split, false, err))
     return -1;
+  char kind[16] = "";
+  if (get_str(o, "mask_kind", kind, sizeof kind, false, err))
+    return -1;
+  if (kind[0] && strcmp(kind, "sphere") && strcmp(kind, "consensus"))
+    return lt_error_set(err, "mask_kind must be \"sphere\" or \"consensus\"");
+  s->mask_sphere = !strcmp(kind, "sphere");
+  s->has_truth_mask = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truth_mask"));
   if (strstr(s->patch_file, "..") || s->patch_file[0] == '/')
     return lt_error_set(err, "patch path '%s' leaves the data set", s->patch_file);
   s->has_mask = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "mask"));
@@ -324,6 +385,16 @@ static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
       s->ratings[k] = (float)v;
     }
     s->has_ratings = true;
+  }
+  const cJSON *ta = cJSON_GetObjectItemCaseSensitive(o, "truth_attributes");
+  if (ta) {
+    for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+      r = get_num(ta, attr_keys[k], &v, err);
+      if (r <= 0 || v < 1 || v > 5)
+        return lt_error_set(err, "truth_attributes need \"%s\" in 1-5", attr_keys[k]);
+      s->truth_attrs[k] = (float)v;
+    }
+    s->has_truth_attrs = true;
   }
   if (get_num(o, "spacing_mm", &s->spacing_mm, err) < 0 ||
       get_num(o, "thickness_mm", &s->thickness_mm, err) < 0 ||
@@ -376,6 +447,7 @@ int lt_dataset_load(lt_dataset *ds, const char *path, lt_error *err) {
     cJSON_Delete(root);
     return lt_error_set(err, "%s: not a LungTrust data set manifest", mpath);
   }
+  ds->evaluation = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "evaluation"));
   int i = 0;
   const cJSON *o;
   cJSON_ArrayForEach(o, arr) {

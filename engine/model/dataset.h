@@ -6,8 +6,14 @@
  * 0 benign; "sure" when it comes from pathology), the six mean ratings (1-5) and a mask in the
  * patch file; also the case's spacing, slice thickness and nodule diameter for the weights'
  * statistics. A patch file ("LTPATCH1") holds the 2x64^3 model input of ct/patch.h quantised to
- * 16 bits per value (the windows are [0, 1]; error <= 8e-6), an optional 64^3 bit mask, and an
- * FNV-1a checksum; a damaged or truncated file is refused.
+ * 16 bits per value (the windows are [0, 1]; error <= 8e-6), an optional 64^3 bit mask, an
+ * optional second bit mask (the true nodule of a synthetic evaluation sample), and an FNV-1a
+ * checksum; a damaged or truncated file is refused.
+ * A sure sample's mask may be the sphere of its centre and radius (mask_sphere): the region the
+ * debug term keeps the attention in, never a Dice target (trainer.c).
+ * An evaluation data set (evaluation = true, `lungtrust-cli dataset --synth DIR --evaluation`)
+ * carries labels taken from the synthetic truth and the true masks and attributes for
+ * reporting; the trainer refuses it.
  * Reading gives the model's input at a side S dividing 64 (average pooling) in NDHWC order.
  * It runs no model and reads no DICOM (the CLI's `dataset` builds manifests from studies). */
 #ifndef LT_MODEL_DATASET_H
@@ -33,10 +39,18 @@ typedef struct {
   float ratings[LT_N_ATTRIBUTES];
   double spacing_mm, thickness_mm, nodule_mm; /* <= 0: unknown */
   char manufacturer[64];
+  bool mask_sphere; /* the mask is a sure sample's sphere (centre, radius): the debug term's
+                     * region, not a segmentation target */
+  char split[16];   /* a synthetic case's split ("train", "test", "all"), else "" */
+  /* evaluation data sets only: */
+  bool has_truth_mask; /* the patch file holds the true nodule mask too */
+  bool has_truth_attrs;
+  float truth_attrs[LT_N_ATTRIBUTES]; /* the nodule's true attributes (1-5, continuous) */
 } lt_sample;
 
 typedef struct {
   char dir[512]; /* the manifest's folder */
+  bool evaluation; /* labels of unsure samples come from the synthetic truth: evaluation only */
   int n, cap;
   lt_sample *s;
 } lt_dataset;
@@ -53,9 +67,16 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err);
  * is set here. Ids must be unique and made of [A-Za-z0-9._-]. */
 int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const uint8_t *mask,
                    lt_error *err);
+/* The same with the true nodule mask (64^3 bytes, or NULL): sets meta->has_truth_mask. */
+int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
+                         const uint8_t *mask, const uint8_t *truth, lt_error *err);
 /* Sample i's input at side S (64 / S an integer): x (S^3 * 2, NDHWC), mask (S^3, fraction of
  * the pooled voxels inside, thresholded at 0.5; may be NULL; all 0 when the file has none). */
 int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask, lt_error *err);
+/* The same with the true nodule mask (S^3; all 0 when the file has none); any pointer may be
+ * NULL. */
+int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float *mask,
+                          float *truth, lt_error *err);
 /* FNV-1a 64 of the manifest's samples (ids, patients, labels, ratings), as "fnv1a64:<hex>". */
 void lt_dataset_hash(const lt_dataset *ds, char *out, int n);
 /* Index of the sample with that id, or -1. */

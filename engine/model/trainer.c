@@ -173,7 +173,8 @@ static void labels_of(lt_sample_labels *l, const lt_sample *s, const float *mask
   l->sure = s->sure;
   l->has_label = s->has_label;
   l->label = (float)s->label;
-  l->mask = s->has_mask ? mask : NULL;
+  /* A sure sample's sphere is only the debug term's fallback region, never a Dice target. */
+  l->mask = s->has_mask && !s->mask_sphere ? mask : NULL;
   l->nodule_mask = s->has_mask ? mask : NULL;
   l->has_ratings = s->has_ratings;
   memcpy(l->ratings, s->ratings, sizeof l->ratings);
@@ -206,10 +207,12 @@ static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache
       prob[out->n_labelled] = lt_model_prob(m, 0);
       lab[out->n_labelled++] = s->label;
     }
-    if (s->has_mask) {
+    if (s->has_mask && !s->mask_sphere && lt_model_seg(m, 0)) { /* ResNet: no segmentation */
       out->dice_loss += lt_loss_dice(lt_model_seg(m, 0), mask, sc->nm, c->dice_smooth, NULL);
       dice_sum += lt_dice(lt_model_seg(m, 0), mask, sc->nm, 0.5f);
       out->n_masked++;
+    }
+    if (s->has_mask) { /* the CAM share: inside the consensus or the sure sample's sphere */
       lt_mask_fraction(p, mask, sc->S, 4);
       lt_trust t;
       lt_model_cam(m, 0, cam); /* a flat map is all 0: no CAM inside (share 0) */
@@ -719,6 +722,9 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
     return lt_error_set(err, "batch, epochs and patience must be positive");
   if (o->resume && !o->out_dir)
     return lt_error_set(err, "resume needs the output folder");
+  if (ds->evaluation)
+    return lt_error_set(err, "%s is an evaluation data set (labels from the synthetic truth): "
+                             "not for training", ds->dir);
   if (o->out_dir && mkdir(o->out_dir, 0777) && errno != EEXIST)
     return lt_error_set(err, "cannot create %s: %s", o->out_dir, strerror(errno));
   const lt_backend *be = lt_backend_get(o->backend ? o->backend : "cpu", err);
