@@ -1,6 +1,7 @@
 /* render/lt-hud.c — see lt-hud.h. */
 #include "lt-hud.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,26 @@ void lt_hud_rect_vgrad(lt_hud *h, float x, float y, float w, float hgt, const fl
   float u, v;
   solid_uv(&u, &v);
   quad(h, x, y, w, hgt, u, v, u, v, top, bottom);
+}
+
+void lt_hud_line(lt_hud *h, float x0, float y0, float x1, float y1, float width,
+                 const float rgba[4]) {
+  float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
+  if (!(len > 0)) {
+    lt_hud_rect(h, x0 - 0.5f * width, y0 - 0.5f * width, width, width, rgba);
+    return;
+  }
+  float nx = -dy / len * 0.5f * width, ny = dx / len * 0.5f * width;
+  float u, v;
+  solid_uv(&u, &v);
+  lt_hud_vertex *p = grow(h, 6);
+  if (!p) return;
+  vtx(p + 0, x0 + nx, y0 + ny, u, v, rgba);
+  vtx(p + 1, x1 + nx, y1 + ny, u, v, rgba);
+  vtx(p + 2, x1 - nx, y1 - ny, u, v, rgba);
+  vtx(p + 3, x0 + nx, y0 + ny, u, v, rgba);
+  vtx(p + 4, x1 - nx, y1 - ny, u, v, rgba);
+  vtx(p + 5, x0 - nx, y0 - ny, u, v, rgba);
 }
 
 static void text_pass(lt_hud *h, float x, float y, int scale, const char *s, const float c[4]) {

@@ -20,6 +20,9 @@ void lt_hud_rect(lt_hud *h, float x, float y, float w, float hgt, const float rg
 /* A rectangle whose colour goes from TOP to BOTTOM. */
 void lt_hud_rect_vgrad(lt_hud *h, float x, float y, float w, float hgt, const float top[4],
                        const float bottom[4]);
+/* A straight line of WIDTH pixels from (x0, y0) to (x1, y1) (a rotated rectangle). */
+void lt_hud_line(lt_hud *h, float x0, float y0, float x1, float y1, float width,
+                 const float rgba[4]);
 /* Text with its top-left corner at (x, y), each font pixel SCALE screen pixels, with a 1-pixel
  * dark shadow so it reads on any grey. */
 void lt_hud_text(lt_hud *h, float x, float y, int scale, const char *s, const float rgba[4]);

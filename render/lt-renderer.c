@@ -12,6 +12,7 @@
 #include "lt-font.h"
 #include "lt-gl.h"
 #include "lt-hud.h"
+#include "lt-measure.h"
 #include "lt-shaders.h"
 
 enum { UNIT_VOL, UNIT_LAB, UNIT_SEG, UNIT_HEAT, UNIT_LUT };
@@ -71,6 +72,8 @@ void lt_render_opts_default(lt_render_opts *o) {
   o->scalebar = 1;
   o->letters = 1;
   o->text_scale = 2;
+  const float measure[4] = {0.0f, 0.9f, 0.9f, 1};
+  memcpy(o->measure_rgba, measure, sizeof measure);
 }
 
 lt_renderer *lt_renderer_new(lt_error *err) {
@@ -340,6 +343,27 @@ static void build_hud(lt_renderer *r, const lt_gpu_scene *s, const lt_view *v,
     lt_hud_rect(h, x - 4, ty, bw + 8, 1, white);
     lt_hud_text(h, x - 4 - lt_hud_text_width("1", ts), y0 - 0.5f * th, ts, "1", white);
     lt_hud_text(h, x - 4 - lt_hud_text_width("0", ts), y0 + bh - 0.5f * th, ts, "0", white);
+  }
+  if (o->measure_n > 0) {
+    const double *a = o->measure_ijk[0], *b = o->measure_ijk[o->measure_n > 1 ? 1 : 0];
+    if (lt_measure_on_slice(v, &s->volume.geom, a, b)) {
+      double ax, ay, bx, by;
+      lt_view_voxel_to_screen(v, &s->volume.geom, a, &ax, &ay);
+      lt_view_voxel_to_screen(v, &s->volume.geom, b, &bx, &by);
+      const float *c = o->measure_rgba;
+      lt_hud_rect(h, (float)ax - 3, (float)ay - 3, 6, 6, c);
+      if (o->measure_n > 1) {
+        lt_hud_line(h, (float)ax, (float)ay, (float)bx, (float)by, 2, c);
+        lt_hud_rect(h, (float)bx - 3, (float)by - 3, 6, 6, c);
+        char label[32];
+        lt_measure_label(label, sizeof label, lt_measure_length_mm(&s->volume.geom, a, b));
+        /* beside the end further right, inside the view */
+        float lx = (float)fmax(ax, bx) + 8, ly = (float)(ax > bx ? ay : by) - 0.5f * th;
+        float lw = lt_hud_text_width(label, ts);
+        if (lx + lw > W - 4) lx = (float)fmin(ax, bx) - 8 - lw;
+        lt_hud_text(h, lx, ly, ts, label, c);
+      }
+    }
   }
   if (o->text && *o->text) lt_hud_text(h, 8, 8, ts, o->text, white);
 }

@@ -2,7 +2,7 @@
  * framebuffer: window/level greys, reader outlines (one colour each, dashed where asked, e.g.
  * the consensus), the model segmentation's outline (adjustable width), the Grad-CAM heatmap
  * (inferno, opacity, threshold, only inside its box, box outlined, colour bar 0..1), and a HUD:
- * crosshair, scale bar, orientation letters, corner text.
+ * crosshair, scale bar, orientation letters, corner text, a distance measurement (lt-measure.h).
  * The caller owns the GL context (a GtkGLArea, an EGL pbuffer-less context in tests) and makes
  * it current; a renderer belongs to that context (programs and vertex arrays are not shared).
  * Knows nothing of GTK. */
@@ -37,6 +37,9 @@ typedef struct {
   int crosshair_gap;   /* pixels left open around the point */
   int scalebar;
   int letters;
+  int measure_n;            /* distance measurement: 0 none, 1 first end only, 2 a line */
+  double measure_ijk[2][3]; /* its ends, voxel index; drawn on its own slice only */
+  float measure_rgba[4];    /* line, end marks and the length label ("12.3 mm") */
   int text_scale;      /* font pixel size of HUD text */
   const char *text;    /* drawn at the top-left corner ('\n' separates lines), may be NULL */
 } lt_render_opts;

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "lt-measure.h"
 #include "lt-renderer.h"
 #include "lt-window-level.h"
 
@@ -26,11 +27,20 @@ struct _LtSliceView {
   /* drag state */
   double drag_w0, drag_l0, drag_pan0[2], drag_zoom0, drag_x0, drag_y0;
   gboolean drag_pan;
+  /* distance measurement (lt-measure.h): in measure mode left clicks set its two ends */
+  gboolean measuring;
+  int measure_n;          /* 0 none, 1 first end set (the pointer is the other), 2 done */
+  double measure_ijk[2][3];
+  gboolean pointer_in;
+  /* the right-click menu and the voxel it was opened on */
+  GtkWidget *menu;
+  double menu_ijk[3];
 };
 
 G_DEFINE_FINAL_TYPE(LtSliceView, lt_slice_view, GTK_TYPE_WIDGET)
 
-enum { SIG_CROSSHAIR, SIG_WINDOW, SIG_HOVER, SIG_OVERLAYS, SIG_MAXIMISE, N_SIGNALS };
+enum { SIG_CROSSHAIR, SIG_WINDOW, SIG_HOVER, SIG_OVERLAYS, SIG_MAXIMISE, SIG_ANALYSE_AT,
+       N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 static double scale_of(LtSliceView *self) {
@@ -94,6 +104,17 @@ static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, LtSliceView *self)
   self->opts.text = text;
   self->opts.text_scale = scale_of(self) > 1 ? 3 : 2;
   memcpy(self->opts.crosshair_ijk, self->cross, sizeof self->cross);
+  self->opts.measure_n = 0;
+  if (self->vol && self->measure_n > 0) {
+    memcpy(self->opts.measure_ijk, self->measure_ijk, sizeof self->measure_ijk);
+    self->opts.measure_n = self->measure_n;
+    if (self->measure_n == 1 && self->pointer_in) { /* a rubber band to the pointer */
+      double s = scale_of(self);
+      lt_view_screen_to_voxel(&self->view, &self->vol->geom, self->pointer[0] * s,
+                              self->pointer[1] * s, self->opts.measure_ijk[1]);
+      self->opts.measure_n = 2;
+    }
+  }
   lt_renderer_draw(self->renderer, &self->shared->scene, &self->view, &self->opts);
   self->opts.text = NULL;
   (void)area;
@@ -181,8 +202,18 @@ static void on_motion(GtkEventControllerMotion *c, double x, double y, LtSliceVi
   (void)c;
   self->pointer[0] = x;
   self->pointer[1] = y;
+  self->pointer_in = TRUE;
   hover_text(self, x, y);
+  if (self->measuring && self->measure_n == 1) redraw(self);
 }
+
+static void on_leave(GtkEventControllerMotion *c, LtSliceView *self) {
+  (void)c;
+  self->pointer_in = FALSE;
+  if (self->measure_n == 1) redraw(self);
+}
+
+static void popup_menu(LtSliceView *self, double ax, double ay, const double ijk[3]);
 
 static gboolean on_key(GtkEventControllerKey *c, guint key, guint code, GdkModifierType mods,
                        LtSliceView *self) {
@@ -254,6 +285,17 @@ static gboolean on_key(GtkEventControllerKey *c, guint key, guint code, GdkModif
     zoom_at(self, 1 / 1.25, gtk_widget_get_width(GTK_WIDGET(self)) / 2.0,
             gtk_widget_get_height(GTK_WIDGET(self)) / 2.0);
     break;
+  case GDK_KEY_Menu: case GDK_KEY_F10: { /* the right-click menu at the crosshair */
+    if (key == GDK_KEY_F10 && !shift) return FALSE;
+    double px, py, sc = scale_of(self);
+    sync_size(self);
+    lt_view_voxel_to_screen(&self->view, &self->vol->geom, self->cross, &px, &py);
+    popup_menu(self, px / sc, py / sc, self->cross);
+    return TRUE;
+  }
+  case GDK_KEY_Escape: /* the window clears every view's measurement and leaves measure mode */
+    gtk_widget_activate_action(GTK_WIDGET(self), "win.measure-clear", NULL);
+    return TRUE;
   case GDK_KEY_f: case GDK_KEY_F:
   case GDK_KEY_r: case GDK_KEY_R:
     self->view.zoom = 1;
@@ -302,11 +344,47 @@ static void on_left_update(GtkGestureDrag *g, double dx, double dy, LtSliceView 
   redraw(self);
 }
 
+/* Logs a finished measurement: its ends (voxel, window pixel) and length, for the GUI test. */
+static void log_measure(LtSliceView *self) {
+  const lt_view *v = &self->view;
+  double w[2][2];
+  for (int e = 0; e < 2; e++) {
+    double px, py, s = scale_of(self), nx = 0, ny = 0;
+    lt_view_voxel_to_screen(v, &self->vol->geom, self->measure_ijk[e], &px, &py);
+    GtkNative *nat = gtk_widget_get_native(GTK_WIDGET(self));
+    gtk_widget_translate_coordinates(GTK_WIDGET(self->area), GTK_WIDGET(nat), px / s, py / s,
+                                     &w[e][0], &w[e][1]);
+    gtk_native_get_surface_transform(nat, &nx, &ny);
+    w[e][0] += nx;
+    w[e][1] += ny;
+  }
+  const double *a = self->measure_ijk[0], *b = self->measure_ijk[1];
+  char label[32];
+  lt_measure_label(label, sizeof label, lt_measure_length_mm(&self->vol->geom, a, b));
+  static const char *const names[3] = {"axial", "coronal", "sagittal"};
+  g_message("measurement on the %s view: voxel (%.2f, %.2f, %.2f) to (%.2f, %.2f, %.2f), "
+            "window pixels %.1f %.1f to %.1f %.1f, %.3f mm, label %s",
+            names[v->plane % 3], a[0], a[1], a[2], b[0], b[1], b[2], w[0][0], w[0][1], w[1][0],
+            w[1][1], lt_measure_length_mm(&self->vol->geom, a, b), label);
+}
+
+static void measure_click(LtSliceView *self, const double ijk[3]) {
+  int e = self->measure_n == 1 ? 1 : 0; /* a third click starts a new measurement */
+  memcpy(self->measure_ijk[e], ijk, sizeof self->measure_ijk[e]);
+  self->measure_n = e + 1;
+  if (self->measure_n == 2) log_measure(self);
+  redraw(self);
+}
+
 static void on_left_end(GtkGestureDrag *g, double dx, double dy, LtSliceView *self) {
   (void)g;
   if (!self->vol || fabs(dx) + fabs(dy) > 3) return;
   double ijk[3];
   screen_voxel(self, self->drag_x0, self->drag_y0, ijk);
+  if (self->measuring) {
+    measure_click(self, ijk);
+    return;
+  }
   const lt_geometry *geo = &self->vol->geom;
   for (int a = 0; a < 3; a++) ijk[a] = fmin(fmax(ijk[a], 0), geo->dim[a] - 1);
   g_signal_emit(self, signals[SIG_CROSSHAIR], 0, ijk[0], ijk[1], ijk[2]);
@@ -335,8 +413,47 @@ static void on_right_begin(GtkGestureDrag *g, double x, double y, LtSliceView *s
 static void on_right_update(GtkGestureDrag *g, double dx, double dy, LtSliceView *self) {
   (void)g;
   (void)dx;
+  if (fabs(dx) + fabs(dy) <= 3) return; /* a click: the menu, no zoom */
   double target = self->drag_zoom0 * exp(-dy / 200.0);
   zoom_at(self, target / self->view.zoom, self->drag_x0, self->drag_y0);
+}
+
+/* The context menu at (ax, ay) of the GL area, for voxel IJK. */
+static void popup_menu(LtSliceView *self, double ax, double ay, const double ijk[3]) {
+  memcpy(self->menu_ijk, ijk, sizeof self->menu_ijk);
+  double x = 0, y = 0;
+  gtk_widget_translate_coordinates(GTK_WIDGET(self->area), GTK_WIDGET(self), ax, ay, &x, &y);
+  gtk_popover_set_pointing_to(GTK_POPOVER(self->menu), &(GdkRectangle){(int)x, (int)y, 1, 1});
+  g_message("context menu at voxel (%.1f, %.1f, %.1f)", self->menu_ijk[0], self->menu_ijk[1],
+            self->menu_ijk[2]);
+  gtk_popover_popup(GTK_POPOVER(self->menu));
+}
+
+/* A right click without motion: the menu at that point. */
+static void on_right_end(GtkGestureDrag *g, double dx, double dy, LtSliceView *self) {
+  (void)g;
+  if (!self->vol || fabs(dx) + fabs(dy) > 3) return;
+  double ijk[3];
+  screen_voxel(self, self->drag_x0, self->drag_y0, ijk);
+  popup_menu(self, self->drag_x0, self->drag_y0, ijk);
+}
+
+static void menu_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)param;
+  LtSliceView *self = LT_SLICE_VIEW(w);
+  if (!self->vol) return;
+  const lt_geometry *g = &self->vol->geom;
+  double ijk[3];
+  for (int a = 0; a < 3; a++) ijk[a] = fmin(fmax(self->menu_ijk[a], 0), g->dim[a] - 1);
+  if (strcmp(name, "view.analyse-here") == 0) {
+    g_signal_emit(self, signals[SIG_ANALYSE_AT], 0, ijk[0], ijk[1], ijk[2]);
+  } else { /* measure from here: the first end; measure mode on for the second click */
+    memcpy(self->measure_ijk[0], self->menu_ijk, sizeof self->measure_ijk[0]);
+    self->measure_n = 1;
+    if (!self->measuring) gtk_widget_activate_action(w, "win.measure", NULL);
+    self->measuring = TRUE;
+    redraw(self);
+  }
 }
 
 static void on_double_click(GtkGestureClick *g, int n, double x, double y, LtSliceView *self) {
@@ -359,6 +476,7 @@ static GtkGesture *drag_for(LtSliceView *self, guint button, GCallback begin, GC
 
 static void lt_slice_view_dispose(GObject *obj) {
   LtSliceView *self = LT_SLICE_VIEW(obj);
+  g_clear_pointer(&self->menu, gtk_widget_unparent);
   gtk_widget_dispose_template(GTK_WIDGET(self), LT_TYPE_SLICE_VIEW);
   g_clear_pointer(&self->gl_error, g_free);
   G_OBJECT_CLASS(lt_slice_view_parent_class)->dispose(obj);
@@ -383,6 +501,11 @@ static void lt_slice_view_class_init(LtSliceViewClass *klass) {
                                        G_TYPE_DOUBLE);
   signals[SIG_MAXIMISE] = g_signal_new("maximise-toggled", G_TYPE_FROM_CLASS(klass),
                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIG_ANALYSE_AT] = g_signal_new("analyse-at", G_TYPE_FROM_CLASS(klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                                         G_TYPE_DOUBLE, G_TYPE_DOUBLE, G_TYPE_DOUBLE);
+  gtk_widget_class_install_action(wc, "view.analyse-here", NULL, menu_action);
+  gtk_widget_class_install_action(wc, "view.measure-from-here", NULL, menu_action);
   signals[SIG_HOVER] = g_signal_new("hover", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
                                     NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
@@ -404,6 +527,7 @@ static void lt_slice_view_init(LtSliceView *self) {
   gtk_widget_add_controller(GTK_WIDGET(self->area), sc);
   GtkEventController *mc = gtk_event_controller_motion_new();
   g_signal_connect(mc, "motion", G_CALLBACK(on_motion), self);
+  g_signal_connect(mc, "leave", G_CALLBACK(on_leave), self);
   gtk_widget_add_controller(GTK_WIDGET(self->area), mc);
   GtkEventController *kc = gtk_event_controller_key_new();
   g_signal_connect(kc, "key-pressed", G_CALLBACK(on_key), self);
@@ -417,7 +541,15 @@ static void lt_slice_view_init(LtSliceView *self) {
   drag_for(self, GDK_BUTTON_MIDDLE, G_CALLBACK(on_middle_begin), G_CALLBACK(on_middle_update),
            NULL);
   drag_for(self, GDK_BUTTON_SECONDARY, G_CALLBACK(on_right_begin), G_CALLBACK(on_right_update),
-           NULL);
+           G_CALLBACK(on_right_end));
+  GMenu *m = g_menu_new();
+  g_menu_append(m, _("_Analyse Here"), "view.analyse-here");
+  g_menu_append(m, _("_Measure From Here"), "view.measure-from-here");
+  self->menu = gtk_popover_menu_new_from_model(G_MENU_MODEL(m));
+  g_object_unref(m);
+  gtk_popover_set_has_arrow(GTK_POPOVER(self->menu), FALSE);
+  gtk_widget_set_halign(self->menu, GTK_ALIGN_START);
+  gtk_widget_set_parent(self->menu, GTK_WIDGET(self));
 }
 
 GtkWidget *lt_slice_view_new(lt_plane plane) {
@@ -445,6 +577,7 @@ void lt_slice_view_set_shared(LtSliceView *self, lt_shared_scene *shared) {
 
 void lt_slice_view_set_volume(LtSliceView *self, const lt_volume *vol) {
   self->vol = vol;
+  self->measure_n = 0;
   if (vol) {
     lt_view_init(&self->view, self->view.plane, &vol->geom, 1, 1);
     for (int a = 0; a < 3; a++) self->cross[a] = (vol->geom.dim[a] - 1) / 2;
@@ -489,3 +622,22 @@ const lt_view *lt_slice_view_get_view(LtSliceView *self) {
 }
 
 const char *lt_slice_view_get_gl_error(LtSliceView *self) { return self->gl_error; }
+
+void lt_slice_view_set_measuring(LtSliceView *self, gboolean on) {
+  if (!on && self->measure_n == 1) self->measure_n = 0; /* a half-made measurement goes */
+  self->measuring = on;
+  gtk_widget_set_cursor_from_name(GTK_WIDGET(self->area), on ? "crosshair" : NULL);
+  redraw(self);
+}
+
+void lt_slice_view_clear_measure(LtSliceView *self) {
+  self->measure_n = 0;
+  redraw(self);
+}
+
+int lt_slice_view_get_measure(LtSliceView *self, double a[3], double b[3]) {
+  if (self->measure_n < 2) return 0;
+  memcpy(a, self->measure_ijk[0], sizeof self->measure_ijk[0]);
+  memcpy(b, self->measure_ijk[1], sizeof self->measure_ijk[1]);
+  return 1;
+}

@@ -4,7 +4,11 @@
  * (a left click moves the shared crosshair), right drag or Ctrl+wheel zoom, middle drag or
  * Shift+left drag pan, keys 1-4 presets, I invert, +/- zoom, F fit, R reset; C readers'
  * outlines, S model outline, G Grad-CAM on/off, [ ] Grad-CAM opacity; a double-click, M or
- * Enter asks the window to maximise this plane (or to restore the three).
+ * Enter asks the window to maximise this plane (or to restore the three). In measure mode
+ * (set by the window) two left clicks draw a distance with its length in mm (lt-measure.h);
+ * Escape asks the window ("win.measure-clear") to clear it. A right click without motion opens a
+ * menu: "Analyse Here" (signal "analyse-at" with the voxel) and "Measure From Here" (the first
+ * end there, and "win.measure" toggled on).
  * It does not load files: the window hands it a volume. Signals tell the window what changed so
  * the three planes stay in step. */
 #ifndef LT_SLICE_VIEW_H
@@ -39,6 +43,12 @@ void lt_slice_view_set_overlays(LtSliceView *self, gboolean readers, gboolean se
 void lt_slice_view_get_window(LtSliceView *self, double *width, double *level, gboolean *invert);
 /* The current view (plane, size, zoom, pan, slice) for mapping screen <-> voxel. */
 const lt_view *lt_slice_view_get_view(LtSliceView *self);
+/* Measure mode: left clicks set the ends of a distance instead of the crosshair. Switching it
+ * off drops a half-made measurement; a finished one stays until cleared. */
+void lt_slice_view_set_measuring(LtSliceView *self, gboolean on);
+void lt_slice_view_clear_measure(LtSliceView *self);
+/* 1 and the ends (voxel index) when a finished measurement is shown, else 0. */
+int lt_slice_view_get_measure(LtSliceView *self, double a[3], double b[3]);
 /* NULL while nothing went wrong; else why GL or the upload failed (shown by the window). */
 const char *lt_slice_view_get_gl_error(LtSliceView *self);
 

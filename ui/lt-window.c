@@ -55,7 +55,11 @@ struct _LtWindow {
   uint64_t retrieve_job; /* the retrieval whose cards the panel waits for */
   char retrieve_label[64];
   GMenu *recent_section; /* the main menu's recent studies */
+  gboolean measuring;    /* property "measuring" (action win.measure, key D) */
 };
+
+enum { PROP_0, PROP_MEASURING, N_PROPS };
+static GParamSpec *props[N_PROPS];
 
 G_DEFINE_FINAL_TYPE(LtWindow, lt_window, GTK_TYPE_APPLICATION_WINDOW)
 
@@ -303,6 +307,48 @@ static void analyse_here(LtWindow *self) {
     lt_result_panel_set_progress(self->result_panel, 0, _("Waiting for the engine…"));
 }
 
+/* The slice view's right-click menu: analyse at that point (the crosshair moves there). */
+static void on_analyse_at(LtSliceView *src, double i, double j, double k, LtWindow *self) {
+  g_message("analyse at from the %s view's menu",
+            lt_slice_view_get_plane(src) == LT_PLANE_AXIAL      ? "axial"
+            : lt_slice_view_get_plane(src) == LT_PLANE_CORONAL ? "coronal"
+                                                                : "sagittal");
+  on_crosshair(src, round(i), round(j), round(k), self);
+  analyse_here(self);
+}
+
+static void set_measuring(LtWindow *self, gboolean on) {
+  if (self->measuring == on) return;
+  self->measuring = on;
+  for (int v = 0; v < 3; v++) lt_slice_view_set_measuring(view_at(self, v), on);
+  g_debug("measure mode %s", on ? "on" : "off");
+  g_object_notify_by_pspec(G_OBJECT(self), props[PROP_MEASURING]);
+}
+
+static void measure_clear_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name;
+  (void)param;
+  LtWindow *self = LT_WINDOW(w);
+  for (int v = 0; v < 3; v++) lt_slice_view_clear_measure(view_at(self, v));
+  set_measuring(self, FALSE);
+  g_debug("measurements cleared");
+}
+
+static void lt_window_get_property(GObject *obj, guint id, GValue *value, GParamSpec *pspec) {
+  if (id == PROP_MEASURING)
+    g_value_set_boolean(value, LT_WINDOW(obj)->measuring);
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(obj, id, pspec);
+}
+
+static void lt_window_set_property(GObject *obj, guint id, const GValue *value,
+                                   GParamSpec *pspec) {
+  if (id == PROP_MEASURING)
+    set_measuring(LT_WINDOW(obj), g_value_get_boolean(value));
+  else
+    G_OBJECT_WARN_INVALID_PROPERTY_ID(obj, id, pspec);
+}
+
 static void on_analyse_here(LtNoduleList *list, LtWindow *self) {
   (void)list;
   analyse_here(self);
@@ -542,6 +588,12 @@ static void lt_window_class_init(LtWindowClass *klass) {
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   G_OBJECT_CLASS(klass)->dispose = lt_window_dispose;
   G_OBJECT_CLASS(klass)->finalize = lt_window_finalize;
+  G_OBJECT_CLASS(klass)->get_property = lt_window_get_property;
+  G_OBJECT_CLASS(klass)->set_property = lt_window_set_property;
+  props[PROP_MEASURING] = g_param_spec_boolean("measuring", NULL, NULL, FALSE,
+                                               G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY |
+                                                   G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties(G_OBJECT_CLASS(klass), N_PROPS, props);
   g_type_ensure(LT_TYPE_SLICE_VIEW);
   g_type_ensure(LT_TYPE_NODULE_LIST);
   g_type_ensure(LT_TYPE_RESULT_PANEL);
@@ -573,6 +625,8 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_install_action(wc, "win.next-nodule", NULL, nodule_step_action);
   gtk_widget_class_install_action(wc, "win.previous-nodule", NULL, nodule_step_action);
   gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
+  gtk_widget_class_install_property_action(wc, "win.measure", "measuring");
+  gtk_widget_class_install_action(wc, "win.measure-clear", NULL, measure_clear_action);
   gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
 }
 
@@ -589,6 +643,7 @@ static void lt_window_init(LtWindow *self) {
     g_signal_connect(sv, "hover", G_CALLBACK(on_hover), self);
     g_signal_connect(sv, "overlays-changed", G_CALLBACK(on_overlays), self);
     g_signal_connect(sv, "maximise-toggled", G_CALLBACK(on_maximise), self);
+    g_signal_connect(sv, "analyse-at", G_CALLBACK(on_analyse_at), self);
   }
   g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
   g_signal_connect(self->nodule_list, "nodule-selected", G_CALLBACK(on_nodule_selected), self);
@@ -602,6 +657,7 @@ static void lt_window_init(LtWindow *self) {
   gtk_event_controller_set_propagation_phase(sc, GTK_PHASE_CAPTURE);
   static const struct { guint key; GdkModifierType mods; const char *action; } keys[] = {
       {GDK_KEY_a, 0, "win.analyse-here"},
+      {GDK_KEY_d, 0, "win.measure"}, /* distance (M maximises) */
       {GDK_KEY_Tab, 0, "win.next-nodule"},
       {GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK, "win.previous-nodule"},
       {GDK_KEY_Tab, GDK_SHIFT_MASK, "win.previous-nodule"},
