@@ -10,6 +10,7 @@ struct _LtNoduleList {
   GtkLabel *empty_label;
   LtNoduleSummary *nodules;
   int count;
+  gboolean quiet; /* rows being replaced: no "nodule-selected" */
 };
 
 G_DEFINE_FINAL_TYPE(LtNoduleList, lt_nodule_list, GTK_TYPE_BOX)
@@ -18,6 +19,13 @@ enum { SIG_SELECTED, SIG_ANALYSE, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, int count) {
+  lt_nodule_list_replace(self, n, count, FALSE);
+}
+
+void lt_nodule_list_replace(LtNoduleList *self, const LtNoduleSummary *n, int count,
+                            gboolean keep_selection) {
+  int sel = keep_selection ? lt_nodule_list_selected(self) : -1;
+  self->quiet = TRUE; /* removing the selected row is no choice of the user's */
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->list))))
     gtk_list_box_remove(self->list, child);
@@ -26,9 +34,26 @@ void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, in
   self->count = count > 0 ? count : 0;
   for (int i = 0; i < self->count; i++) {
     const LtNoduleSummary *s = &self->nodules[i];
-    char *t = s->large ? g_strdup_printf(_("N%s · %.1f mm · %d reader(s)"), s->id, s->diameter_mm,
-                                         s->n_readers)
-                       : g_strdup_printf(_("N%s · under 3 mm · %d reader(s)"), s->id, s->n_readers);
+    char *t;
+    if (s->db_only)
+      t = s->diameter_mm > 0
+              ? g_strdup_printf(_("Database nodule %lld · %.1f mm"), (long long)s->db_id,
+                                s->diameter_mm)
+              : g_strdup_printf(_("Database nodule %lld"), (long long)s->db_id);
+    else
+      t = s->large ? g_strdup_printf(_("N%s · %.1f mm · %d reader(s)"), s->id, s->diameter_mm,
+                                     s->n_readers)
+                   : g_strdup_printf(_("N%s · under 3 mm · %d reader(s)"), s->id, s->n_readers);
+    if (s->db_id) { /* what the local database adds */
+      char *d = s->db_runs > 0
+                    ? g_strdup_printf(ngettext("%s\nin the database · %d model run, last %.2f",
+                                               "%s\nin the database · %d model runs, last %.2f",
+                                               s->db_runs),
+                                      t, s->db_runs, s->db_prob)
+                    : g_strdup_printf(_("%s\nin the database"), t);
+      g_free(t);
+      t = d;
+    }
     GtkWidget *l = gtk_label_new(t);
     gtk_label_set_xalign(GTK_LABEL(l), 0);
     gtk_widget_set_margin_start(l, 6);
@@ -39,6 +64,9 @@ void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, in
                                    GTK_ACCESSIBLE_PROPERTY_LABEL, t, -1);
     g_free(t);
   }
+  if (sel >= 0 && sel < self->count)
+    gtk_list_box_select_row(self->list, gtk_list_box_get_row_at_index(self->list, sel));
+  self->quiet = FALSE;
   gtk_widget_set_visible(GTK_WIDGET(self->empty_label), self->count == 0);
 }
 
@@ -70,7 +98,7 @@ void lt_nodule_list_step(LtNoduleList *self, int step) {
 
 static void on_row_selected(GtkListBox *box, GtkListBoxRow *row, LtNoduleList *self) {
   (void)box;
-  if (row) g_signal_emit(self, signals[SIG_SELECTED], 0, gtk_list_box_row_get_index(row));
+  if (row && !self->quiet) g_signal_emit(self, signals[SIG_SELECTED], 0, gtk_list_box_row_get_index(row));
 }
 
 static void on_analyse(GtkButton *b, LtNoduleList *self) {

@@ -1,5 +1,5 @@
 /* ui/lt-nodule-list.h — LtNoduleList: the nodules of the open study (from the readings: ID,
- * diameter, readers) and an "Analyse here" button for the point under the crosshair. Emits
+ * diameter, readers; from the local database: stored ones and their model runs) and an "Analyse here" button for the point under the crosshair. Emits
  * "nodule-selected" (index) when a row is chosen and "analyse-here" for the button. Shows
  * state only: the window finds the nodules and runs the analyses. */
 #ifndef LT_NODULE_LIST_H
@@ -16,6 +16,10 @@ G_DECLARE_FINAL_TYPE(LtNoduleList, lt_nodule_list, LT, NODULE_LIST, GtkBox)
 
 /* Replaces the rows (the array is copied). */
 void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, int count);
+/* The same, keeping the selected row's index selected without emitting "nodule-selected"
+ * (when the database's nodules arrive after the readings'). */
+void lt_nodule_list_replace(LtNoduleList *self, const LtNoduleSummary *n, int count,
+                            gboolean keep_selection);
 int lt_nodule_list_count(LtNoduleList *self);
 const LtNoduleSummary *lt_nodule_list_get(LtNoduleList *self, int index);
 /* Selects row index (emits "nodule-selected"); -1 unselects. */

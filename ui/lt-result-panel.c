@@ -46,8 +46,10 @@ void lt_result_panel_show_nodule(LtResultPanel *self, const LtNoduleSummary *n) 
     gtk_label_set_text(self->title_label, _("No nodule selected"));
     return;
   }
-  char *t = g_strdup_printf(_("Nodule %s · %.1f mm · %d reader(s)"), n->id, n->diameter_mm,
-                            n->n_readers);
+  char *t = n->db_only ? g_strdup_printf(_("Database nodule %lld · %.1f mm"),
+                                         (long long)n->db_id, n->diameter_mm)
+                       : g_strdup_printf(_("Nodule %s · %.1f mm · %d reader(s)"), n->id,
+                                         n->diameter_mm, n->n_readers);
   gtk_label_set_text(self->title_label, t);
   g_free(t);
   for (int i = 0; i < LT_N_SHOWN_ATTRS; i++) {

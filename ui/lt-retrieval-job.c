@@ -204,3 +204,124 @@ uint64_t lt_history_retrieve_submit(lt_worker *w, LtHistory *h, const double att
   j->done = done;
   return submit(w, j, 1, LT_JOB_RETRIEVE, retrieve_run, err);
 }
+
+void lt_db_nodules_free(LtDbNodules *d) {
+  if (!d) return;
+  g_free(d->nodules);
+  g_free(d);
+}
+
+typedef struct {
+  LtHistory *h;
+  char *series_uid;
+  GWeakRef target;
+  LtDbNodulesDone done;
+} SeriesJob;
+
+static void series_job_free(void *p) {
+  SeriesJob *j = p;
+  g_free(j->series_uid);
+  g_weak_ref_clear(&j->target);
+  g_free(j);
+}
+
+typedef struct {
+  GObject *target;
+  LtDbNodulesDone done;
+  uint64_t id;
+  int status;
+  LtDbNodules *nodules;
+  char msg[256];
+} SeriesPost;
+
+static gboolean series_deliver(gpointer p) {
+  SeriesPost *m = p;
+  m->done(m->target, m->id, m->status, m->nodules, m->msg);
+  g_object_unref(m->target);
+  g_free(m);
+  return G_SOURCE_REMOVE;
+}
+
+static void series_done(uint64_t id, lt_job_status st, void *result, const lt_error *err,
+                        void *user) {
+  SeriesJob *j = user;
+  GObject *t = g_weak_ref_get(&j->target);
+  if (!t) {
+    lt_db_nodules_free(result);
+    return;
+  }
+  SeriesPost *m = g_new0(SeriesPost, 1);
+  m->target = t;
+  m->done = j->done;
+  m->id = id;
+  m->status = st;
+  m->nodules = st == LT_JOB_DONE ? result : NULL;
+  if (st != LT_JOB_DONE) lt_db_nodules_free(result);
+  if (st != LT_JOB_DONE && err) g_strlcpy(m->msg, err->msg, sizeof m->msg);
+  g_idle_add(series_deliver, m);
+}
+
+static double col_or_nan(sqlite3_stmt *st, int c) {
+  return sqlite3_column_type(st, c) == SQLITE_NULL ? NAN : sqlite3_column_double(st, c);
+}
+
+static int series_run(lt_job *job, void *data, lt_error *err) {
+  SeriesJob *j = data;
+  lt_job_progress(job, 0, "database");
+  if (ensure_open(j->h, err) != 0) return -1;
+  static const char *sql =
+      "SELECT n.id, n.source, n.source_key, n.col, n.row, n.slice, n.x_mm, n.y_mm, n.z_mm,"
+      " n.diameter_mm,"
+      " (SELECT COUNT(*) FROM model_runs r WHERE r.nodule_id = n.id),"
+      " (SELECT r.probability FROM model_runs r WHERE r.nodule_id = n.id ORDER BY r.id DESC"
+      "  LIMIT 1)"
+      " FROM nodules n JOIN series s ON s.id = n.series_id WHERE s.uid = ? ORDER BY n.id";
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(lt_db_sqlite(j->h->db), sql, -1, &st, NULL) != SQLITE_OK) {
+    lt_error_set(err, "%s", sqlite3_errmsg(lt_db_sqlite(j->h->db)));
+    return -1;
+  }
+  sqlite3_bind_text(st, 1, j->series_uid, -1, SQLITE_TRANSIENT);
+  LtDbNodules *d = g_new0(LtDbNodules, 1);
+  g_strlcpy(d->series_uid, j->series_uid, sizeof d->series_uid);
+  int cap = 0, rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (d->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      d->nodules = g_renew(LtDbNodule, d->nodules, cap);
+    }
+    LtDbNodule *n = &d->nodules[d->n++];
+    memset(n, 0, sizeof *n);
+    n->id = sqlite3_column_int64(st, 0);
+    g_strlcpy(n->source, (const char *)sqlite3_column_text(st, 1), sizeof n->source);
+    g_strlcpy(n->source_key, (const char *)sqlite3_column_text(st, 2), sizeof n->source_key);
+    for (int a = 0; a < 3; a++) {
+      n->vox[a] = col_or_nan(st, 3 + a);
+      n->mm[a] = col_or_nan(st, 6 + a);
+    }
+    n->diameter_mm = col_or_nan(st, 9);
+    n->n_runs = sqlite3_column_int(st, 10);
+    n->last_prob = col_or_nan(st, 11);
+  }
+  if (rc != SQLITE_DONE) {
+    lt_error_set(err, "%s", sqlite3_errmsg(lt_db_sqlite(j->h->db)));
+    sqlite3_finalize(st);
+    lt_db_nodules_free(d);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  lt_job_set_result(job, d, (void (*)(void *))lt_db_nodules_free);
+  return 0;
+}
+
+uint64_t lt_history_series_nodules_submit(lt_worker *w, LtHistory *h, const char *series_uid,
+                                          GObject *target, LtDbNodulesDone done, lt_error *err) {
+  SeriesJob *j = g_new0(SeriesJob, 1);
+  j->h = h;
+  j->series_uid = g_strdup(series_uid);
+  g_weak_ref_init(&j->target, target);
+  j->done = done;
+  lt_job_spec s = {.kind = LT_JOB_RETRIEVE, .interactive = 0, .run = series_run, .data = j,
+                   .free_data = series_job_free, .done = series_done, .user = j};
+  return lt_worker_submit(w, &s, err);
+}

@@ -3,7 +3,9 @@
  * the bundled LIDC tables (resources/lidc-ratings) into it, as a background job; then top-K
  * retrieval of the nodules nearest to six attribute scores as interactive jobs, with each hit's
  * diagnosis, how it was confirmed, and its thumbnail PNG when it has one. The lt_db lives in
- * an LtHistory that only engine-thread jobs touch; results come back on the main loop. */
+ * an LtHistory that only engine-thread jobs touch; results come back on the main loop.
+ * Also lists the nodules the database holds for one series (imported readings, nodules added
+ * by other tools), with their model runs, for the nodule list. */
 #ifndef LT_RETRIEVAL_JOB_H
 #define LT_RETRIEVAL_JOB_H
 
@@ -54,6 +56,35 @@ uint64_t lt_history_open_submit(lt_worker *w, LtHistory *h, GObject *target, LtH
 uint64_t lt_history_retrieve_submit(lt_worker *w, LtHistory *h, const double attr[6], int k,
                                     const char *exclude_pseudonym, GObject *target,
                                     LtHistoryDone done, lt_error *err);
+
+/* A nodule the database holds for the open series. */
+typedef struct {
+  int64_t id;
+  char source[32];      /* 'lidc-xml' (imported readings), 'user', ... */
+  char source_key[160]; /* for 'lidc-xml': "<series uid>/<reading nodule id>" */
+  double vox[3];        /* col, row, slice; NAN when the database has only mm (or nothing) */
+  double mm[3];         /* LPS, NAN when unknown */
+  double diameter_mm;   /* NAN when unknown */
+  int n_runs;           /* model runs stored for it */
+  double last_prob;     /* the newest run's probability, NAN when none */
+} LtDbNodule;
+
+typedef struct {
+  char series_uid[128];
+  LtDbNodule *nodules;
+  int n;
+} LtDbNodules;
+
+void lt_db_nodules_free(LtDbNodules *d);
+
+/* main loop; nodules NULL unless status is LT_JOB_DONE (the callee frees them). */
+typedef void (*LtDbNodulesDone)(GObject *target, uint64_t id, int status, LtDbNodules *nodules,
+                                const char *msg);
+
+/* The database's nodules of the series with this uid (background job; opens the database and
+ * fills it on first start like lt_history_open_submit). */
+uint64_t lt_history_series_nodules_submit(lt_worker *w, LtHistory *h, const char *series_uid,
+                                          GObject *target, LtDbNodulesDone done, lt_error *err);
 
 G_END_DECLS
 

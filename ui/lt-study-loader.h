@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-/* One physical nodule of the readings, as the nodule list and the result panel show it. */
+/* One physical nodule of the readings (or of the local database), as the nodule list and the result panel show it. */
 typedef struct {
   char id[16];
   gboolean large;            /* outlined by at least one reader */
@@ -24,6 +24,11 @@ typedef struct {
   double mean_ratings[LT_LIDC_NCHAR]; /* NAN where no reader rates it */
   int n_rated;               /* readers with ratings, at most 4 kept below */
   int ratings[4][LT_LIDC_NCHAR];      /* each rating reader's ratings (0 = absent) */
+  /* the local database (filled by the window, lt-retrieval-job.h; zero from the loader) */
+  int64_t db_id;             /* 0: not in the database */
+  gboolean db_only;          /* known from the database only (no reading outlines it here) */
+  int db_runs;               /* model runs stored for it */
+  double db_prob;            /* the newest run's probability (when db_runs > 0) */
 } LtNoduleSummary;
 
 typedef struct {

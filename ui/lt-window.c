@@ -187,6 +187,62 @@ static void retrieve_for(LtWindow *self, const LtNoduleSummary *n) {
   if (!self->retrieve_job) lt_retrieval_panel_set_status(self->retrieval_panel, err.msg);
 }
 
+/* The database's nodules of the open series join the readings' in the nodule list. */
+static void series_nodules_done(GObject *target, uint64_t id, int status, LtDbNodules *d,
+                                const char *msg) {
+  (void)id;
+  LtWindow *self = LT_WINDOW(target);
+  if (status != LT_JOB_DONE || !d) {
+    g_message("database nodules: %s", msg);
+    return;
+  }
+  if (!self->vol || strcmp(d->series_uid, self->vol->series_uid) != 0) { /* another study now */
+    lt_db_nodules_free(d);
+    return;
+  }
+  int n0 = lt_nodule_list_count(self->nodule_list), matched = 0, added = 0;
+  LtNoduleSummary *all = g_new0(LtNoduleSummary, n0 + d->n + 1);
+  for (int i = 0; i < n0; i++) all[i] = *lt_nodule_list_get(self->nodule_list, i);
+  int n = n0;
+  for (int k = 0; k < d->n; k++) {
+    const LtDbNodule *b = &d->nodules[k];
+    LtNoduleSummary *row = NULL;
+    if (strcmp(b->source, "lidc-xml") == 0) { /* an imported reading: "<series>/<id>" */
+      const char *slash = strrchr(b->source_key, '/');
+      for (int i = 0; slash && i < n0; i++)
+        if (strcmp(all[i].id, slash + 1) == 0) row = &all[i];
+      if (row) matched++;
+    }
+    if (!row) {
+      double v[3];
+      if (!isnan(b->vox[0]) && !isnan(b->vox[1]) && !isnan(b->vox[2]))
+        memcpy(v, b->vox, sizeof v);
+      else if (!isnan(b->mm[0]) && !isnan(b->mm[1]) && !isnan(b->mm[2]))
+        lt_geometry_mm_to_voxel(&self->vol->geom, b->mm, v);
+      else
+        continue; /* nowhere to show it */
+      row = &all[n++];
+      added++;
+      g_snprintf(row->id, sizeof row->id, "D%lld", (long long)b->id);
+      row->db_only = TRUE;
+      row->large = !isnan(b->diameter_mm) && b->diameter_mm > 0;
+      row->diameter_mm = row->large ? b->diameter_mm : 0;
+      memcpy(row->centroid_vox, v, sizeof v);
+      for (int c = 0; c < LT_LIDC_NCHAR; c++) row->mean_ratings[c] = NAN;
+    }
+    row->db_id = b->id;
+    row->db_runs = b->n_runs;
+    row->db_prob = b->last_prob;
+    g_message("nodule %s in the database (id %lld, %s): %d model run(s)%s", row->id,
+              (long long)b->id, b->source, b->n_runs, b->n_runs > 0 ? ", the newest shown" : "");
+  }
+  g_message("database: %d nodule(s) of this series: %d matched the readings, %d added", d->n,
+            matched, added);
+  if (matched + added > 0) lt_nodule_list_replace(self->nodule_list, all, n, TRUE);
+  g_free(all);
+  lt_db_nodules_free(d);
+}
+
 static void fill_recent(LtWindow *self) {
   GSettings *st = lt_settings_get();
   g_menu_remove_all(self->recent_section);
@@ -515,6 +571,12 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
       g_free(msg);
       break;
     }
+  }
+  if (self->worker && self->history) {
+    lt_error e2 = {{0}};
+    if (!lt_history_series_nodules_submit(self->worker, self->history, self->vol->series_uid,
+                                          G_OBJECT(self), series_nodules_done, &e2))
+      g_message("database nodules: %s", e2.msg);
   }
   lt_settings_add_recent(l->path);
   g_message("loaded %s: %s, %d slices in %.2f s", l->path, self->vol->patient_id, g->dim[2],
