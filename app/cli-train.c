@@ -13,7 +13,8 @@
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"
         "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
-        "[--resume]\n\n"
+        "[--resume]\n"
+        "                           [--init FILE]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -25,7 +26,10 @@ static void usage(FILE *f) {
         "  --patience P    early-stopping patience in epochs (default 5)\n"
         "  --fold F        train fold F only (1-based)\n"
         "  --no-augment    no random flips, rotations and transposes\n"
-        "  --resume        continue the run in DIR after an interruption\n",
+        "  --resume        continue the run in DIR after an interruption\n"
+        "  --init FILE     start every fold from FILE's weights (transfer learning): tensors of\n"
+        "                  the same name and shape are copied, the others initialised as usual;\n"
+        "                  the encoder must fit (same width, input and stages)\n",
         f);
 }
 
@@ -84,6 +88,8 @@ int lt_cli_train(int argc, char **argv) {
         return lt_cli_usage_error("train", "--seed needs a number");
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
+    } else if (!strcmp(a, "--init") && has) {
+      o.init_from = argv[++i];
     } else if (!strcmp(a, "--resume")) {
       o.resume = true;
     } else if (a[0] == '-') {
@@ -133,6 +139,9 @@ int lt_cli_train(int argc, char **argv) {
     for (int q = 0; q < 7; q++)
       print_mean_sd(names[q], v[q], r.n_folds);
   }
+  if (o.init_from)
+    printf("initialised from %s: %d of %d tensors copied\n", o.init_from, r.init_copied,
+           r.init_tensors);
   if (r.model_path[0])
     printf("model: %s\n", r.model_path);
   return LT_EXIT_OK;

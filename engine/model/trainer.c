@@ -429,7 +429,10 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
   } else {
     memset(s, 0, sizeof *s);
     s->fold = (int)jnum(root, "fold");
-    s->epoch = (int)jnum(root, "epoch");
+    /* -1 (no epoch of this fold finished, e.g. right after a fold ended) is a value here, not
+     * jnum's NaN marker */
+    const cJSON *ep = cJSON_GetObjectItemCaseSensitive(root, "epoch");
+    s->epoch = cJSON_IsNumber(ep) ? (int)ep->valuedouble : -2;
     s->adam_step = (long)jnum(root, "adam_step");
     s->best_epoch = (int)jnum(root, "best_epoch");
     s->bad_epochs = (int)jnum(root, "bad_epochs");
