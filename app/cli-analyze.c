@@ -458,7 +458,10 @@ int lt_cli_analyze(int argc, char **argv) {
     if (an.has_consensus) {
       printf(", ");
       print_trust("consensus", &an.trust_consensus, true);
-      printf(", \"dice_consensus\": %.4f", an.dice_consensus);
+      if (an.has_seg)
+        printf(", \"dice_consensus\": %.4f", an.dice_consensus);
+      else
+        printf(", \"dice_consensus\": null"); /* no segmentation (ResNet baseline) */
     }
     printf(", \"warnings\": [");
     for (int k = 0; k < n_ood; k++)
@@ -477,10 +480,15 @@ int lt_cli_analyze(int argc, char **argv) {
     }
     if (an.cam_flat)
       printf("Grad-CAM is flat: it shows nothing\n");
-    print_trust("own mask", &an.trust_own, false);
+    if (an.has_seg)
+      print_trust("own mask", &an.trust_own, false);
+    else
+      printf("this model has no segmentation: no own mask to check the Grad-CAM against\n");
     if (an.has_consensus) {
       print_trust("consensus", &an.trust_consensus, false);
-      printf("Dice of the segmentation against the readers' consensus: %.3f\n", an.dice_consensus);
+      if (an.has_seg)
+        printf("Dice of the segmentation against the readers' consensus: %.3f\n",
+               an.dice_consensus);
     }
     for (int k = 0; k < n_ood; k++)
       printf("warning: %s\n", ood[k]);

@@ -1,6 +1,7 @@
 /* engine/model/analyze.c — see analyze.h. */
 #include "model/analyze.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt
   const size_t S3 = (size_t)S * S * S;
   out->side = S;
   out->grid = F;
-  out->seg = malloc(S3 * sizeof(float));
+  out->seg = calloc(S3, sizeof(float));
   out->cam = malloc(S3 * sizeof(float));
   out->cam_grid = malloc((size_t)N * sizeof(float));
   float *p = malloc((size_t)N * sizeof(float));
@@ -34,16 +35,19 @@ int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt
   out->prob = lt_model_prob(m, 0);
   out->n_attr = lt_model_config_n_attr(c);
   memcpy(out->attrs, lt_model_attrs(m, 0), (size_t)out->n_attr * sizeof(float));
-  memcpy(out->seg, lt_model_seg(m, 0), S3 * sizeof(float));
+  out->has_seg = lt_model_seg(m, 0) != NULL;
+  if (out->has_seg) memcpy(out->seg, lt_model_seg(m, 0), S3 * sizeof(float));
   out->cam_flat = lt_model_cam(m, 0, out->cam_grid) != 0;
   lt_cam_upsample(out->cam, S, out->cam_grid, F);
-  lt_mask_fraction(p, out->seg, S, S / F);
-  lt_trust_measure(&out->trust_own, out->cam_grid, p, N, c->lambda);
+  if (out->has_seg) {
+    lt_mask_fraction(p, out->seg, S, S / F);
+    lt_trust_measure(&out->trust_own, out->cam_grid, p, N, c->lambda);
+  }
   if (consensus) {
     out->has_consensus = true;
     lt_mask_fraction(p, consensus, S, S / F);
     lt_trust_measure(&out->trust_consensus, out->cam_grid, p, N, c->lambda);
-    out->dice_consensus = lt_dice(out->seg, consensus, S3, 0.5f);
+    out->dice_consensus = out->has_seg ? lt_dice(out->seg, consensus, S3, 0.5f) : NAN;
   }
   free(p);
   return 0;

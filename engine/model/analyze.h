@@ -19,6 +19,9 @@ typedef struct {
   int n_attr;
   float attrs[LT_N_ATTRIBUTES];    /* the first n_attr are set */
   int side;                        /* S: patch side */
+  bool has_seg;                    /* false for a model without segmentation (the ResNet
+                                    * baseline): seg is then all 0, trust_own invalid and
+                                    * dice_consensus NaN */
   float *seg;                      /* S^3 probabilities, (z, y, x) */
   float *cam;                      /* S^3 Grad-CAM upsampled (trilinear), in [0, 1] */
   int grid;                        /* fusion grid side (S / 4) */

@@ -33,7 +33,7 @@ void lt_model_config_default(lt_model_config *c) {
 
 static const char *const preset_names[] = {
     "default", "attr+concat+debug", "basic", "attr", "debug", "attr+debug",
-    "mal+debug-cam", "attr+concat", "tiny", NULL};
+    "mal+debug-cam", "attr+concat", "tiny", "resnet", "resnet-tiny", NULL};
 
 const char *const *lt_model_config_preset_names(void) { return preset_names; }
 
@@ -60,6 +60,15 @@ int lt_model_config_preset(lt_model_config *c, const char *name, lt_error *err) 
     c->width = 8;
     c->input_size = 16;
     c->hidden = 16;
+  } else if (!strcmp(name, "resnet") || !strcmp(name, "resnet-tiny")) {
+    c->arch = LT_ARCH_RESNET;
+    c->attributes = c->concat = false;
+    c->debug = LT_DEBUG_OFF;
+    if (!strcmp(name, "resnet-tiny")) {
+      c->width = 8;
+      c->input_size = 16;
+      c->hidden = 16;
+    }
   } else {
     return lt_error_set(err, "unknown model preset '%s'", name);
   }
@@ -67,6 +76,10 @@ int lt_model_config_preset(lt_model_config *c, const char *name, lt_error *err) 
 }
 
 int lt_model_config_validate(const lt_model_config *c, lt_error *err) {
+  if ((int)c->arch < LT_ARCH_COLLABORATIVE || (int)c->arch > LT_ARCH_RESNET)
+    return lt_error_set(err, "config: bad architecture");
+  if (c->arch == LT_ARCH_RESNET && c->attributes)
+    return lt_error_set(err, "config: the ResNet baseline has no attribute branch");
   if (c->width < 1 || c->width > 1024) return lt_error_set(err, "config: width %d out of range", c->width);
   if (c->input_size < 8 || c->input_size > 512 || c->input_size % 8)
     return lt_error_set(err, "config: input_size %d must be a multiple of 8 in [8, 512]", c->input_size);
@@ -107,6 +120,13 @@ int lt_model_config_fusion_side(const lt_model_config *c) { return c->input_size
 int lt_model_config_fusion_channels(const lt_model_config *c) { return 8 * c->width; }
 
 static const char *const debug_names[] = {"off", "gradcam", "cam"};
+static const char *const arch_names[] = {"collaborative", "resnet"};
+
+const char *lt_model_arch_name(lt_model_arch a) {
+  return (int)a >= 0 && (int)a <= 1 ? arch_names[a] : "?";
+}
+
+bool lt_model_config_has_seg(const lt_model_config *c) { return c->arch == LT_ARCH_COLLABORATIVE; }
 static const char *const debug_on_names[] = {"sure", "unsure", "all"};
 
 const char *lt_debug_mode_name(lt_debug_mode m) {
@@ -116,6 +136,8 @@ const char *lt_debug_mode_name(lt_debug_mode m) {
 char *lt_model_config_to_json(const lt_model_config *c) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
+  /* written only when not the default, so the collaborative model's metadata is unchanged */
+  if (c->arch != LT_ARCH_COLLABORATIVE) cJSON_AddStringToObject(o, "arch", arch_names[c->arch]);
   cJSON_AddNumberToObject(o, "width", c->width);
   cJSON_AddNumberToObject(o, "input_size", c->input_size);
   cJSON_AddNumberToObject(o, "in_channels", c->in_channels);
@@ -185,6 +207,10 @@ int lt_model_config_from_json(lt_model_config *c, const char *json, lt_error *er
       int i = cJSON_IsString(v) ? name_index(debug_names, 3, v->valuestring) : -1;
       ok = i >= 0;
       if (ok) c->debug = (lt_debug_mode)i;
+    } else if (!strcmp(k, "arch")) {
+      int i = cJSON_IsString(v) ? name_index(arch_names, 2, v->valuestring) : -1;
+      ok = i >= 0;
+      if (ok) c->arch = (lt_model_arch)i;
     } else if (!strcmp(k, "debug_on")) {
       int i = cJSON_IsString(v) ? name_index(debug_on_names, 3, v->valuestring) : -1;
       ok = i >= 0;
@@ -213,7 +239,8 @@ out:
 }
 
 bool lt_model_config_equal(const lt_model_config *a, const lt_model_config *b) {
-  return a->width == b->width && a->input_size == b->input_size && a->in_channels == b->in_channels &&
+  return a->arch == b->arch && a->width == b->width && a->input_size == b->input_size &&
+         a->in_channels == b->in_channels &&
          a->groups == b->groups && !memcmp(a->stage_convs, b->stage_convs, sizeof a->stage_convs) &&
          !memcmp(a->dec_convs, b->dec_convs, sizeof a->dec_convs) && a->hidden == b->hidden &&
          a->attributes == b->attributes && a->concat == b->concat &&

@@ -26,13 +26,20 @@ typedef enum {
   LT_DEBUG_ON_ALL,
 } lt_debug_samples;
 
+typedef enum {
+  LT_ARCH_COLLABORATIVE = 0, /* DESIGN section 3: encoder, decoder, fusion, two heads */
+  LT_ARCH_RESNET,            /* Table 1 row 1: a 3D ResNet classifier (no decoder, no
+                              * attributes, no segmentation); see params.h for its layers */
+} lt_model_arch;
+
 typedef struct {
   /* Architecture */
+  lt_model_arch arch;   /* JSON "arch", absent = collaborative (files before the switch) */
   int width;            /* w: stage widths w, 2w, 4w, 8w; default 16 */
   int input_size;       /* patch side (64); divisible by 8 */
   int in_channels;      /* 2: lung and mediastinal windows */
   int groups;           /* GroupNorm groups (8); must divide w */
-  int stage_convs[4];   /* extra stride-1 3x3x3 convolutions in each encoder stage after its
+  int stage_convs[4];   /* (collaborative only) extra stride-1 3x3x3 convolutions in each encoder stage after its
                          * first one (E1's 2 -> w, E2-E4's stride-2): default {0, 1, 1, 1} */
   int dec_convs[2];     /* 3x3x3 convolutions after the skip addition at D3 (16^3), D2 (32^3): {1, 1} */
   int hidden;           /* FC width of both branches (256) */
@@ -56,13 +63,15 @@ void lt_model_config_default(lt_model_config *c);
 
 /* Named presets: "default" (= "attr+concat+debug"), "basic" (row 3), "attr" (row 4),
  * "debug" (row 5), "attr+debug" (row 6), "mal+debug-cam" (row 7), "attr+concat" (row 8),
- * "tiny" (w = 8, 16^3 input, hidden 16: for tests). Returns -1 for an unknown name. */
+ * "tiny" (w = 8, 16^3 input, hidden 16: for tests), "resnet" (row 1: the 3D ResNet baseline,
+ * w = 16, BCE only), "resnet-tiny" (its test size: w = 8, 16^3, hidden 16).
+ * Returns -1 for an unknown name. */
 int lt_model_config_preset(lt_model_config *c, const char *name, lt_error *err);
 /* NULL-terminated list of preset names. */
 const char *const *lt_model_config_preset_names(void);
 
 /* Consistency: sizes positive, input divisible by 8, groups divide w, concat needs attributes,
- * CAM needs concat off, ... */
+ * CAM needs concat off, the ResNet has no attribute branch, ... */
 int lt_model_config_validate(const lt_model_config *c, lt_error *err);
 
 /* Number of regression outputs (6, 1 with malignancy_only, 0 without attributes). */
@@ -80,5 +89,9 @@ int lt_model_config_from_json(lt_model_config *c, const char *json, lt_error *er
 bool lt_model_config_equal(const lt_model_config *a, const lt_model_config *b);
 
 const char *lt_debug_mode_name(lt_debug_mode m);
+/* "collaborative", "resnet". */
+const char *lt_model_arch_name(lt_model_arch a);
+/* true for the collaborative model (decoder, segmentation, attributes possible). */
+bool lt_model_config_has_seg(const lt_model_config *c);
 
 #endif

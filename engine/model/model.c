@@ -22,7 +22,8 @@ typedef struct {
   int need_g;  /* some node upstream has parameters (i.e. not the input) */
 } act;
 
-typedef enum { N_CONV_GN, N_ADD, N_SEG, N_POOL, N_CONCAT } node_kind;
+/* N_ADD_RELU: a residual block's out = relu(in0 + in1), pre holding the sum. */
+typedef enum { N_CONV_GN, N_ADD, N_SEG, N_POOL, N_CONCAT, N_ADD_RELU } node_kind;
 
 typedef struct {
   node_kind kind;
@@ -33,6 +34,7 @@ typedef struct {
   size_t w, b, gamma, beta; /* offsets in the parameter block */
   float *mean, *rstd;
   int groups;
+  int relu; /* N_CONV_GN: GroupNorm then ReLU (1) or GroupNorm alone (0: before a skip sum) */
 } node;
 
 struct lt_model {
@@ -108,6 +110,7 @@ static int add_conv_gn(lt_model *m, const char *prefix, int in, lt_conv_kind kin
   snprintf(name, sizeof name, "%s.gn.bias", prefix);
   n->beta = off(m, name);
   n->groups = m->cfg.groups;
+  n->relu = 1;
   n->mean = m->be->alloc((size_t)s.n * (size_t)n->groups * sizeof(float));
   n->rstd = m->be->alloc((size_t)s.n * (size_t)n->groups * sizeof(float));
   if (!n->mean || !n->rstd) return lt_error_set(err, "model: out of memory"), -1;
@@ -125,6 +128,57 @@ static int add_add(lt_model *m, int a, int b, lt_error *err) {
   return n->out;
 }
 
+/* Convolution + GroupNorm without ReLU (the last of a residual branch, or its projection). */
+static int add_conv_gn_plain(lt_model *m, const char *prefix, int in, int cout, int k,
+                             int stride, lt_error *err) {
+  int x = add_conv_gn(m, prefix, in, LT_CONV, cout, k, stride, err);
+  if (x >= 0) m->nodes[m->n_nodes - 1].relu = 0;
+  return x;
+}
+
+static int add_pool(lt_model *m, int in, int k, lt_error *err) {
+  lt_shape s = m->acts[in].s;
+  node *n = new_node(m, N_POOL);
+  n->in[0] = in;
+  n->n_in = 1;
+  return (n->out = new_act(m, lt_shape_make(s.n, s.d / k, s.h / k, s.w / k, s.c), 1, err));
+}
+
+static int add_add_relu(lt_model *m, int a, int b, lt_error *err) {
+  node *n = new_node(m, N_ADD_RELU);
+  n->in[0] = a;
+  n->in[1] = b;
+  n->n_in = 2;
+  if ((n->pre = new_act(m, m->acts[a].s, 1, err)) < 0) return -1;
+  return (n->out = new_act(m, m->acts[a].s, 1, err));
+}
+
+/* The ResNet baseline (params.h): f is the last block's output, (S/4)^3 x 8w. */
+static int build_resnet(lt_model *m, lt_error *err) {
+  const lt_model_config *c = &m->cfg;
+  const int w = c->width;
+  const int wid[4] = {w, 2 * w, 4 * w, 8 * w}, stride[4] = {1, 2, 2, 1};
+  char name[32];
+  int x = add_conv_gn(m, "stem", m->a_input, LT_CONV, wid[0], 3, 1, err);
+  for (int s = 0; s < 4 && x >= 0; s++) {
+    snprintf(name, sizeof name, "r%d.conv1", s + 1);
+    int y = add_conv_gn(m, name, x, LT_CONV, wid[s], 3, stride[s], err);
+    snprintf(name, sizeof name, "r%d.conv2", s + 1);
+    if (y >= 0) y = add_conv_gn_plain(m, name, y, wid[s], 3, 1, err);
+    int sc = x;
+    if (y >= 0 && m->acts[x].s.c != wid[s]) {
+      if (stride[s] == 2) sc = add_pool(m, x, 2, err);
+      snprintf(name, sizeof name, "r%d.proj", s + 1);
+      if (sc >= 0) sc = add_conv_gn_plain(m, name, sc, wid[s], 1, 1, err);
+    }
+    x = y >= 0 && sc >= 0 ? add_add_relu(m, y, sc, err) : -1;
+  }
+  if (x < 0) return -1;
+  m->a_seg = -1;
+  m->a_f = x;
+  return 0;
+}
+
 static int build(lt_model *m, lt_error *err) {
   const lt_model_config *c = &m->cfg;
   const int w = c->width, S = c->input_size, B = m->batch;
@@ -132,6 +186,7 @@ static int build(lt_model *m, lt_error *err) {
   char name[32];
   m->a_input = new_act(m, lt_shape_make(B, S, S, S, c->in_channels), 0, err);
   if (m->a_input < 0) return -1;
+  if (c->arch == LT_ARCH_RESNET) return build_resnet(m, err);
   int e[4], x = m->a_input;
   for (int s = 0; s < 4; s++) {
     for (int i = 0; i <= c->stage_convs[s]; i++) {
@@ -227,6 +282,9 @@ int lt_model_create(lt_model **out, const lt_model_config *c, const lt_backend *
   *out = NULL;
   if (lt_model_config_validate(c, err)) return -1;
   if (batch < 1 || batch > 1024) return lt_error_set(err, "model: batch %d out of range", batch);
+  if (c->arch == LT_ARCH_RESNET && (!be->gn_forward || !be->gn_backward))
+    return lt_error_set(err, "model: backend %s has no plain GroupNorm, which the ResNet needs",
+                        be->name);
   lt_model *m = calloc(1, sizeof *m);
   if (!m) return lt_error_set(err, "model: out of memory");
   m->cfg = *c;
@@ -318,8 +376,16 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
     case N_CONV_GN: {
       act *pre = &m->acts[nd->pre];
       be->conv_forward(nd->conv, pre->v, m->acts[nd->in[0]].v, P + nd->w, P + nd->b);
-      be->gn_relu_forward(o->v, nd->mean, nd->rstd, pre->v, P + nd->gamma, P + nd->beta, o->s.n,
-                          (int)lt_shape_spatial(o->s), o->s.c, nd->groups);
+      (nd->relu ? be->gn_relu_forward : be->gn_forward)(o->v, nd->mean, nd->rstd, pre->v,
+                                                        P + nd->gamma, P + nd->beta, o->s.n,
+                                                        (int)lt_shape_spatial(o->s), o->s.c,
+                                                        nd->groups);
+      break;
+    }
+    case N_ADD_RELU: {
+      act *pre = &m->acts[nd->pre];
+      be->add(pre->v, m->acts[nd->in[0]].v, m->acts[nd->in[1]].v, lt_shape_count(o->s));
+      be->relu_forward(o->v, pre->v, lt_shape_count(o->s));
       break;
     }
     case N_ADD:
@@ -359,6 +425,7 @@ const float *lt_model_attrs(const lt_model *m, int i) {
   return m->heads.attrs + (size_t)i * lt_model_config_n_attr(&m->cfg);
 }
 const float *lt_model_seg(const lt_model *m, int i) {
+  if (m->a_seg < 0) return NULL;
   return m->acts[m->a_seg].v + (size_t)i * m->S * m->S * m->S;
 }
 const float *lt_model_fusion(const lt_model *m, int i) {
@@ -409,7 +476,7 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
   for (int i = 0; i < m->n_acts; i++) m->acts[i].g_set = 0;
   lt_heads_zero_grads(&m->heads);
 
-  act *seg = &m->acts[m->a_seg];
+  act *seg = m->a_seg >= 0 ? &m->acts[m->a_seg] : NULL;
   act *f = &m->acts[m->a_f];
   float dattr[LT_N_ATTRIBUTES];
   for (int i = 0; i < n; i++) {
@@ -430,8 +497,10 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
       for (int o = 0; o < na; o++) dattr[o] *= inv_n;
       dat = dattr;
     }
-    float *dseg = seg->g + (size_t)i * S3;
-    if (l->mask) {
+    float *dseg = seg ? seg->g + (size_t)i * S3 : NULL;
+    if (!seg) {
+      /* no segmentation head: a mask is the debug term's nodule only */
+    } else if (l->mask) {
       t.dice += lt_loss_dice(lt_model_seg(m, i), l->mask, S3, c->dice_smooth, dseg);
       t.n_dice++;
       for (size_t v = 0; v < S3; v++) dseg[v] *= inv_n;
@@ -445,9 +514,13 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
       float *g = m->dbg_g + (size_t)i * K;
       lt_heads_g(&m->heads, i, g);
       lt_cam_weighted_sum(m->u, fi, g, N, K);
-      lt_mask_fraction(m->p, lt_model_seg(m, i), S, 4);
       double sp = 0;
-      for (int k = 0; k < N; k++) sp += m->p[k];
+      if (seg) {
+        lt_mask_fraction(m->p, lt_model_seg(m, i), S, 4);
+        for (int k = 0; k < N; k++) sp += m->p[k];
+      } else {
+        memset(m->p, 0, (size_t)N * sizeof *m->p); /* no prediction: the annotated nodule */
+      }
       if (sp == 0 && l->nodule_mask) {
         lt_mask_fraction(m->p, l->nodule_mask, S, 4);
         t.n_debug_fallback++;
@@ -481,7 +554,7 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
     }
     lt_heads_backward(&m->heads, i, m->h + (size_t)i * K, dz, dat, dg, m->dh + (size_t)i * K);
   }
-  seg->g_set = 1;
+  if (seg) seg->g_set = 1;
   be->global_avg_pool_backward(f->g, m->dh, n, N, K);
   for (int i = 0; i < n; i++) {
     if (!m->dbg_on[i]) continue;
@@ -501,9 +574,13 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
     switch (nd->kind) {
     case N_CONV_GN: {
       act *pre = &m->acts[nd->pre], *in = &m->acts[nd->in[0]];
-      be->gn_relu_backward(pre->g, G + nd->gamma, G + nd->beta, o->g, o->v, pre->v, nd->mean,
-                           nd->rstd, P + nd->gamma, o->s.n, (int)lt_shape_spatial(o->s), o->s.c,
-                           nd->groups);
+      if (nd->relu)
+        be->gn_relu_backward(pre->g, G + nd->gamma, G + nd->beta, o->g, o->v, pre->v, nd->mean,
+                             nd->rstd, P + nd->gamma, o->s.n, (int)lt_shape_spatial(o->s),
+                             o->s.c, nd->groups);
+      else
+        be->gn_backward(pre->g, G + nd->gamma, G + nd->beta, o->g, pre->v, nd->mean, nd->rstd,
+                        P + nd->gamma, o->s.n, (int)lt_shape_spatial(o->s), o->s.c, nd->groups);
       be->conv_backward_weights(nd->conv, G + nd->w, G + nd->b, pre->g, in->v);
       if (in->need_g) {
         be->conv_backward_data(nd->conv, grad_target(m, in), pre->g, P + nd->w);
@@ -512,13 +589,22 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
       break;
     }
     case N_ADD:
+    case N_ADD_RELU: {
+      const float *d = o->g;
+      if (nd->kind == N_ADD_RELU) {
+        act *pre = &m->acts[nd->pre];
+        be->relu_backward(pre->g, o->g, o->v, lt_shape_count(o->s));
+        d = pre->g;
+      }
       for (int k = 0; k < 2; k++) {
         act *in = &m->acts[nd->in[k]];
-        be->copy(grad_target(m, in), o->g, lt_shape_count(o->s) * sizeof(float),
+        if (!in->need_g) continue;
+        be->copy(grad_target(m, in), d, lt_shape_count(o->s) * sizeof(float),
                  LT_COPY_DEVICE_TO_DEVICE);
         grad_commit(m, in);
       }
       break;
+    }
     case N_SEG: {
       act *pre = &m->acts[nd->pre], *in = &m->acts[nd->in[0]];
       be->sigmoid_backward(pre->g, o->g, o->v, lt_shape_count(o->s));

@@ -74,6 +74,23 @@ static void fc(builder *b, const char *prefix, int in, int out, lt_param_kind ki
   add(b, LT_PK_BIAS, 0, 1, o, "%s.bias", prefix);
 }
 
+/* The ResNet baseline (params.h): stem, then one residual block per stage. */
+static void resnet_trunk(builder *b, const lt_model_config *c, const int *wid) {
+  char name[32];
+  conv_gn(b, "stem", c->in_channels, wid[0], 3);
+  for (int s = 0; s < 4; s++) {
+    int cin = s == 0 ? wid[0] : wid[s - 1];
+    snprintf(name, sizeof name, "r%d.conv1", s + 1);
+    conv_gn(b, name, cin, wid[s], 3);
+    snprintf(name, sizeof name, "r%d.conv2", s + 1);
+    conv_gn(b, name, wid[s], wid[s], 3);
+    if (cin != wid[s]) {
+      snprintf(name, sizeof name, "r%d.proj", s + 1);
+      conv_gn(b, name, cin, wid[s], 1);
+    }
+  }
+}
+
 int lt_param_table_build(lt_param_table *t, const lt_model_config *c, lt_error *err) {
   memset(t, 0, sizeof *t);
   if (lt_model_config_validate(c, err)) return -1;
@@ -81,6 +98,10 @@ int lt_param_table_build(lt_param_table *t, const lt_model_config *c, lt_error *
   const int w = c->width;
   const int wid[4] = {w, 2 * w, 4 * w, 8 * w};
   char name[32];
+  if (c->arch == LT_ARCH_RESNET) {
+    resnet_trunk(&b, c, wid);
+    goto heads;
+  }
   /* Encoder */
   for (int s = 0; s < 4; s++) {
     int cin = s == 0 ? c->in_channels : wid[s - 1];
@@ -109,6 +130,7 @@ int lt_param_table_build(lt_param_table *t, const lt_model_config *c, lt_error *
   }
   /* Fusion: 1x1x1 over concat(E3, D3, pooled segmentation) -> 8w */
   conv_gn(&b, "fuse", wid[2] + wid[2] + 1, wid[3], 1);
+heads:;
   /* Heads */
   const int K = wid[3], Hd = c->hidden, na = lt_model_config_n_attr(c);
   if (na > 0) {

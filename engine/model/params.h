@@ -5,6 +5,13 @@
  * offset into one 64-byte aligned float block. Parameters, gradients and Adam moments are each
  * one such block, so zeroing, copying and saving are one call each, and the safetensors header
  * is built from this table. Also deterministic initialisation.
+ * The ResNet baseline (config arch "resnet", Table 1 row 1) has its own trunk: "stem" (3x3x3
+ * in -> w at S^3, GN, ReLU), then one residual block per stage "r1".."r4" with widths w, 2w,
+ * 4w, 8w and strides 1, 2, 2, 1 (stage 4 stays at S/4 so that the map Grad-CAM is taken on has
+ * (S/4)^3 cells, like the fusion map): "rS.conv1" (3x3x3, the stage's stride, GN, ReLU),
+ * "rS.conv2" (3x3x3, GN, no ReLU), a shortcut that is the identity when the shape is kept,
+ * else "rS.proj" (2x2x2 average pooling when the stage halves, then 1x1x1 convolution and GN:
+ * the projection of ResNet-D), the sum, ReLU. Then the same heads (cls1, cls2 or cls).
  * It computes no layer. */
 #ifndef LT_MODEL_PARAMS_H
 #define LT_MODEL_PARAMS_H

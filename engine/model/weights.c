@@ -103,7 +103,8 @@ out:
 }
 
 bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *b) {
-  return a->width == b->width && a->input_size == b->input_size && a->in_channels == b->in_channels &&
+  return a->arch == b->arch && a->width == b->width && a->input_size == b->input_size &&
+         a->in_channels == b->in_channels &&
          a->groups == b->groups && !memcmp(a->stage_convs, b->stage_convs, sizeof a->stage_convs) &&
          !memcmp(a->dec_convs, b->dec_convs, sizeof a->dec_convs) && a->hidden == b->hidden &&
          a->attributes == b->attributes && a->concat == b->concat &&
