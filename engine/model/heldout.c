@@ -172,9 +172,9 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
     lt_model_forward(m, x, 1);
     o->prob = lt_model_prob(m, 0);
     const float *seg = lt_model_seg(m, 0);
-    if (s->has_mask && !s->mask_sphere)
+    if (seg && s->has_mask && !s->mask_sphere) /* seg NULL: no segmentation (ResNet) */
       o->dice = lt_dice(seg, mask, S3, 0.5f);
-    if (s->has_truth_mask)
+    if (seg && s->has_truth_mask)
       o->dice_t = lt_dice(seg, truth, S3, 0.5f);
     if (na > 0) {
       const float *pa = lt_model_attrs(m, 0);
