@@ -11,6 +11,7 @@
 
 #include "model/adam.h"
 #include "model/augment.h"
+#include "model/folds.h"
 #include "model/gradcam.h"
 #include "model/loss.h"
 #include "model/params.h"
@@ -66,38 +67,14 @@ static int patients(const lt_dataset *ds, int *pat) {
 }
 
 int lt_train_folds(const lt_dataset *ds, int k, uint64_t seed, int *fold, lt_error *err) {
-  int *pat = malloc((size_t)ds->n * sizeof *pat), *order = malloc((size_t)ds->n * sizeof *order);
-  if (!pat || !order) {
-    free(pat);
-    free(order);
+  const char **patient = malloc((size_t)(ds->n ? ds->n : 1) * sizeof *patient);
+  if (!patient)
     return lt_error_set(err, "out of memory");
-  }
-  int np = patients(ds, pat);
-  if (np < k) {
-    free(pat);
-    free(order);
-    return lt_error_set(err, "%d patients cannot make %d folds split by patient", np, k);
-  }
-  for (int p = 0; p < np; p++)
-    order[p] = p;
-  lt_rng r;
-  lt_rng_seed(&r, mix(seed, 0xF01D));
-  shuffle(order, np, &r);
-  /* order[q] is the q-th patient drawn; it goes to fold q % k. */
-  int *pf = malloc((size_t)np * sizeof *pf);
-  if (!pf) {
-    free(pat);
-    free(order);
-    return lt_error_set(err, "out of memory");
-  }
-  for (int q = 0; q < np; q++)
-    pf[order[q]] = q % k;
   for (int i = 0; i < ds->n; i++)
-    fold[i] = pf[pat[i]];
-  free(pf);
-  free(pat);
-  free(order);
-  return 0;
+    patient[i] = ds->s[i].patient;
+  const int rc = lt_folds_by_patient(fold, patient, ds->n, k, mix(seed, 0xF01D), err);
+  free(patient);
+  return rc;
 }
 
 void lt_train_stats_of(const lt_dataset *ds, lt_train_stats *st) {

@@ -80,7 +80,8 @@ typedef struct {
 int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_options *o,
              lt_train_result *res, lt_error *err);
 
-/* The patient fold of every sample (folds by patient, shuffled by seed): fold[i] in [0, k). */
+/* The patient fold of every sample: fold[i] in [0, k), by folds.h's lt_folds_by_patient on the
+ * samples' patient ids (patients shuffled by seed, folds balanced in samples). */
 int lt_train_folds(const lt_dataset *ds, int k, uint64_t seed, int *fold, lt_error *err);
 
 /* Evaluates model m (batch >= 1) on samples idx[0..n) of ds. */
