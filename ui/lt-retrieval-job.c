@@ -35,7 +35,10 @@ void lt_history_free(LtHistory *h) {
 
 void lt_cards_free(LtCards *c) {
   if (!c) return;
-  for (int i = 0; i < c->n; i++) g_clear_pointer(&c->cards[i].png, g_bytes_unref);
+  for (int i = 0; i < c->n; i++) {
+    g_clear_pointer(&c->cards[i].png, g_bytes_unref);
+    g_free(c->cards[i].series_path);
+  }
   g_free(c->cards);
   g_free(c);
 }
@@ -133,6 +136,27 @@ static int64_t patient_by_pseudonym(lt_db *db, const char *pseudonym) {
   return id;
 }
 
+/* Where a nodule's images are: its series' import path and its voxel position. */
+static void card_place(lt_db *db, LtCard *d) {
+  for (int a = 0; a < 3; a++) d->vox[a] = NAN;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(lt_db_sqlite(db),
+                         "SELECT s.path, n.col, n.row, n.slice, n.source_key FROM nodules n "
+                         "LEFT JOIN series s ON s.id = n.series_id WHERE n.id = ?",
+                         -1, &st, NULL) != SQLITE_OK)
+    return;
+  sqlite3_bind_int64(st, 1, d->nodule_id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const char *p = (const char *)sqlite3_column_text(st, 0);
+    d->series_path = p && *p ? g_strdup(p) : NULL;
+    for (int a = 0; a < 3; a++)
+      if (sqlite3_column_type(st, 1 + a) != SQLITE_NULL) d->vox[a] = sqlite3_column_double(st, 1 + a);
+    const char *k = (const char *)sqlite3_column_text(st, 4);
+    g_strlcpy(d->source_key, k ? k : "", sizeof d->source_key);
+  }
+  sqlite3_finalize(st);
+}
+
 static int retrieve_run(lt_job *job, void *data, lt_error *err) {
   HistJob *j = data;
   gint64 t0 = g_get_monotonic_time();
@@ -169,6 +193,7 @@ static int retrieve_run(lt_job *job, void *data, lt_error *err) {
     size_t np = 0;
     if (lt_db_thumbnail_get(j->h->db, hits[i].nodule_id, "centre-slice", &png, &np, &e2) == 0 && png)
       d->png = g_bytes_new_take(png, np);
+    card_place(j->h->db, d);
   }
   g_free(hits);
   c->seconds = (g_get_monotonic_time() - t0) / 1e6;

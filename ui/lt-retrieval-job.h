@@ -32,6 +32,9 @@ typedef struct {
   char diagnosis[16]; /* "benign", "primary", "metastatic", "unknown", "" */
   char basis[16];     /* "resection", "biopsy", ..., "rating", "" */
   GBytes *png;        /* centre-slice thumbnail with contour, NULL when the nodule has no images */
+  char *series_path;  /* where its series was imported from, NULL when unknown (ratings only) */
+  char source_key[160]; /* for imported readings: "<series uid>/<reading nodule id>" */
+  double vox[3];      /* col, row, slice in that series; NAN when unknown */
 } LtCard;
 
 typedef struct {

@@ -10,7 +10,11 @@ struct _LtRetrievalPanel {
   GtkBox parent_instance;
   GtkLabel *status_label;
   GtkBox *cards_box;
+  LtCards *cards; /* those shown */
 };
+
+enum { SIG_CARD, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE(LtRetrievalPanel, lt_retrieval_panel, GTK_TYPE_BOX)
 
@@ -50,10 +54,13 @@ static const char *diagnosis_text(const char *d) {
   return _("diagnosis unknown");
 }
 
+static void on_card_clicked(GtkButton *b, LtRetrievalPanel *self) {
+  g_signal_emit(self, signals[SIG_CARD], 0,
+                GPOINTER_TO_INT(g_object_get_data(G_OBJECT(b), "lt-card-index")));
+}
+
 static GtkWidget *card_widget(const LtCard *c) {
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
-  gtk_widget_add_css_class(box, "card");
-  gtk_widget_set_margin_bottom(box, 4);
   GtkWidget *thumb;
   if (c->png) {
     GError *e = NULL;
@@ -101,12 +108,43 @@ static GtkWidget *card_widget(const LtCard *c) {
   gtk_box_append(GTK_BOX(text), w3);
   gtk_box_append(GTK_BOX(box), text);
   char *acc = g_strdup_printf("%s, %s, %s", l1, l2, tip->str);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
+  GtkWidget *button = gtk_button_new();
+  gtk_button_set_child(GTK_BUTTON(button), box);
+  gtk_widget_add_css_class(button, "card");
+  gtk_widget_set_margin_bottom(button, 4);
+  gtk_widget_set_tooltip_text(button, c->png && c->series_path
+                                          ? _("Open this case at the nodule")
+                                          : _("Ratings only: no images to open"));
+  gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
   g_free(acc);
   g_string_free(tip, TRUE);
   g_free(l1);
   g_free(l2);
-  return box;
+  return button;
+}
+
+/* Logs where each card is in the window (the GUI test clicks them); after layout. */
+static gboolean log_cards(gpointer data) {
+  LtRetrievalPanel *self = data;
+  GtkNative *nat = gtk_widget_get_native(GTK_WIDGET(self));
+  int i = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->cards_box)); c && nat;
+       c = gtk_widget_get_next_sibling(c), i++) {
+    graphene_rect_t r;
+    double nx = 0, ny = 0;
+    if (!gtk_widget_compute_bounds(c, GTK_WIDGET(nat), &r)) continue;
+    gtk_native_get_surface_transform(nat, &nx, &ny);
+    const LtCard *d = lt_retrieval_panel_get_card(self, i);
+    g_message("card %d (%s, %s) at window pixel %.0f %.0f, %.0fx%.0f", i, d ? d->pseudonym : "",
+              d && d->png ? "images" : "ratings only", r.origin.x + nx + r.size.width / 2,
+              r.origin.y + ny + r.size.height / 2, r.size.width, r.size.height);
+  }
+  g_object_unref(self);
+  return G_SOURCE_REMOVE;
+}
+
+const LtCard *lt_retrieval_panel_get_card(LtRetrievalPanel *self, int index) {
+  return self->cards && index >= 0 && index < self->cards->n ? &self->cards->cards[index] : NULL;
 }
 
 void lt_retrieval_panel_set_status(LtRetrievalPanel *self, const char *text) {
@@ -117,18 +155,26 @@ void lt_retrieval_panel_set_cards(LtRetrievalPanel *self, LtCards *cards, const 
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->cards_box))))
     gtk_box_remove(self->cards_box, child);
+  lt_cards_free(self->cards);
+  self->cards = cards;
   if (cards) {
-    for (int i = 0; i < cards->n; i++) gtk_box_append(self->cards_box, card_widget(&cards->cards[i]));
+    for (int i = 0; i < cards->n; i++) {
+      GtkWidget *b = card_widget(&cards->cards[i]);
+      g_object_set_data(G_OBJECT(b), "lt-card-index", GINT_TO_POINTER(i));
+      g_signal_connect(b, "clicked", G_CALLBACK(on_card_clicked), self);
+      gtk_box_append(self->cards_box, b);
+    }
+    g_timeout_add(400, log_cards, g_object_ref(self));
     char *s = g_strdup_printf(_("%d nearest of %d historical nodules to %s (readers' mean "
                                 "scores; the malignancy bar is the readers' rating)."),
                               cards->n, cards->db_nodules, query_label ? query_label : "");
     lt_retrieval_panel_set_status(self, s);
     g_free(s);
   }
-  lt_cards_free(cards);
 }
 
 static void lt_retrieval_panel_dispose(GObject *obj) {
+  g_clear_pointer(&LT_RETRIEVAL_PANEL(obj)->cards, lt_cards_free);
   gtk_widget_dispose_template(GTK_WIDGET(obj), LT_TYPE_RETRIEVAL_PANEL);
   G_OBJECT_CLASS(lt_retrieval_panel_parent_class)->dispose(obj);
 }
@@ -140,6 +186,8 @@ static void lt_retrieval_panel_class_init(LtRetrievalPanelClass *klass) {
                                               "/org/lungtrust/LungTrust/ui/lt-retrieval-panel.ui");
   gtk_widget_class_bind_template_child(wc, LtRetrievalPanel, status_label);
   gtk_widget_class_bind_template_child(wc, LtRetrievalPanel, cards_box);
+  signals[SIG_CARD] = g_signal_new("card-activated", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 }
 
 static void lt_retrieval_panel_init(LtRetrievalPanel *self) {

@@ -56,6 +56,9 @@ struct _LtWindow {
   char retrieve_label[64];
   GMenu *recent_section; /* the main menu's recent studies */
   gboolean measuring;    /* property "measuring" (action win.measure, key D) */
+  char *pending_path;    /* a similar nodule's case being opened from its card */
+  double pending_vox[3];
+  char pending_key[160];
 };
 
 enum { PROP_0, PROP_MEASURING, N_PROPS };
@@ -241,6 +244,51 @@ static void series_nodules_done(GObject *target, uint64_t id, int status, LtDbNo
   if (matched + added > 0) lt_nodule_list_replace(self->nodule_list, all, n, TRUE);
   g_free(all);
   lt_db_nodules_free(d);
+}
+
+/* A similar-nodule card: open its case at the nodule when the database has its images. */
+static void on_card_activated(LtRetrievalPanel *panel, int index, LtWindow *self) {
+  const LtCard *c = lt_retrieval_panel_get_card(panel, index);
+  if (!c) return;
+  if (!c->png || !c->series_path) {
+    char *m = c->png ? g_strdup_printf(_("%s: the database has a thumbnail of this nodule but no "
+                                         "series folder to open."), c->pseudonym)
+                     : g_strdup_printf(_("%s: ratings only, the database has no images of this "
+                                         "nodule to open."), c->pseudonym);
+    g_message("card %d: %s", index, m);
+    lt_retrieval_panel_set_status(panel, m);
+    g_free(m);
+    return;
+  }
+  g_message("card %d: opening %s at voxel (%.1f, %.1f, %.1f), %s", index, c->series_path,
+            c->vox[0], c->vox[1], c->vox[2], c->source_key);
+  g_free(self->pending_path);
+  self->pending_path = g_strdup(c->series_path);
+  memcpy(self->pending_vox, c->vox, sizeof self->pending_vox);
+  g_strlcpy(self->pending_key, c->source_key, sizeof self->pending_key);
+  lt_window_open(self, c->series_path);
+}
+
+/* After a load: the nodule of the card that asked for this study gets the focus. */
+static void focus_pending(LtWindow *self, const char *path) {
+  if (!self->pending_path) return;
+  gboolean same = strcmp(self->pending_path, path) == 0;
+  g_clear_pointer(&self->pending_path, g_free);
+  if (!same) return;
+  const char *slash = strrchr(self->pending_key, '/');
+  for (int i = 0; slash && i < lt_nodule_list_count(self->nodule_list); i++)
+    if (strcmp(lt_nodule_list_get(self->nodule_list, i)->id, slash + 1) == 0) {
+      lt_nodule_list_select(self->nodule_list, i); /* moves the crosshair to it */
+      g_message("similar nodule's case opened at its nodule %s", slash + 1);
+      return;
+    }
+  if (!isnan(self->pending_vox[0]) && !isnan(self->pending_vox[1]) &&
+      !isnan(self->pending_vox[2])) {
+    on_crosshair(self->axial, round(self->pending_vox[0]), round(self->pending_vox[1]),
+                 round(self->pending_vox[2]), self);
+    g_message("similar nodule's case opened at voxel (%.0f, %.0f, %.0f)", self->pending_vox[0],
+              self->pending_vox[1], self->pending_vox[2]);
+  }
 }
 
 static void fill_recent(LtWindow *self) {
@@ -572,6 +620,7 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
       break;
     }
   }
+  focus_pending(self, l->path);
   if (self->worker && self->history) {
     lt_error e2 = {{0}};
     if (!lt_history_series_nodules_submit(self->worker, self->history, self->vol->series_uid,
@@ -641,6 +690,7 @@ static void lt_window_finalize(GObject *obj) {
   lt_study_data_unref(self->study);
   self->vol = NULL;
   g_free(self->model_path);
+  g_free(self->pending_path);
   lt_analysis_result_free(self->result);
   lt_reader_labels_clear(&self->labels);
   G_OBJECT_CLASS(lt_window_parent_class)->finalize(obj);
@@ -709,6 +759,7 @@ static void lt_window_init(LtWindow *self) {
   }
   g_signal_connect(self->banner_close, "clicked", G_CALLBACK(on_banner_close), self);
   g_signal_connect(self->nodule_list, "nodule-selected", G_CALLBACK(on_nodule_selected), self);
+  g_signal_connect(self->retrieval_panel, "card-activated", G_CALLBACK(on_card_activated), self);
   g_signal_connect(self->nodule_list, "analyse-here", G_CALLBACK(on_analyse_here), self);
   g_signal_connect(self->readers_check, "notify::active", G_CALLBACK(on_overlay_control), self);
   g_signal_connect(self->seg_check, "notify::active", G_CALLBACK(on_overlay_control), self);
