@@ -63,8 +63,56 @@ def conv_gn(P, cfg, name, x, stride=1, k=3, transposed=False):
     return relu(y)
 
 
+def conv_gn_plain(P, cfg, name, x, k=3):
+    """Convolution + GroupNorm without ReLU (a residual branch's last, or its projection)."""
+    y = F.conv3d(x, P[name + ".conv.weight"], P[name + ".conv.bias"], padding=1 if k == 3 else 0)
+    return F.group_norm(y, cfg["groups"], P[name + ".gn.weight"], P[name + ".gn.bias"], eps=1e-5)
+
+
+def resnet_trunk(P, cfg, x):
+    """The ResNet baseline (config arch "resnet", engine/model/params.h): stem, then one block a
+    stage, strides 1, 2, 2, 1; shortcut identity or (2x2x2 average pooling when the stage halves)
+    1x1x1 convolution + GroupNorm; ReLU after the sum. The post-sum ReLU is plain F.relu: the
+    engine records the ReLU masks of its GroupNorm+ReLU layers only."""
+    w = cfg["width"]
+    wid, stride = [w, 2 * w, 4 * w, 8 * w], [1, 2, 2, 1]
+    x = conv_gn(P, cfg, "stem", x)
+    for s in range(4):
+        y = conv_gn(P, cfg, "r%d.conv1" % (s + 1), x, stride=stride[s])
+        y = conv_gn_plain(P, cfg, "r%d.conv2" % (s + 1), y)
+        sc = x
+        if x.shape[1] != wid[s]:
+            if stride[s] == 2:
+                sc = F.avg_pool3d(sc, 2)
+            sc = conv_gn_plain(P, cfg, "r%d.proj" % (s + 1), sc, k=1)
+        x = F.relu(y + sc)
+    return x
+
+
+def heads(P, cfg, f):
+    """Global average pooling of f, then the heads. Returns h, logit z (n), attrs or None."""
+    h = f.mean(dim=(2, 3, 4))
+    attrs = None
+    a = None
+    if cfg["attributes"]:
+        a = F.relu(F.linear(h, P["reg1.weight"], P["reg1.bias"]))
+        attrs = F.linear(a, P["reg2.weight"], P["reg2.bias"])
+    if cfg["debug"] == "cam":
+        z = F.linear(h, P["cls.weight"], P["cls.bias"])[:, 0]
+    else:
+        c = F.relu(F.linear(h, P["cls1.weight"], P["cls1.bias"]))
+        feat = torch.cat([c, a], dim=1) if cfg["concat"] else c
+        z = F.linear(feat, P["cls2.weight"], P["cls2.bias"])[:, 0]
+    return h, z, attrs
+
+
 def forward(P, cfg, x):
-    """x: (n, C, S, S, S). Returns f, seg (n, 1, S, S, S), h, logit z (n), attrs (n, na) or None."""
+    """x: (n, C, S, S, S). Returns f, seg (n, 1, S, S, S; None for the ResNet), h, logit z (n),
+    attrs (n, na) or None."""
+    if cfg.get("arch", "collaborative") == "resnet":
+        f = resnet_trunk(P, cfg, x)
+        h, z, attrs = heads(P, cfg, f)
+        return f, None, h, z, attrs
     e = []
     for s in range(4):
         for i in range(cfg["stage_convs"][s] + 1):
@@ -82,18 +130,7 @@ def forward(P, cfg, x):
     pooled = F.avg_pool3d(seg, 4)
     fin = torch.cat([e[2], d3, pooled], dim=1)
     f = conv_gn(P, cfg, "fuse", fin, k=1)
-    h = f.mean(dim=(2, 3, 4))
-    attrs = None
-    a = None
-    if cfg["attributes"]:
-        a = F.relu(F.linear(h, P["reg1.weight"], P["reg1.bias"]))
-        attrs = F.linear(a, P["reg2.weight"], P["reg2.bias"])
-    if cfg["debug"] == "cam":
-        z = F.linear(h, P["cls.weight"], P["cls.bias"])[:, 0]
-    else:
-        c = F.relu(F.linear(h, P["cls1.weight"], P["cls1.bias"]))
-        feat = torch.cat([c, a], dim=1) if cfg["concat"] else c
-        z = F.linear(feat, P["cls2.weight"], P["cls2.bias"])[:, 0]
+    h, z, attrs = heads(P, cfg, f)
     return f, seg, h, z, attrs
 
 
@@ -131,7 +168,7 @@ def run(P, cfg, case):
             t = ((attrs[i] - target) ** 2).mean()
             terms["mse"] = terms["mse"] + t
             total = total + t
-        if case["has_mask"][i] > 0:
+        if case["has_mask"][i] > 0 and seg is not None:
             y, g = seg[i, 0], case["mask"][i]
             th = cfg["dice_smooth"]
             t = 1 - (2 * (y * g).sum() + th) / (y.sum() + g.sum() + th)
@@ -140,9 +177,12 @@ def run(P, cfg, case):
         on = cfg["debug"] != "off" and cfg["debug_weight"] != 0 and (
             cfg["debug_on"] == "all" or (cfg["debug_on"] == "sure") == (case["sure"][i] > 0))
         if on:
-            p = F.avg_pool3d((seg[i:i + 1].detach() >= 0.5).to(seg.dtype), 4).flatten()
+            if seg is not None:
+                p = F.avg_pool3d((seg[i:i + 1].detach() >= 0.5).to(f.dtype), 4).flatten()
+            else:  # no segmentation: the annotated nodule
+                p = torch.zeros(f[0, 0].numel(), dtype=f.dtype)
             if p.sum() == 0 and case["has_nodule"][i] > 0:
-                p = F.avg_pool3d((case["nodule_mask"][i].view(1, 1, S, S, S) >= 0.5).to(seg.dtype), 4).flatten()
+                p = F.avg_pool3d((case["nodule_mask"][i].view(1, 1, S, S, S) >= 0.5).to(f.dtype), 4).flatten()
             camf = cam[i]
             if p.sum() > 0 and (1 - p).sum() > 0 and torch.isfinite(camf).all():
                 A = (p * camf).sum() / p.sum()
@@ -162,7 +202,6 @@ def run(P, cfg, case):
     out = {
         "prob": xc.detach(),
         "logit": z.detach(),
-        "seg": seg.detach().flatten(1),
         "cam": cam.detach(),
         "loss": torch.tensor([float(loss)]),
         "debug_applied": torch.tensor([float(applied)]),
@@ -172,6 +211,8 @@ def run(P, cfg, case):
     }
     for k in terms:
         out["term." + k] = torch.tensor([float(terms[k])])
+    if seg is not None:
+        out["seg"] = seg.detach().flatten(1)
     if attrs is not None:
         out["attrs"] = attrs.detach()
     for k, g in zip(names, grads):
