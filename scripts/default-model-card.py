@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""scripts/default-model-card.py — writes the default model's card (Markdown, stdout) from the
+files scripts/train-default-model.sh leaves in its data folder: the held-out evaluation
+(eval-test.json), the training log, wall time and load samples, the data sets' manifests, and
+LIDC-IDRI-0001's nodule 1 (analyze --json, and the four readers' ratings from `info`).
+It computes nothing about the model itself; it only reports."""
+import argparse
+import json
+import os
+import re
+import sys
+
+ATTRS = ["subtlety", "sphericity", "margin", "lobulation", "spiculation", "malignancy"]
+NAMES = [("accuracy", "Accuracy"), ("auc", "AUC"), ("f1", "F1"), ("sensitivity", "Sensitivity"),
+         ("specificity", "Specificity"), ("precision", "Precision"),
+         ("precision_benign", "Benign precision"),
+         ("dice", "Dice vs readers' consensus (unsure samples)"),
+         ("dice_truth", "Dice vs true mask (all samples)"),
+         ("attr_mae", "Attribute MAE vs readers' mean (unsure samples)"),
+         ("attr_mae_truth", "Attribute MAE vs true attributes (all samples)"),
+         ("cam_share_in", "Grad-CAM share inside the nodule mask")]
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def fmt(x):
+    return "n/a" if x is None or x == -1 else f"{x:.3f}"
+
+
+def reader_ratings(info_text):
+    """The six ratings of nodule 1's readers from `lungtrust-cli info` (order of the LIDC XML:
+    subtlety internalStructure calcification sphericity margin lobulation spiculation texture
+    malignancy)."""
+    out = []
+    in_n1 = False
+    for line in info_text.splitlines():
+        if re.match(r"^\s+1: ", line):
+            in_n1 = True
+            continue
+        if in_n1 and re.match(r"^\s+\d+: ", line):
+            break
+        m = re.search(r"reader (\d+) .* ratings ((?:\d+ ){8}\d+)", line) if in_n1 else None
+        if m:
+            v = [int(x) for x in m.group(2).split()]
+            out.append((int(m.group(1)), [v[0], v[3], v[4], v[5], v[6], v[8]]))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for k in ["data", "name", "command"]:
+        ap.add_argument("--" + k, required=True)
+    for k in ["train-cases", "test-cases", "train-seed", "test-seed", "epochs", "folds", "seed"]:
+        ap.add_argument("--" + k, type=int, required=True)
+    a = ap.parse_args()
+    d = a.data
+    ev = json.loads(read(os.path.join(d, "eval-test.json")))
+    ci = ev["ci95"]
+    train_log = read(os.path.join(d, "train.log")) if os.path.exists(
+        os.path.join(d, "train.log")) else ""
+    secs = int(read(os.path.join(d, "train-seconds.txt")).strip())
+    loads = []
+    if os.path.exists(os.path.join(d, "train-load.txt")):
+        for line in read(os.path.join(d, "train-load.txt")).splitlines():
+            p = line.split()
+            if len(p) >= 2:
+                loads.append(float(p[1]))
+    dtrain = json.loads(read(os.path.join(d, "ds-train", "manifest.json")))["samples"]
+    dtest = json.loads(read(os.path.join(d, "ds-test", "manifest.json")))["samples"]
+    n_sure = sum(1 for s in dtrain if s.get("sure"))
+    n_mal = sum(1 for s in dtrain if s.get("sure") and s.get("label") == 1)
+    n_unsure = len(dtrain) - n_sure
+    t_sure = sum(1 for s in dtest if s.get("sure"))
+    t_mal = sum(1 for s in dtest if s.get("label") == 1)
+    an = json.loads(read(os.path.join(d, "lidc-analyze.json")))
+    readers = reader_ratings(read(os.path.join(d, "lidc-info.txt")))
+    fold = re.search(r"^fold 1: .*$", train_log, re.M)
+    epochs_lines = re.findall(r"^fold 1/\d+ epoch .*$", train_log, re.M)
+
+    o = []
+    w = o.append
+    w(f"# Model card: {a.name}.safetensors\n")
+    w("**The default model of LungTrust. Research software: not for clinical use.** It was "
+      "trained and tested on synthetic nodules only; its malignancy output follows a documented "
+      "synthetic rule (docs/synth.md section 5), not pathology.\n")
+    w("## Data\n")
+    w(f"- Every background comes from ONE real CT: LIDC-IDRI-0001 (GE LightSpeed Plus, 2.5 mm "
+      "slices, 0.70 mm pixels) from The Cancer Imaging Archive, licence CC BY 3.0 (citations in "
+      "`../shared/data/lidc/ATTRIBUTION`). Synthetic solid nodules (attributes drawn from the "
+      "real joint distribution of LIDC ratings) are inserted into slabs of it and rated and "
+      "outlined by four simulated readers (`lungtrust-cli synth`, docs/synth.md).")
+    w(f"- Training: `lungtrust-cli synth --count {a.train_cases} --seed {a.train_seed}` -> "
+      f"`lungtrust-cli dataset --synth`: {len(dtrain)} samples, {n_sure} sure (label, centre, "
+      f"radius; {n_mal} malignant) and {n_unsure} unsure (readers' consensus mask and six mean "
+      "ratings, no label, as in the paper). The synthetic truth was not read for training. "
+      f"Folds split by case; fold 1 of {a.folds} was trained (its other cases: 80% training, "
+      "20% validation for the best epoch; fold 1's own cases an internal test).")
+    w(f"- Held-out test: a disjoint synthetic set, `synth --count {a.test_cases} --seed "
+      f"{a.test_seed}` (different seed, different cases), {len(dtest)} samples ({t_sure} sure, "
+      f"{len(dtest) - t_sure} unsure; {t_mal} malignant by the truth), built with `dataset "
+      "--synth --evaluation`: every sample carries its true label (the observed label for sure "
+      "samples, the synthetic truth for unsure ones), the true mask and the true attributes, "
+      "for evaluation only.")
+    w("- No confound (`--confound` not used).\n")
+    w("## Configuration and training\n")
+    w("- Architecture: the collaborative model of DESIGN section 3, preset `default` (width 16, "
+      "2x64^3 input at 0.5 mm, attribute heads with concatenation, segmentation decoder, "
+      "Grad-CAM debug term on sure samples); loss: BCE + debug term on sure samples, Dice + "
+      "attribute MSE on unsure samples; Adam, learning rate 1e-3, batch 1, augmentation by "
+      "cube symmetries.")
+    w(f"- Command: `{a.command}` (one command, fixed seeds), whose training step is "
+      f"`lungtrust-cli train ds-train --config default --folds {a.folds} --fold 1 --epochs "
+      f"{a.epochs} --patience {a.epochs} --seed {a.seed}`.")
+    load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
+                f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")
+    w(f"- Training wall time: {secs} s ({secs / 60:.1f} min) on this shared 2-core CPU "
+      f"machine; {load_txt}. Making the data is not counted.")
+    if fold:
+        w(f"- Trainer summary: `{fold.group(0)}`")
+    for line in epochs_lines:
+        w(f"  - `{line}`")
+    w("")
+    w("## Metrics on the held-out synthetic test set\n")
+    w(f"95% confidence intervals: percentile bootstrap over samples, "
+      f"{ci['bootstrap_resamples']} resamples, seed {ci['seed']} (`lungtrust-cli evaluate "
+      f"ds-test --model {a.name}.safetensors`). Classification at threshold 0.5.\n")
+    w("| measure | value | 95% CI | n |")
+    w("|---|---:|---|---:|")
+    for k, label in NAMES:
+        c = ci.get(k)
+        if c is None or c["n"] == 0:
+            continue
+        w(f"| {label} | {fmt(c['value'])} | [{fmt(c['lo'])}, {fmt(c['hi'])}] | {c['n']} |")
+    targets = [("auc", ">=", 0.90), ("dice", ">=", 0.80), ("attr_mae", "<=", 0.5)]
+    met = []
+    for k, op, t in targets:
+        v = ci[k]["value"]
+        ok = v != -1 and (v >= t if op == ">=" else v <= t)
+        met.append(f"{k} {fmt(v)} {op} {t}: {'met' if ok else 'NOT met'}")
+    w("\nTargets of the training-data issue: " + "; ".join(met) + ".\n")
+    pa = ev.get("attr_mae_per_attribute", {})
+    pt = ev.get("attr_mae_truth_per_attribute", {})
+    if pa:
+        w("Attribute MAE per attribute (vs readers' mean / vs truth): " + ", ".join(
+            f"{k} {fmt(pa.get(k))} / {fmt(pt.get(k))}" for k in ATTRS if k in pa) + ".\n")
+    w("## LIDC-IDRI-0001's real nodule (nodule 1, four readers)\n")
+    w(f"`lungtrust-cli analyze LIDC-IDRI-0001 --nodule 1`: malignancy probability "
+      f"{an['probability']:.3f}; Dice of the segmentation against the readers' 50% consensus "
+      f"{fmt(an.get('dice_consensus'))}; Grad-CAM share inside the consensus "
+      f"{fmt(an.get('consensus', {}).get('share_in'))} (trust check "
+      f"{'pass' if an.get('consensus', {}).get('pass') else 'FAIL'}).")
+    if an.get("warnings"):
+        w("Out-of-distribution warnings: " + "; ".join(an["warnings"]) + ".")
+    w("")
+    if readers:
+        w("| attribute | model | " + " | ".join(f"reader {r}" for r, _ in readers) +
+          " | readers' mean | model - mean |")
+        w("|---|---:|" + "---:|" * len(readers) + "---:|---:|")
+        diffs = []
+        for i, k in enumerate(ATTRS):
+            p = an["attributes"][k]["score"]
+            vals = [v[i] for _, v in readers]
+            mean = sum(vals) / len(vals)
+            diffs.append(abs(p - mean))
+            w(f"| {k} | {p:.2f} | " + " | ".join(str(v) for v in vals) +
+              f" | {mean:.2f} | {p - mean:+.2f} |")
+        per_reader = []
+        for r, v in readers:
+            per_reader.append(f"reader {r} "
+                              f"{sum(abs(an['attributes'][k]['score'] - v[i]) for i, k in enumerate(ATTRS)) / 6:.2f}")
+        w(f"\nMean absolute difference from the readers' mean: {sum(diffs) / 6:.2f}; from each "
+          "reader: " + ", ".join(per_reader) + ".\n")
+    w("## Known limits\n")
+    w("- One background scan (one patient, one scanner, one noise level, 2.5 mm slices): "
+      "performance on other scanners, kernels, thicknesses or patients is unknown.")
+    w("- Synthetic solid nodules only (no ground-glass, calcification or cavitation); malignancy "
+      "is a rule over size, spiculation, lobulation and margin with 5% label noise, not "
+      "pathology. The held-out test set comes from the same generator and the same scan, so its "
+      "metrics say how well the model learned the generator, not how it does on patients.")
+    w("- LIDC-IDRI-0001's nodule is one real case: no statistic can be drawn from it.")
+    w("- Short training (a fixed epoch budget on a shared 2-core CPU); see the numbers above.")
+    w("- **Not for clinical use.** Not a medical device; no diagnostic claim.")
+    print("\n".join(o))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
