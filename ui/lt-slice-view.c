@@ -474,6 +474,20 @@ static GtkGesture *drag_for(LtSliceView *self, guint button, GCallback begin, GC
   return g;
 }
 
+/* A style change (light / dark) restyles the window: draw the slice again once it has. */
+static gboolean redraw_later(gpointer data) {
+  LtSliceView *self = data;
+  redraw(self);
+  g_object_unref(self);
+  return G_SOURCE_REMOVE;
+}
+
+static void on_style(GtkSettings *gs, GParamSpec *pspec, LtSliceView *self) {
+  (void)gs;
+  (void)pspec;
+  g_idle_add(redraw_later, g_object_ref(self));
+}
+
 static void lt_slice_view_dispose(GObject *obj) {
   LtSliceView *self = LT_SLICE_VIEW(obj);
   g_clear_pointer(&self->menu, gtk_widget_unparent);
@@ -520,6 +534,8 @@ static void lt_slice_view_init(LtSliceView *self) {
   g_signal_connect(self->area, "realize", G_CALLBACK(on_realize), self);
   g_signal_connect(self->area, "unrealize", G_CALLBACK(on_unrealize), self);
   g_signal_connect(self->area, "render", G_CALLBACK(on_render), self);
+  g_signal_connect_object(gtk_settings_get_default(), "notify::gtk-application-prefer-dark-theme",
+                          G_CALLBACK(on_style), self, 0);
 
   GtkEventController *sc = gtk_event_controller_scroll_new(GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
                                                            GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);

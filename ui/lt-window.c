@@ -15,6 +15,7 @@
 #include "lt-settings.h"
 #include "lt-slice-view.h"
 #include "lt-study-loader.h"
+#include "lt-style.h"
 #include "worker.h"
 
 struct _LtWindow {
@@ -790,6 +791,19 @@ static void lt_window_init(LtWindow *self) {
     g_signal_connect_object(st, "changed::recent-studies", G_CALLBACK(on_recent_changed), self, 0);
   }
   fill_recent(self);
+  lt_style_follow();
+  if (st) { /* the main menu's Style radio items */
+    g_autoptr(GSettingsSchema) schema = NULL;
+    g_object_get(st, "settings-schema", &schema, NULL);
+    if (g_settings_schema_has_key(schema, "style")) {
+      GSimpleActionGroup *g = g_simple_action_group_new();
+      GAction *a = g_settings_create_action(st, "style");
+      g_action_map_add_action(G_ACTION_MAP(g), a);
+      g_object_unref(a);
+      gtk_widget_insert_action_group(GTK_WIDGET(self), "pref", G_ACTION_GROUP(g));
+      g_object_unref(g);
+    }
+  }
   lt_error err = {{0}};
   self->worker = lt_worker_new(&err);
   if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */
