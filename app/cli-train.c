@@ -20,7 +20,7 @@ static void usage(FILE *f) {
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
         "and model.safetensors (the fold with the lowest validation loss).\n"
         "  --config NAME   model preset (default, basic, attr, debug, attr+debug, mal+debug-cam,\n"
-        "                  attr+concat, tiny)\n"
+        "                  attr+concat, tiny, resnet: the 3D ResNet baseline, resnet-tiny)\n"
         "  --folds K       folds (default 5)        --epochs N   at most N epochs (default 30)\n"
         "  --seed S        seed (default 1)         --batch B    samples per step (default 1)\n"
         "  --patience P    early-stopping patience in epochs (default 5)\n"

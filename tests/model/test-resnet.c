@@ -13,7 +13,8 @@
  *     gradient is not exposed by the model; the stem's weight gradient is reached only through
  *     every block's data gradient (conv, GroupNorm, ReLU, sum, pooling), which this checks;
  *   - the cpu backend against the ref backend on the same model: outputs, f and every
- *     gradient within 1e-4 of the largest entry (normalised max error).
+ *     gradient within 1e-4 of the largest entry (normalised max error);
+ *   - a weights file round trip, and one patch through lt_analyze_patch (no segmentation).
  * Argument: the backend for the finite differences ("cpu" default, or "ref": about 6 minutes,
  * so not registered). */
 #include <setjmp.h>
@@ -25,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "model/analyze.h"
 #include "model/model.h"
 #include "model/weights.h"
 #include "nn/backend.h"
@@ -385,6 +388,63 @@ static void resnet_cpu_backend_matches_ref_backend(void **state) {
   free_ctx(&b);
 }
 
+/* A ResNet weights file loads as a ResNet (and is refused where the collaborative model is
+ * expected); the analysis of one patch has no segmentation: no own-mask trust, Dice NaN, but
+ * a Grad-CAM map and the trust check against the readers' mask. */
+static void resnet_weights_file_and_analysis_without_segmentation(void **state) {
+  (void)state;
+  lt_error err;
+  lt_model_config c, def;
+  assert_int_equal(lt_model_config_preset(&c, "resnet-tiny", &err), 0);
+  lt_model_config_default(&def);
+  lt_model *m;
+  assert_int_equal(lt_model_create(&m, &c, &lt_backend_cpu, 1, false, &err), 0);
+  const lt_param_table *t = lt_model_table(m);
+  lt_param_init(t, lt_model_params(m), 3);
+  char path[] = "/tmp/lt-test-resnet-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(lt_weights_save(path, &c, t, lt_model_params(m), NULL, NULL, &err), 0);
+  lt_weights w;
+  assert_int_equal(lt_weights_load(path, &c, &w, &err), 0);
+  assert_int_equal(w.config.arch, LT_ARCH_RESNET);
+  assert_int_equal(w.table.n, t->n);
+  assert_memory_equal(w.params, lt_model_params(m), t->total * sizeof(float));
+  lt_weights_free(&w);
+  def.width = c.width, def.input_size = c.input_size, def.hidden = c.hidden;
+  assert_int_equal(lt_weights_load(path, &def, &w, &err), -1);
+  printf("collaborative expected: %s\n", err.msg);
+  remove(path);
+
+  const int S = c.input_size;
+  const size_t S3 = (size_t)S * S * S;
+  float *x = malloc(S3 * 2 * sizeof *x), *cons = calloc(S3, sizeof *cons);
+  lt_rng r;
+  lt_rng_seed(&r, 4);
+  for (size_t i = 0; i < S3 * 2; i++) x[i] = (float)lt_rng_uniform(&r);
+  sphere(cons, S, S / 2.0, S / 2.0, S / 2.0, S / 4.0);
+  lt_analysis an;
+  assert_int_equal(lt_analyze_patch(m, x, cons, &an, &err), 0);
+  assert_false(an.has_seg);
+  assert_false(an.trust_own.valid);
+  assert_true(isnan(an.dice_consensus));
+  for (size_t i = 0; i < S3; i++) assert_true(an.seg[i] == 0.0f);
+  assert_int_equal(an.grid, S / 4);
+  assert_false(an.cam_flat);
+  assert_true(an.trust_consensus.valid);
+  double lo = 1, hi = 0;
+  for (int i = 0; i < an.grid * an.grid * an.grid; i++)
+    lo = fmin(lo, an.cam_grid[i]), hi = fmax(hi, an.cam_grid[i]);
+  assert_true(lo == 0.0 && hi == 1.0);
+  printf("analysis: x_c %.3f, CAM share inside the readers' sphere %.3f\n", an.prob,
+         an.trust_consensus.share_in);
+  lt_analysis_free(&an);
+  free(x);
+  free(cons);
+  lt_model_free(m);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1) backend_name = argv[1];
   const struct CMUnitTest tests[] = {
@@ -393,6 +453,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(resnet_bce_loss_matches_finite_differences),
       cmocka_unit_test(resnet_bce_and_debug_loss_matches_finite_differences),
       cmocka_unit_test(resnet_cpu_backend_matches_ref_backend),
+      cmocka_unit_test(resnet_weights_file_and_analysis_without_segmentation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
