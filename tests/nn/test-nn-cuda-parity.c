@@ -101,9 +101,10 @@ static void conv_parity(const nn_model_conv *m, uint64_t seed) {
   cu->conv_destroy(pg);
 }
 
-static void gn_parity(int n, int spatial, int c, int g, uint64_t seed) {
+/* relu 0: GroupNorm alone (gn_forward / gn_backward, the ResNet's residual branches). */
+static void gn_parity(int n, int spatial, int c, int g, uint64_t seed, int relu) {
   char name[64];
-  snprintf(name, sizeof name, "gn+relu n%d S%d C%d G%d", n, spatial, c, g);
+  snprintf(name, sizeof name, "%s n%d S%d C%d G%d", relu ? "gn+relu" : "gn", n, spatial, c, g);
   size_t N = (size_t)n * spatial * c;
   nn_rng rng = {seed};
   float *x = nn_f32(N), *dy = nn_f32(N), *gam = nn_f32((size_t)c), *bet = nn_f32((size_t)c);
@@ -116,20 +117,26 @@ static void gn_parity(int n, int spatial, int c, int g, uint64_t seed) {
   size_t ng = (size_t)n * g;
   float *y1 = nn_f32(N), *m1 = nn_f32(ng), *r1 = nn_f32(ng), *dx1 = nn_f32(N);
   float *dg1 = nn_f32((size_t)c), *db1 = nn_f32((size_t)c);
-  cpu->gn_relu_forward(y1, m1, r1, x, gam, bet, n, spatial, c, g);
-  cpu->gn_relu_backward(dx1, dg1, db1, dy, y1, x, m1, r1, gam, n, spatial, c, g);
+  (relu ? cpu->gn_relu_forward : cpu->gn_forward)(y1, m1, r1, x, gam, bet, n, spatial, c, g);
+  if (relu)
+    cpu->gn_relu_backward(dx1, dg1, db1, dy, y1, x, m1, r1, gam, n, spatial, c, g);
+  else
+    cpu->gn_backward(dx1, dg1, db1, dy, x, m1, r1, gam, n, spatial, c, g);
   float *gx = up(cu, x, N), *gdy = up(cu, dy, N), *ggam = up(cu, gam, (size_t)c);
   float *gbet = up(cu, bet, (size_t)c), *gy = up(cu, NULL, N), *gm = up(cu, NULL, ng);
   float *gr = up(cu, NULL, ng), *gdx = up(cu, NULL, N), *gdg = up(cu, NULL, (size_t)c);
   float *gdb = up(cu, NULL, (size_t)c);
-  cu->gn_relu_forward(gy, gm, gr, gx, ggam, gbet, n, spatial, c, g);
+  (relu ? cu->gn_relu_forward : cu->gn_forward)(gy, gm, gr, gx, ggam, gbet, n, spatial, c, g);
   float *y2 = down(cu, gy, N), *m2 = down(cu, gm, ng), *r2 = down(cu, gr, ng);
   expect_close(name, "forward y", y2, y1, N);
   expect_close(name, "forward mean", m2, m1, ng);
   expect_close(name, "forward rstd", r2, r1, ng);
   /* the backward from the cpu forward's saved state, so both see the same inputs */
   float *gy1 = up(cu, y1, N), *gm1 = up(cu, m1, ng), *gr1 = up(cu, r1, ng);
-  cu->gn_relu_backward(gdx, gdg, gdb, gdy, gy1, gx, gm1, gr1, ggam, n, spatial, c, g);
+  if (relu)
+    cu->gn_relu_backward(gdx, gdg, gdb, gdy, gy1, gx, gm1, gr1, ggam, n, spatial, c, g);
+  else
+    cu->gn_backward(gdx, gdg, gdb, gdy, gx, gm1, gr1, ggam, n, spatial, c, g);
   float *dx2 = down(cu, gdx, N), *dg2 = down(cu, gdg, (size_t)c), *db2 = down(cu, gdb, (size_t)c);
   expect_close(name, "backward dx", dx2, dx1, N);
   expect_close(name, "backward dgamma", dg2, dg1, (size_t)c);
@@ -508,9 +515,11 @@ int main(void) {
   for (int i = 0; i < NN_MODEL_CONV_COUNT; i++)
     if (!nn_model_convs[i].repeat) conv_parity(&nn_model_convs[i], 100 + (uint64_t)i);
   printf("GroupNorm + ReLU (per-sample statistics):\n");
-  gn_parity(2, 64 * 64 * 64, 16, 8, 1);
-  gn_parity(2, 16 * 16 * 16, 64, 8, 2);
-  gn_parity(3, 8 * 8 * 8, 128, 8, 3);
+  gn_parity(2, 64 * 64 * 64, 16, 8, 1, 1);
+  gn_parity(2, 16 * 16 * 16, 64, 8, 2, 1);
+  gn_parity(3, 8 * 8 * 8, 128, 8, 3, 1);
+  gn_parity(2, 64 * 64 * 64, 16, 8, 4, 0);
+  gn_parity(2, 16 * 16 * 16, 128, 8, 5, 0);
   printf("other layers:\n");
   other_layers_parity();
   printf("model-level kernels:\n");
