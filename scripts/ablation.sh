@@ -65,6 +65,12 @@ else
 fi
 plain_seed=7101 confound_seed=7202
 
+# On this shared 2-core machine OpenMP's spinning waits cost a lot when other jobs run: one
+# training step (w = 8, 32^3) took 880 ms with OMP_NUM_THREADS=2 under a load of 10, 58 ms with
+# OMP_WAIT_POLICY=passive and 133 ms with one thread (measured 21:27 UTC, 2026-11-25).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+
 [ -x "$cli" ] || { echo "ablation.sh: no $cli (build first)" >&2; exit 1; }
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 

@@ -343,6 +343,7 @@ typedef struct {
   bool has_clean;
   double wall_s, load_start, load_end;
   char data_hash[80];
+  char folds_hash[32]; /* "" when the file has none */
   cJSON *data, *clean_data; /* owned by root */
   cJSON *root;
 } result;
@@ -416,6 +417,9 @@ static int result_load(result *r, const char *path, lt_error *err) {
         for (int k = 0; k < N_METRICS; k++)
           r->clean[k] = NAN;
       snprintf(r->data_hash, sizeof r->data_hash, "%s", hash->valuestring);
+      const cJSON *fh = cJSON_GetObjectItemCaseSensitive(root, "folds_hash");
+      if (cJSON_IsString(fh))
+        snprintf(r->folds_hash, sizeof r->folds_hash, "%s", fh->valuestring);
       r->wall_s = jnum_or_nan(root, "wall_s");
       r->load_start = jnum_or_nan(root, "load_start");
       r->load_end = jnum_or_nan(root, "load_end");
@@ -458,7 +462,17 @@ typedef struct {
   const lt_dataset *ds[2];
   int *fold_of[2];
   char hash[2][80];
+  char folds_hash[2][32]; /* of fold_of: results of another fold split are refused */
 } runner;
+
+static void folds_hash(char *out, size_t n, const int *fold_of, int count) {
+  uint64_t h = 1469598103934665603ULL;
+  for (int i = 0; i < count; i++) {
+    h ^= (uint64_t)(fold_of[i] + 1);
+    h *= 1099511628211ULL;
+  }
+  snprintf(out, n, "fnv1a64:%016llx", (unsigned long long)h);
+}
 
 static int load_model(lt_model **m, const char *path, const lt_backend *be, lt_error *err) {
   lt_weights w;
@@ -591,6 +605,7 @@ static int one_run(const runner *R, int v, int row, int fold, const char *path, 
     free(cj);
   }
   cJSON_AddItemToObject(root, "data", data_json(R->ds[v]));
+  cJSON_AddStringToObject(root, "folds_hash", R->folds_hash[v]);
   if (v == 0)
     cJSON_AddItemToObject(root, "confound_free_data", data_json(o->confound_test));
   lt_model *m = NULL;
@@ -688,6 +703,7 @@ int lt_ablation_run(const lt_ablation_options *o, lt_ablation_summary *sum, lt_e
     if (lt_train_folds(R.ds[v], red->folds, red->seed, R.fold_of[v], err))
       goto out;
     lt_dataset_hash(R.ds[v], R.hash[v], sizeof R.hash[v]);
+    folds_hash(R.folds_hash[v], sizeof R.folds_hash[v], R.fold_of[v], R.ds[v]->n);
   }
   const unsigned mask = o->rows ? o->rows : ((1u << (LT_ABLATION_ROWS + 1)) - 2);
   /* Which rows exist in this build. */
@@ -723,11 +739,17 @@ int lt_ablation_run(const lt_ablation_options *o, lt_ablation_summary *sum, lt_e
               goto out;
             const bool same = reduced_equal(&res.reduced, red);
             const bool same_data = !strcmp(res.data_hash, R.hash[v]);
+            const bool same_folds = !res.folds_hash[0] || !strcmp(res.folds_hash, R.folds_hash[v]);
             const double w = res.wall_s;
             result_free(&res);
             if (!same) {
               lt_error_set(err, "%s was made with another reduced configuration; use another "
                                 "results folder or remove it", path);
+              goto out;
+            }
+            if (!same_folds) {
+              lt_error_set(err, "%s was made with another fold split (the trainer's folds changed); "
+                                "use another results folder or remove it", path);
               goto out;
             }
             if (!same_data) {
@@ -909,7 +931,7 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
   int nkeep = 0, rc = -1, nres = 0;
   double wall = 0, load_sum = 0, wall_max = 0;
   int load_n = 0;
-  char hash[2][80] = {"", ""}, first[2][700] = {"", ""};
+  char hash[2][80] = {"", ""}, first[2][700] = {"", ""}, fh[2][32] = {"", ""};
   for (int i = 0; i < nn; i++) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", results_dir, names[i]);
@@ -927,6 +949,13 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
       result_free(&r);
       goto out;
     }
+    if (fh[r.variant][0] && r.folds_hash[0] && strcmp(fh[r.variant], r.folds_hash)) {
+      lt_error_set(err, "%s: another fold split than %s", path, first[r.variant]);
+      result_free(&r);
+      goto out;
+    }
+    if (!fh[r.variant][0])
+      snprintf(fh[r.variant], sizeof fh[r.variant], "%s", r.folds_hash);
     if (!hash[r.variant][0]) {
       snprintf(hash[r.variant], sizeof hash[r.variant], "%s", r.data_hash);
       snprintf(first[r.variant], sizeof first[r.variant], "%s", names[i]);
