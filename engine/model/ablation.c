@@ -844,13 +844,14 @@ static void column(const cell *c, int metric, bool clean, double *out) {
     out[i] = clean ? c->c[i][metric] : c->v[i][metric];
 }
 
-static void data_line(FILE *f, const char *what, const cJSON *d) {
+static void data_line(FILE *f, const char *what, const cJSON *d, const char *note) {
   if (!d)
     return;
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(d, "name");
-  fprintf(f, "- %s: `%s`, %.0f samples (%.0f labelled sure, %.0f unsure), %.0f cases\n", what,
+  fprintf(f, "- %s: `%s`, %.0f samples (%.0f labelled, %.0f unlabelled), %.0f cases%s\n", what,
           cJSON_IsString(name) ? name->valuestring : "?", jnum_or_nan(d, "samples"),
-          jnum_or_nan(d, "labelled"), jnum_or_nan(d, "unlabelled"), jnum_or_nan(d, "patients"));
+          jnum_or_nan(d, "labelled"), jnum_or_nan(d, "unlabelled"), jnum_or_nan(d, "patients"),
+          note);
 }
 
 static void pair_rows(FILE *f, const cell *off, const cell *on, const char *name_off,
@@ -1023,13 +1024,25 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
             "rating (attribute branch with one output, no segmentation or classifier loss), phase "
             "2 starts the basic classifier from every tensor of matching name and shape and "
             "fine-tunes on the sure labels; both phases keep the row's folds\n");
-    data_line(f, "plain data (no confound)", data[1]);
-    data_line(f, "confound data (train split, cross-validated)", data[0]);
-    data_line(f, "confound-free test set (test split of the confound data)", clean_data);
+    data_line(f, "plain data (no confound)", data[1], "; labelled = sure (label, centre, radius)");
+    data_line(f, "confound data (train split, cross-validated)", data[0], "");
+    data_line(f, "confound-free test set (test split of the confound data)", clean_data,
+              "; built with `dataset --evaluation`, so the unsure nodules there carry their "
+              "synthetic true label and every nodule counts");
+    int n_all = 0; /* both variants, the rows this build has */
+    for (int v = 0; v < 2; v++)
+      for (int r = 1; r <= LT_ABLATION_ROWS; r++) {
+        lt_model_config cfg;
+        lt_error e2;
+        n_all += !lt_ablation_row_config(r, &red, &cfg, NULL, &e2) ? red.folds : 0;
+      }
     fprintf(f,
-            "- wall time: %.1f h over %d runs (mean %.0f s, longest %.0f s) on the 2-core "
-            "machine, shared with other jobs: mean 1-minute load average %.1f during the runs\n\n",
-            wall / 3600, nres, wall / nres, wall_max, load_n ? load_sum / load_n : NAN);
+            "- wall time: %.2f h over %d runs (mean %.0f s, longest %.0f s; %d of %d runs done, "
+            "%.1f h projected for all at this pace) on the 2-core machine, shared with other "
+            "jobs: mean 1-minute load average %.1f during the runs (2 would be this job "
+            "alone)\n\n",
+            wall / 3600, nres, wall / nres, wall_max, nres, n_all, wall / nres * n_all / 3600,
+            load_n ? load_sum / load_n : NAN);
   }
   for (int v = 0; v < 2; v++) {
     int any = 0;
