@@ -137,8 +137,20 @@ static void check_size(int w, int S, int hidden) {
   double flop = lt_model_forward_flops(m);
   assert_true(fabs(flop - F) <= 1e-9 * F);
   assert_int_equal(lt_model_cam_cells(m), (S / 4) * (S / 4) * (S / 4));
-  printf("ResNet w = %d, %d^3, hidden %d: %zu parameters, %.3f GFLOP forward (convolutions)\n",
-         w, S, hidden, count, flop / 1e9);
+  lt_model_free(m);
+  /* for comparison: the collaborative default (row 9) at the same size */
+  lt_model_config d;
+  lt_model_config_default(&d);
+  d.width = w;
+  d.input_size = S;
+  d.hidden = hidden;
+  assert_int_equal(lt_model_create(&m, &d, &lt_backend_cpu, 1, false, &err), 0);
+  const lt_param_table *td = lt_model_table(m);
+  size_t count_d = 0;
+  for (int k = 0; k < td->n; k++) count_d += td->v[k].count;
+  printf("ResNet w = %d, %d^3, hidden %d: %zu parameters, %.3f GFLOP forward (convolutions); "
+         "the collaborative default at this size: %zu parameters, %.3f GFLOP\n",
+         w, S, hidden, count, flop / 1e9, count_d, lt_model_forward_flops(m) / 1e9);
   lt_model_free(m);
 }
 
