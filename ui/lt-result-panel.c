@@ -12,6 +12,7 @@ struct _LtResultPanel {
   GtkLabel *ood_label;
   GtkGrid *attr_grid;
   GtkProgressBar *progress;
+  GtkButton *about_model_button;
   GtkLabel *model_cells[LT_N_SHOWN_ATTRS], *reader_cells[LT_N_SHOWN_ATTRS];
 };
 
@@ -148,6 +149,7 @@ static void lt_result_panel_class_init(LtResultPanelClass *klass) {
   gtk_widget_class_bind_template_child(wc, LtResultPanel, ood_label);
   gtk_widget_class_bind_template_child(wc, LtResultPanel, attr_grid);
   gtk_widget_class_bind_template_child(wc, LtResultPanel, progress);
+  gtk_widget_class_bind_template_child(wc, LtResultPanel, about_model_button);
 }
 
 static GtkLabel *cell(const char *text, gboolean dim) {
@@ -172,4 +174,8 @@ static void lt_result_panel_init(LtResultPanel *self) {
   }
   lt_result_panel_set_model(self, NULL);
   lt_result_panel_show_nodule(self, NULL);
+}
+
+GtkWidget *lt_result_panel_get_about_button(LtResultPanel *self) {
+  return GTK_WIDGET(self->about_model_button);
 }

@@ -29,6 +29,8 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
 void lt_result_panel_set_progress(LtResultPanel *self, double fraction, const char *what);
 /* A one-line outcome of the last analysis (an error or "cancelled"), shown under the title. */
 void lt_result_panel_set_outcome(LtResultPanel *self, const char *text);
+/* The "About…" button beside the model's name (action win.about-model), for logging its place. */
+GtkWidget *lt_result_panel_get_about_button(LtResultPanel *self);
 
 G_END_DECLS
 

@@ -8,6 +8,7 @@
 
 #include "lt-analyse-job.h"
 #include "lt-lidc-scales.h"
+#include "lt-model-dialog.h"
 #include "lt-nodule-list.h"
 #include "lt-result-panel.h"
 #include "lt-retrieval-job.h"
@@ -430,6 +431,15 @@ static void set_measuring(LtWindow *self, gboolean on) {
   g_object_notify_by_pspec(G_OBJECT(self), props[PROP_MEASURING]);
 }
 
+/* Help menu / result panel: the model's card and its weights file's metadata. */
+static void about_model_action(GtkWidget *w, const char *name, GVariant *param) {
+  (void)name;
+  (void)param;
+  LtWindow *self = LT_WINDOW(w);
+  LtModelDialog *d = lt_model_dialog_new(GTK_WINDOW(self), self->model_path);
+  gtk_window_present(GTK_WINDOW(d));
+}
+
 static void measure_clear_action(GtkWidget *w, const char *name, GVariant *param) {
   (void)name;
   (void)param;
@@ -520,6 +530,13 @@ static gboolean log_focus_later(gpointer data) {
               self->focus[0], self->focus[1], self->focus[2], px, py, wx + nx, wy + ny,
               f.px_per_mm / s);
   }
+  graphene_rect_t r; /* the result panel's About… button, for the GUI test */
+  GtkWidget *about = lt_result_panel_get_about_button(self->result_panel);
+  double bx = 0, by = 0;
+  gtk_native_get_surface_transform(GTK_NATIVE(self), &bx, &by);
+  if (gtk_widget_get_mapped(about) && gtk_widget_compute_bounds(about, GTK_WIDGET(self), &r))
+    g_message("about-model button at window pixel %.0f %.0f", bx + r.origin.x + r.size.width / 2,
+              by + r.origin.y + r.size.height / 2);
   g_object_unref(self);
   return G_SOURCE_REMOVE;
 }
@@ -740,6 +757,7 @@ static void lt_window_class_init(LtWindowClass *klass) {
   gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
   gtk_widget_class_install_property_action(wc, "win.measure", "measuring");
   gtk_widget_class_install_action(wc, "win.measure-clear", NULL, measure_clear_action);
+  gtk_widget_class_install_action(wc, "win.about-model", NULL, about_model_action);
   gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
 }
 

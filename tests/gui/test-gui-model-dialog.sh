@@ -1,0 +1,81 @@
+#!/bin/sh
+# tests/gui/test-gui-model-dialog.sh — "About the Model" in the real `lungtrust` under Xvfb.
+# 1. With the bundled model (resources/models: a .safetensors and its README.md card): the main
+#    menu (F10, M) opens the dialog; its card is the README.md beside the weights (as many lines
+#    as the file), the weights file is described (its format and tensor count in the log), and
+#    the "Not for clinical use" line is drawn in the error colour (red pixels in the dialog).
+#    Escape closes it; the result panel's About… button opens it again.
+# 2. With an untrained test model that has no card beside it (LUNGTRUST_MODEL in a temporary
+#    folder) and the French translation: the dialog says there is no card, still describes the
+#    weights file, and the warning is in French ("Pas pour un usage clinique").
+# Usage: test-gui-model-dialog.sh PATH/TO/lungtrust PATH/TO/make-test-model. Exit 77 without
+# xvfb-run, xdotool, import or a bundled model. Screenshots: tests/gui-out/model-dialog-*.png.
+set -u
+app="$1"
+mk="$2"
+for tool in xvfb-run xdotool import convert; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
+done
+src=$(cd "${LT_SOURCE_ROOT:-.}" && pwd)
+model=$(ls "$src"/resources/models/*.safetensors 2>/dev/null | head -1)
+[ -n "$model" ] && [ -f "$src/resources/models/README.md" ] || { echo "SKIP: no bundled model with a card"; exit 77; }
+out="${LT_BUILD_ROOT:-.}/tests/gui-out"
+mkdir -p "$out"
+tmp=$(mktemp -d)
+trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
+export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
+"$mk" "$tmp/untrained.safetensors" || { echo "FAIL: could not write the test model"; exit 1; }
+
+cat > "$tmp/drive.sh" <<'DRIVE'
+#!/bin/sh
+# $1 app, $2 out, $3 tmp, $4 tag
+log="$3/log-model-$4"
+wait_for() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "$1" "$log")" -lt "${2:-1}" ]; do sleep 0.5; i=$((i + 1)); done; }
+LUNGTRUST_DB="$3/history-$4.db" G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 \
+  GSK_RENDERER=cairo NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
+pid=$!
+wait_for "about-model button at"
+sleep 1
+xdotool key F10; sleep 1; xdotool key m
+wait_for "model dialog: .*warning"
+sleep 1.5
+import -window root "$2/model-dialog-$4-menu.png"
+if [ "$4" = en ]; then
+  xdotool key Escape; sleep 1.5
+  import -window root "$2/model-dialog-$4-closed.png"
+  set -- "$@" $(grep -o "about-model button at window pixel [0-9]* [0-9]*" "$log" | tail -1 | awk '{ print $6, $7 }')
+  xdotool mousemove "$5" "$6" click 1
+  wait_for "model dialog: .*warning" 2
+  sleep 1
+fi
+kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
+kill $pid; wait $pid 2>/dev/null
+true
+DRIVE
+fail=0
+xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" en
+log="$tmp/log-model-en"
+grep "model dialog\|about-model" "$log"
+[ -f "$tmp/alive-en" ] || { echo "FAIL: the app died"; fail=1; }
+lines=$(wc -l < "$src/resources/models/README.md")
+grep -q "model dialog: $model; card read ($lines lines); weights file described; warning \"Not for clinical use." "$log" ||
+  { echo "FAIL: the dialog did not show the bundled model's card ($lines lines) and metadata"; fail=1; }
+grep -q "model dialog: weights file says: File: $model|Format: lungtrust-weights-1|Parameters: [0-9]* tensors" "$log" ||
+  { echo "FAIL: the weights file's metadata is not shown"; fail=1; }
+[ "$(grep -c "model dialog: .*warning" "$log")" -eq 2 ] || { echo "FAIL: the result panel's About… did not open it"; fail=1; }
+red() { convert "$1" -crop 760x60+0+0 +repage txt:- | awk -F'[()]' 'NR > 1 { split($2, c, ","); r = c[1]; g = c[2]; b = c[3];
+  if (r > 255) { r /= 257; g /= 257; b /= 257 } if (r > 150 && g < 80 && b < 80) n++ } END { print n + 0 }'; }
+r1=$(red "$out/model-dialog-en-menu.png")
+r0=$(red "$out/model-dialog-en-closed.png")
+echo "error-coloured (red) pixels: dialog open $r1, closed $r0"
+[ "$r1" -ge $((r0 + 300)) ] || { echo "FAIL: no 'Not for clinical use' line drawn"; fail=1; }
+
+LUNGTRUST_MODEL="$tmp/untrained.safetensors" LANGUAGE=fr LANG=C.UTF-8 LC_ALL= \
+  LUNGTRUST_LOCALEDIR="${LT_BUILD_ROOT:-.}/po" \
+  xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" fr
+log="$tmp/log-model-fr"
+grep "model dialog" "$log"
+[ -f "$tmp/alive-fr" ] || { echo "FAIL: the app died (fr)"; fail=1; }
+grep -q "model dialog: $tmp/untrained.safetensors; card missing ([0-9]* lines); weights file described; warning \"Pas pour un usage clinique" "$log" ||
+  { echo "FAIL: a model without a card: not said, or not in French"; fail=1; }
+exit $fail
