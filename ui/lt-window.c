@@ -345,7 +345,8 @@ static void analyse_done(GObject *target, uint64_t id, int status, LtAnalysisRes
   g_message("analysis %" G_GUINT64_FORMAT " %s: %s", id,
             status == LT_JOB_DONE ? "done" : status == LT_JOB_CANCELLED ? "cancelled" : "failed",
             msg);
-  if (id != self->analyse_job) { /* superseded */
+  if (id != self->analyse_job) { /* superseded (another analysis, another study) */
+    if (r) g_message("analysis %" G_GUINT64_FORMAT " superseded: its result is not shown", id);
     lt_analysis_result_free(r);
     return;
   }
@@ -616,9 +617,14 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   gtk_revealer_set_reveal_child(self->banner, FALSE);
   int skipped = l->info.n_skipped_unreadable;
   /* LIDC keeps its XML readings beside the slices: those are expected, not broken files */
-  if (skipped == 1 && strstr(l->info.skip_example, ".xml: ") != NULL) skipped = 0;
+  gboolean xml_example = strstr(l->info.skip_example, ".xml: ") != NULL;
+  if (skipped == 1 && xml_example) skipped = 0;
   GString *warn = g_string_new(NULL);
-  if (skipped > 0)
+  if (skipped > 0 && xml_example) /* the example is the readings: do not name it as broken */
+    g_string_append_printf(warn, _("%d file(s) beside the LIDC readings (XML) are not readable "
+                                   "DICOM images and were skipped; the series was read without "
+                                   "them."), skipped - 1);
+  else if (skipped > 0)
     g_string_append_printf(warn, _("%d file(s) skipped while reading the study, e.g. %s."), skipped,
                            l->info.skip_example);
   if (l->info.n_uneven_gaps > 0)
