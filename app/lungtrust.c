@@ -1,10 +1,12 @@
 /* app/lungtrust.c — main() of the workstation: a GtkApplication ("org.lungtrust.LungTrust")
  * with one LtWindow per open. `lungtrust STUDY` opens that folder; without one, the default
- * study LT_DEFAULT_STUDY (set by the build, the only place that names it). */
+ * study: LT_DEFAULT_STUDY (set by the build) when run from the build tree, else the installed
+ * demo study (ui/lt-paths.h). */
 #include <glib/gi18n.h>
 #include <gtk/gtk.h>
 #include <locale.h>
 
+#include "lt-paths.h"
 #include "lt-window.h"
 
 #ifndef LT_LOCALEDIR
@@ -15,10 +17,17 @@
 #error "LT_DEFAULT_STUDY must be defined by the build"
 #endif
 
+/* The study opened when none is given: the build's LT_DEFAULT_STUDY from the build tree, the
+ * installed demo otherwise (lt-paths.h; LUNGTRUST_DATADIR relocates it). */
+static const char *default_study(void) {
+  if (lt_paths_from_build_tree() && !g_getenv("LUNGTRUST_DATADIR")) return LT_DEFAULT_STUDY;
+  return lt_paths_demo_study();
+}
+
 static void activate(GApplication *app) {
   LtWindow *w = lt_window_new(GTK_APPLICATION(app));
   gtk_window_present(GTK_WINDOW(w));
-  lt_window_open(w, LT_DEFAULT_STUDY);
+  lt_window_open(w, default_study());
 }
 
 static void open_files(GApplication *app, GFile **files, int n, const char *hint) {

@@ -10,6 +10,7 @@
 #include "lt-lidc-scales.h"
 #include "lt-model-dialog.h"
 #include "lt-nodule-list.h"
+#include "lt-paths.h"
 #include "lt-result-panel.h"
 #include "lt-retrieval-job.h"
 #include "lt-retrieval-panel.h"
@@ -832,11 +833,11 @@ static void lt_window_init(LtWindow *self) {
   self->worker = lt_worker_new(&err);
   if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */
   const char *env_model = g_getenv("LUNGTRUST_MODEL"); /* a weights file, before the bundled */
-  self->model_path = env_model && *env_model ? g_strdup(env_model) : lt_find_model(LT_MODELS_DIR);
+  self->model_path = env_model && *env_model ? g_strdup(env_model) : lt_find_model(lt_paths_models_dir());
   self->model = lt_model_ctx_new(self->model_path);
   if (self->worker) { /* the historical database: opened (and filled on first start) in the
                          background, before any retrieval */
-    self->history = lt_history_new(NULL, LT_RATINGS_DIR);
+    self->history = lt_history_new(NULL, lt_paths_ratings_dir());
     if (!lt_history_open_submit(self->worker, self->history, G_OBJECT(self), history_opened, &err))
       lt_retrieval_panel_set_status(self->retrieval_panel, err.msg);
   }
