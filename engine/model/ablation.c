@@ -1023,7 +1023,8 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
             "- transfer learning (row 2): phase 1 regresses the unsure samples' mean malignancy "
             "rating (attribute branch with one output, no segmentation or classifier loss), phase "
             "2 starts the basic classifier from every tensor of matching name and shape and "
-            "fine-tunes on the sure labels; both phases keep the row's folds\n");
+            "fine-tunes on the sure labels; both phases keep the row's folds; neither phase "
+            "trains the segmentation, so row 2's Dice is that of an untrained decoder\n");
     data_line(f, "plain data (no confound)", data[1], "; labelled = sure (label, centre, radius)");
     data_line(f, "confound data (train split, cross-validated)", data[0], "");
     data_line(f, "confound-free test set (test split of the confound data)", clean_data,
