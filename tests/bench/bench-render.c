@@ -1,7 +1,8 @@
 /* tests/bench/bench-render.c — redraw time of one slice view at 1280x800, offscreen (EGL
  * surfaceless; llvmpipe here): the axial slice of a 512x512x133 made-up chest with every
  * overlay on (4 reader outlines + the dashed consensus, the model outline, the Grad-CAM
- * heatmap with its box and colour bar, crosshair, scale bar, letters, text), against two peers
+ * heatmap with its box and colour bar, crosshair, scale bar, letters, text, a distance
+ * measurement with its label), against two peers
  * measured in the same run: the same slice with no overlays, and a CPU window/level of the
  * 512x512 slice scaled to 1280x800 (nearest) the way a cairo/pixbuf viewer would.
  * Median over many frames, each ended with glFinish. Target: <= 16 ms with every overlay.
@@ -145,7 +146,13 @@ int main(void) {
   lt_render_opts_default(&all);
   for (int a = 0; a < 3; a++) all.crosshair_ijk[a] = nod[a];
   all.text = "W 1500 L -600\nSLICE 67/133";
+  all.measure_n = 2; /* a distance measurement across the nodule, with its label */
+  for (int a = 0; a < 3; a++) all.measure_ijk[0][a] = all.measure_ijk[1][a] = nod[a];
+  all.measure_ijk[0][0] -= 30;
+  all.measure_ijk[1][0] += 25;
+  all.measure_ijk[1][1] += 20;
   plain = all;
+  plain.measure_n = 0;
   plain.labels_mask = 0;
   plain.seg_on = plain.heat_on = plain.crosshair = plain.scalebar = plain.letters = 0;
   plain.text = NULL;
