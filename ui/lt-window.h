@@ -1,11 +1,14 @@
 /* ui/lt-window.h — LtWindow: the workstation's main window. Header bar (Open Folder, the study
- * as its pseudonymous PatientID, the series), an in-window error banner, the three planes
- * (axial large, coronal and sagittal beside it) sharing crosshair and window/level, and a status
- * line with HU and mm under the pointer; a right column with the nodule list, the overlay
- * switches (bound to the preferences), the result panel and the similar-nodule cards. Loading
- * goes through lt-study-loader (a thread), analyses and retrieval through the engine thread
- * (engine/worker.h), so the window never blocks; a second open while one runs supersedes the
- * first and cancels the old study's analyses. */
+ * as its pseudonymous PatientID, the series, the Distance toggle, the main menu with recent
+ * studies, Style and About the Model), an in-window error banner, the three planes (axial
+ * large, coronal and sagittal beside it) sharing crosshair and window/level, with their
+ * right-click menu (Analyse Here, Measure From Here) and the distance tool (D, Esc), and a
+ * status line with HU and mm under the pointer; a right column with the nodule list (readings
+ * and the local database's nodules of the series), the overlay switches (bound to the
+ * preferences), the result panel, and below it the similar-nodule cards (a card with images
+ * opens its case). Loading goes through lt-study-loader (a thread), analyses, retrieval and
+ * database reads through the engine thread (engine/worker.h), so the window never blocks; a
+ * second open while one runs supersedes the first and cancels the old study's analyses. */
 #ifndef LT_WINDOW_H
 #define LT_WINDOW_H
 
