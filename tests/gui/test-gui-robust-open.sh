@@ -28,7 +28,7 @@ out="${LT_BUILD_ROOT:-.}/tests/gui-out"
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config" LUNGTRUST_DB="$tmp/history.db"
+export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
 mkdir -p "$tmp/small" "$tmp/mixed" "$tmp/noct" "$tmp/config/glib-2.0/settings"
 cp "$py/CT_small.dcm" "$tmp/small/"
 for f in "$demo"/*; do ln -s "$f" "$tmp/mixed/"; done
@@ -41,8 +41,9 @@ cat > "$tmp/drive.sh" <<'DRIVE'
 # $1 app, $2 out, $3 tmp, $4 tag, $5 study (or "")
 log="$3/log-robust-$4"
 wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" $5 > "$log" 2>&1 &
+# one database per run: a run killed during its first-start import must not affect the next
+LUNGTRUST_DB="$3/history-$4.db" G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 \
+  GSK_RENDERER=cairo NO_AT_BRIDGE=1 "$1" $5 > "$log" 2>&1 &
 pid=$!
 if [ "$4" = second ]; then
   wait_for "about-model button at"
