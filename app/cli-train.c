@@ -14,7 +14,7 @@ static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"
         "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
         "[--resume]\n"
-        "                           [--init FILE]\n\n"
+        "                           [--init FILE] [--side S]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -29,7 +29,9 @@ static void usage(FILE *f) {
         "  --resume        continue the run in DIR after an interruption\n"
         "  --init FILE     start every fold from FILE's weights (transfer learning): tensors of\n"
         "                  the same name and shape are copied, the others initialised as usual;\n"
-        "                  the encoder must fit (same width, input and stages)\n",
+        "                  the encoder must fit (same width, input and stages)\n"
+        "  --side S        the model's input side (the preset's, 64): 32 or 16 average the 64^3\n"
+        "                  patch down to 1 or 2 mm voxels; analyze and the app do the same\n",
         f);
 }
 
@@ -51,6 +53,7 @@ static void print_mean_sd(const char *name, const double *v, int n) {
 
 int lt_cli_train(int argc, char **argv) {
   const char *data = NULL, *out = NULL, *config = "default";
+  int side = 0;
   lt_train_options o;
   lt_train_options_default(&o);
   o.progress = stdout;
@@ -88,6 +91,9 @@ int lt_cli_train(int argc, char **argv) {
         return lt_cli_usage_error("train", "--seed needs a number");
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
+    } else if (!strcmp(a, "--side") && has && parse_int(argv[i + 1], 8, 64, &v)) {
+      side = v;
+      i++;
     } else if (!strcmp(a, "--init") && has) {
       o.init_from = argv[++i];
     } else if (!strcmp(a, "--resume")) {
@@ -106,6 +112,13 @@ int lt_cli_train(int argc, char **argv) {
   lt_model_config c;
   if (lt_model_config_preset(&c, config, &err))
     return lt_cli_fail(&err);
+  if (side) {
+    if (64 % side)
+      return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");
+    c.input_size = side;
+    if (lt_model_config_validate(&c, &err))
+      return lt_cli_fail(&err);
+  }
   lt_dataset ds;
   if (lt_dataset_load(&ds, data, &err))
     return lt_cli_fail(&err);

@@ -53,7 +53,8 @@ def main():
     ap = argparse.ArgumentParser()
     for k in ["data", "name", "command"]:
         ap.add_argument("--" + k, required=True)
-    for k in ["train-cases", "test-cases", "train-seed", "test-seed", "epochs", "folds", "seed"]:
+    for k in ["train-cases", "test-cases", "train-seed", "test-seed", "epochs", "folds", "seed",
+              "side", "patience"]:
         ap.add_argument("--" + k, type=int, required=True)
     a = ap.parse_args()
     d = a.data
@@ -107,13 +108,15 @@ def main():
     w("- No confound (`--confound` not used).\n")
     w("## Configuration and training\n")
     w("- Architecture: the collaborative model of DESIGN section 3, preset `default` (width 16, "
-      "2x64^3 input at 0.5 mm, attribute heads with concatenation, segmentation decoder, "
+      f"input 2x{a.side}^3: the 64^3 patch of 0.5 mm voxels averaged to {32 / a.side:g} mm "
+      "voxels, the same 32 mm field; analyze and the app do the same; "
+      "attribute heads with concatenation, segmentation decoder, "
       "Grad-CAM debug term on sure samples); loss: BCE + debug term on sure samples, Dice + "
       "attribute MSE on unsure samples; Adam, learning rate 1e-3, batch 1, augmentation by "
       "cube symmetries.")
     w(f"- Command: `{a.command}` (one command, fixed seeds), whose training step is "
-      f"`lungtrust-cli train ds-train --config default --folds {a.folds} --fold 1 --epochs "
-      f"{a.epochs} --patience {a.epochs} --seed {a.seed}`.")
+      f"`lungtrust-cli train ds-train --config default --side {a.side} --folds {a.folds} "
+      f"--fold 1 --epochs {a.epochs} --patience {a.patience} --seed {a.seed}`.")
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
                 f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")
     w(f"- Training wall time: {secs} s ({secs / 60:.1f} min) on this shared 2-core CPU "
