@@ -123,7 +123,14 @@ def main():
       f"machine; {load_txt}. Making the data is not counted.")
     if fold:
         w(f"- Trainer summary: `{fold.group(0)}`")
-    for line in epochs_lines:
+    shown = epochs_lines
+    if len(epochs_lines) > 12:  # the first three, the best (marked *) and the last three
+        best = [i for i, line in enumerate(epochs_lines) if "*" in line.split("val loss")[-1]]
+        keep = sorted({0, 1, 2, *(best[-1:]), *range(len(epochs_lines) - 3, len(epochs_lines))})
+        shown = [epochs_lines[i] for i in keep]
+        w(f"  ({len(epochs_lines)} epochs; the first three, the last best (*) and the last three "
+          "shown; all in train.log)")
+    for line in shown:
         w(f"  - `{line}`")
     w("")
     w("## Metrics on the held-out synthetic test set\n")
