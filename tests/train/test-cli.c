@@ -16,6 +16,7 @@
 #include "ct/nifti.h"
 #include "lt-test.h"
 #include "model/dataset.h"
+#include "model/weights.h"
 #include "train-data.h"
 
 static char dir[512], cli[1024], data[600], model[600], study[1024];
@@ -131,6 +132,31 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   }
 }
 
+/* train --side S: the model's input side is S (the 64^3 patch averaged), stored in the weights,
+ * and analyze pools the patch the same way; a side that does not divide 64 is a usage error. */
+static void train_side_sets_the_input_and_analyze_follows(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/side --config tiny --side 8 --folds 2 --fold 1 "
+           "--epochs 1", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  char m[700];
+  snprintf(m, sizeof m, "%s/side/model.safetensors", dir);
+  lt_weights w;
+  lt_error err;
+  assert_int_equal(lt_weights_load(m, NULL, &w, &err), 0);
+  assert_int_equal(w.config.input_size, 8);
+  lt_weights_free(&w);
+  snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --json", cli, study, m);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "\"probability\""));
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/side48 --config tiny --side 48", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  printf("side 48: %s", out);
+  assert_non_null(strstr(out, "--side"));
+}
+
 /* dataset from LIDC-IDRI-0001: its one outlined nodule, mean malignancy 4.75 (label 1). */
 static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   (void)state;
@@ -161,6 +187,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(train_evaluate_analyze_and_refuse_bad_weights),
       cmocka_unit_test(dataset_from_a_study_lists_its_outlined_nodule),
+      cmocka_unit_test(train_side_sets_the_input_and_analyze_follows),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
