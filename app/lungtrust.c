@@ -44,6 +44,22 @@ static void open_files(GApplication *app, GFile **files, int n, const char *hint
   }
 }
 
+static void quit_action(GSimpleAction *a, GVariant *param, gpointer app) {
+  (void)a;
+  (void)param;
+  g_application_quit(G_APPLICATION(app)); /* windows are disposed: the engine thread joins */
+}
+
+/* Ctrl+Q quits (app.quit). */
+static void startup(GApplication *app) {
+  GSimpleAction *q = g_simple_action_new("quit", NULL);
+  g_signal_connect(q, "activate", G_CALLBACK(quit_action), app);
+  g_action_map_add_action(G_ACTION_MAP(app), G_ACTION(q));
+  g_object_unref(q);
+  static const char *const accels[] = {"<Primary>q", NULL};
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit", accels);
+}
+
 int main(int argc, char **argv) {
   /* Translations: the installed locale dir, or LUNGTRUST_LOCALEDIR (the build's po/ folder
    * for an uninstalled run). */
@@ -55,6 +71,7 @@ int main(int argc, char **argv) {
   g_set_prgname("lungtrust");
   GtkApplication *app = gtk_application_new("org.lungtrust.LungTrust",
                                             G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_signal_connect(app, "startup", G_CALLBACK(startup), NULL);
   g_signal_connect(app, "activate", G_CALLBACK(activate), NULL);
   g_signal_connect(app, "open", G_CALLBACK(open_files), NULL);
   int rc = g_application_run(G_APPLICATION(app), argc, argv);
