@@ -34,7 +34,7 @@ pid=$!
 i=0
 while [ $i -lt 90 ] && ! grep -q "focus nodule" "$4/log"; do sleep 1; i=$((i + 1)); done
 sleep 2
-set -- "$@" $(grep -o "window pixel [0-9]* [0-9]*" "$4/log" | head -1)
+set -- "$@" $(grep "focus nodule" "$4/log" | grep -o "window pixel [0-9]* [0-9]*" | head -1)
 fx=$7
 fy=$8
 echo "focus $fx $fy" > "$4/focus"

@@ -39,18 +39,31 @@ cat > "$tmp/drive.sh" <<'DRIVE'
 log="$3/log"
 wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
 wait_analyses() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "analysis [0-9]* [a-z]*: " "$log")" -lt "$1" ]; do sleep 0.5; i=$((i + 1)); done; }
+# menu_at X Y N: right click at (X, Y) until the log holds N context menus. Under load the X
+# server can drop the first click after the window maps; a lost click opens no menu, so a retry
+# cannot open two.
+menu_at() {
+  t=0
+  while [ $t -lt 4 ]; do
+    xdotool mousemove "$1" "$2" click 3
+    i=0; while [ $i -lt 10 ] && [ "$(grep -c "context menu at voxel" "$log")" -lt "$3" ]; do sleep 0.5; i=$((i + 1)); done
+    [ "$(grep -c "context menu at voxel" "$log")" -ge "$3" ] && break
+    t=$((t + 1))
+  done
+  sleep 1
+}
 G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
   NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
 pid=$!
 wait_for "focus nodule"
 sleep 2
-set -- "$@" $(grep -o "window pixel [0-9]* [0-9]*" "$log" | head -1)
+set -- "$@" $(grep "focus nodule" "$log" | grep -o "window pixel [0-9]* [0-9]*" | head -1)
 fx=$6
 fy=$7
 echo "$fx $fy" > "$3/focus"
 import -window root "$2/measure-0-start.png"
 # 2. on the nodule (first: the refusal's banner below would move the views)
-xdotool mousemove "$fx" "$fy" click 3; sleep 1.5
+menu_at "$fx" "$fy" 1
 xdotool key Return
 wait_analyses 1
 sleep 1.5
@@ -62,14 +75,14 @@ import -window root "$2/measure-3-line.png"
 xdotool key Escape; sleep 1.5
 import -window root "$2/measure-4-cleared.png"
 # 1. outside the lungs
-xdotool mousemove 300 150 click 3; sleep 1.5
+menu_at 300 150 2
 import -window root "$2/measure-1-menu.png"
 xdotool key Return
 wait_analyses 2
 sleep 1
 import -window root "$2/measure-2-refused.png"
 # 4. measure from here
-xdotool mousemove $((fx - 100)) "$fy" click 3; sleep 1.5
+menu_at $((fx - 100)) "$fy" 3
 xdotool key Down; sleep 0.3; xdotool key Return; sleep 0.5
 xdotool mousemove $((fx - 100)) $((fy + 80)) click 1; sleep 1.5
 import -window root "$2/measure-5-from-here.png"
