@@ -81,9 +81,13 @@ static uint32_t be32(const unsigned char *p) {
 }
 
 /* Checks an existing file from its header without letting SQLite write to it.
- * *is_new: the file is absent or empty (a fresh database will be made). */
-static int check_header(const char *path, bool *is_new, lt_error *err) {
+ * *is_new: the file is absent or empty (a fresh database will be made).
+ * *recheck: the header cannot tell, check_stamp must decide once SQLite has it open. The header
+ * is the last checkpoint's: a first start killed before any checkpoint leaves application_id 0
+ * there while the schema and the stamp sit committed in the WAL beside it. */
+static int check_header(const char *path, bool *is_new, bool *recheck, lt_error *err) {
   *is_new = false;
+  *recheck = false;
   struct stat st;
   if (stat(path, &st) != 0) {
     if (errno == ENOENT) {
@@ -113,6 +117,14 @@ static int check_header(const char *path, bool *is_new, lt_error *err) {
   if ((uint64_t)st.st_size % page != 0 ||
       (pages > 0 && change == valid_for && (uint64_t)st.st_size < (uint64_t)pages * page))
     return lt_error_set(err, "%s: corrupt database (file is truncated)", path);
+  char wal[PATH_MAX + 8];
+  struct stat wst;
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  bool has_wal = stat(wal, &wst) == 0 && wst.st_size > 0;
+  if (has_wal || (app == 0 && version == 0)) {
+    *recheck = true;
+    return 0;
+  }
   if (app != LT_DB_APPLICATION_ID)
     return lt_error_set(err, "%s: not a LungTrust database (SQLite application_id 0x%08x)", path,
                         app);
@@ -144,6 +156,24 @@ static int pragma_int(lt_db *db, const char *sql, int *out, lt_error *err) {
   }
   *out = sqlite3_column_int(st, 0);
   sqlite3_finalize(st);
+  return 0;
+}
+
+/* check_header's test through SQLite, which reads the WAL too (reading writes nothing, short of
+ * SQLite's own recovery of a hot journal). A file without the stamp is accepted only when it
+ * holds no schema at all: an empty database a killed first start left behind, nothing to lose. */
+static int check_stamp(lt_db *db, lt_error *err) {
+  int app, version, objects;
+  if (pragma_int(db, "PRAGMA application_id", &app, err) ||
+      pragma_int(db, "PRAGMA user_version", &version, err) ||
+      pragma_int(db, "SELECT count(*) FROM sqlite_master", &objects, err))
+    return -1;
+  if ((uint32_t)app != LT_DB_APPLICATION_ID && !(app == 0 && version == 0 && objects == 0))
+    return lt_error_set(err, "not a LungTrust database (SQLite application_id 0x%08x)",
+                        (uint32_t)app);
+  if (version > lt_db_schema_version())
+    return lt_error_set(err, "database schema version %d is newer than this program's (%d)",
+                        version, lt_db_schema_version());
   return 0;
 }
 
@@ -182,8 +212,8 @@ static int db_open(const char *path, bool must_exist, lt_db **out, lt_error *err
     if (lt_db_default_path(def, sizeof def, err)) return -1;
     path = def;
   }
-  bool is_new;
-  if (check_header(path, &is_new, err)) return -1;
+  bool is_new, recheck;
+  if (check_header(path, &is_new, &recheck, err)) return -1;
   if (is_new && must_exist)
     return lt_error_set(err, "no database at %s (import something first, or give --db)", path);
   if (is_new && mkdir_parents(path, err)) return -1;
@@ -201,7 +231,7 @@ static int db_open(const char *path, bool must_exist, lt_db **out, lt_error *err
   sqlite3_busy_timeout(db->sql, 5000);
   sqlite3_extended_result_codes(db->sql, 1);
   int fk;
-  if (lt_db_exec(db, "PRAGMA foreign_keys=ON", err) ||
+  if ((recheck && check_stamp(db, err)) || lt_db_exec(db, "PRAGMA foreign_keys=ON", err) ||
       pragma_int(db, "PRAGMA foreign_keys", &fk, err)) {
     lt_error_prefix(err, "%s", path);
     lt_db_close(db);

@@ -1,7 +1,8 @@
 /* tests/db/test-import-kill.c — a SIGKILL in the middle of an import leaves the database
  * consistent, with every earlier import intact and nothing of the killed one: a child process
  * imports the LIDC tables and is killed while its transaction is open (it signals from the
- * importer's progress callback after 1,000 nodules and then waits to be killed). */
+ * importer's progress callback after 1,000 nodules and then waits to be killed). The first
+ * start's case too: a new database whose schema sits only in the WAL when the import dies. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,6 +177,33 @@ static void import_killed_while_updating_leaves_old_values(void **state) {
   lt_db_close(db);
 }
 
+/* The application's first start: a new database is created and migrated, and the import of
+ * the LIDC tables is killed before anything was checkpointed, so the main file's header still
+ * says application_id 0 and the schema lives in the WAL only. It reopens as an empty LungTrust
+ * database and the import then runs to its end. */
+static void import_killed_on_a_new_database_reopens(void **state) {
+  (void)state;
+  char side[4300];
+  unlink(db_path);
+  snprintf(side, sizeof side, "%s-wal", db_path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", db_path);
+  unlink(side);
+  import_and_kill(ratings_dir);
+  lt_db *db;
+  lt_error err = {{0}};
+  int rc = lt_db_open(db_path, &db, &err);
+  if (rc) printf("reopen: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+  check_sound(db);
+  assert_int_equal(dbt_int(db, "SELECT count(*) FROM nodules"), 0);
+  lt_lidc_report r;
+  assert_int_equal(lt_import_lidc_ratings(db, ratings_dir, NULL, &r, &err), 0);
+  assert_int_equal(dbt_int(db, "SELECT count(*) FROM nodules"), r.list_rows);
+  check_sound(db);
+  lt_db_close(db);
+}
+
 /* bigger_dir: the tables with every list3.2 eq. diam. increased by 100. */
 static void make_bigger_copy(void) {
   snprintf(bigger_dir, sizeof bigger_dir, "%s/bigger", tmp);
@@ -233,6 +261,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(import_killed_first_time_leaves_earlier_data),
       cmocka_unit_test(import_killed_while_updating_leaves_old_values),
+      cmocka_unit_test(import_killed_on_a_new_database_reopens),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   char cmd[4200];
