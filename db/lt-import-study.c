@@ -1,6 +1,7 @@
 /* db/lt-import-study.c — see lt-import-study.h. */
 #include "lt-import-study.h"
 
+#include <limits.h>
 #include <math.h>
 #include <png.h>
 #include <stdio.h>
@@ -233,8 +234,11 @@ int lt_import_study(lt_db *db, const char *path, lt_study_report *rep, lt_error 
     if (nd->consensus && mask_png(nd, &pics[i].mask, &pics[i].mask_n, err)) goto out;
     if (thumbnail(vol, nd, &pics[i].thumb, &pics[i].thumb_n, err)) goto out;
   }
+  /* The series' folder is stored absolute: a card opens it from any working directory. */
+  char abs[PATH_MAX];
+  const char *stored = realpath(path, abs) ? abs : path;
   if (lt_db_begin(db, err)) goto out;
-  if (write_study(db, path, vol, doc, set, pics, rep, err)) {
+  if (write_study(db, stored, vol, doc, set, pics, rep, err)) {
     lt_db_rollback(db);
     goto out;
   }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -155,6 +156,35 @@ static void import_study_refuses_folder_without_ct(void **state) {
   lt_db_close(db);
 }
 
+/* A study imported by a relative path is stored by its absolute one: a retrieval card opens it
+ * from the GUI, whose working directory is not the CLI's. */
+static void import_study_stores_the_absolute_folder(void **state) {
+  (void)state;
+  char path[4200], parent[4200], here[4200], abs[4200];
+  snprintf(path, sizeof path, "%s/relative.db", tmp);
+  snprintf(parent, sizeof parent, "%s", study);
+  char *slash = strrchr(parent, '/');
+  assert_non_null(slash);
+  *slash = 0;
+  assert_non_null(getcwd(here, sizeof here));
+  assert_non_null(realpath(study, abs));
+  lt_db *db;
+  lt_error err = {{0}};
+  assert_int_equal(lt_db_open(path, &db, &err), 0);
+  assert_int_equal(chdir(parent), 0);
+  lt_study_report r;
+  int rc = lt_import_study(db, slash + 1, &r, &err);
+  assert_int_equal(chdir(here), 0);
+  assert_int_equal(rc, 0);
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(lt_db_sqlite(db), "SELECT path FROM series", -1, &st, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), abs);
+  sqlite3_finalize(st);
+  lt_db_close(db);
+}
+
 int main(void) {
   if (!lt_test_lidc0001_dir(study, sizeof study) ||
       !lt_test_data_path(ratings_dir, sizeof ratings_dir, "lidc-ratings")) {
@@ -165,6 +195,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(import_study_lidc0001_nodule_and_pictures),
       cmocka_unit_test(import_study_refuses_folder_without_ct),
+      cmocka_unit_test(import_study_stores_the_absolute_folder),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   char cmd[4200];
