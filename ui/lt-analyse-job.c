@@ -133,6 +133,7 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
     r->prob = an.prob;
     r->n_attr = MIN(an.n_attr, 6);
     memcpy(r->attrs, an.attrs, sizeof(float) * (size_t)r->n_attr);
+    r->has_seg = an.has_seg;
     r->trust_own = an.trust_own;
     r->has_consensus = an.has_consensus;
     r->trust_consensus = an.trust_consensus;

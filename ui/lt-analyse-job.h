@@ -38,6 +38,7 @@ typedef struct {
   float prob;
   int n_attr;
   float attrs[6];
+  gboolean has_seg;         /* FALSE for a model without a segmentation head (ResNet baseline) */
   lt_trust trust_own;
   gboolean has_consensus;   /* the readers' 50% consensus reaches into the patch */
   lt_trust trust_consensus;

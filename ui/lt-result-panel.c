@@ -73,7 +73,9 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
   gtk_label_set_text(self->prob_label, t);
   g_free(t);
   const lt_trust *tr = &r->trust_own;
-  if (r->cam_flat || !tr->valid)
+  if (!r->has_seg)
+    t = g_strdup(_("Trust check vs the model's mask: this model draws no mask"));
+  else if (r->cam_flat || !tr->valid)
     t = g_strdup(_("Trust check vs the model's mask: not possible (flat map or empty mask)"));
   else
     t = g_strdup_printf(_("Trust check vs the model's mask: %s (Grad-CAM inside %.2f, outside "
@@ -84,6 +86,13 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
   const lt_trust *tc = &r->trust_consensus;
   if (!r->has_consensus)
     t = g_strdup(_("Trust check and Dice vs the readers: no readers' outline at this point."));
+  else if (!r->has_seg && (r->cam_flat || !tc->valid))
+    t = g_strdup(_("Dice vs the readers' consensus: no model mask; trust check vs the readers: "
+                   "not possible"));
+  else if (!r->has_seg)
+    t = g_strdup_printf(_("Dice vs the readers' consensus: no model mask; trust check vs the "
+                          "readers: %s (inside %.2f, outside %.2f)"),
+                        tc->pass ? _("PASS") : _("FAIL"), tc->mean_in, tc->mean_out);
   else if (r->cam_flat || !tc->valid)
     t = g_strdup_printf(_("Dice vs the readers' consensus: %.2f; trust check vs the readers: "
                           "not possible"), r->dice_consensus);
@@ -94,6 +103,8 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
                         tc->mean_out);
   gtk_label_set_text(self->dice_label, t);
   g_free(t);
+  g_debug("result panel: %s | %s", gtk_label_get_text(self->trust_label),
+          gtk_label_get_text(self->dice_label));
   GString *o = g_string_new(NULL);
   for (int i = 0; i < r->n_ood; i++)
     g_string_append_printf(o, "%s%s: %s", o->len ? "\n" : "", _("Out of distribution"), r->ood[i]);

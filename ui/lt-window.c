@@ -365,10 +365,11 @@ static void analyse_done(GObject *target, uint64_t id, int status, LtAnalysisRes
     lt_result_panel_show_analysis(self->result_panel, r);
     for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), self->cross);
     g_message("analysis result: probability %.3f, trust %s, engine %.3f s, on screen %.3f s "
-              "after the request; readers' consensus %s, Dice %.3f; %d out-of-distribution warning(s)",
+              "after the request; model mask %s; readers' consensus %s, Dice %.3f; %d "
+              "out-of-distribution warning(s)",
               r->prob,
               r->trust_own.pass ? "PASS" : "FAIL", r->seconds,
-              (g_get_monotonic_time() - self->analyse_t0) / 1e6,
+              (g_get_monotonic_time() - self->analyse_t0) / 1e6, r->has_seg ? "drawn" : "none",
               r->has_consensus ? "in the patch" : "absent", r->dice_consensus, r->n_ood);
     log_focus(self, self->cross); /* where the outline and heatmap are, for the GUI test */
   }

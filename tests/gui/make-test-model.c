@@ -3,7 +3,9 @@
  * tests of the analysis pipeline (patch -> engine thread -> result panel -> outline and heatmap
  * in the views). Its outputs mean nothing medically; the tests check plumbing and placement.
  * With --full: the default configuration itself (width 16, input 64), for timing the real cost.
- * Usage: make-test-model [--full] OUT.safetensors */
+ * With --resnet: the ResNet baseline (Table 1 row 1) at width 8 and input 32, which has no
+ * segmentation head.
+ * Usage: make-test-model [--full | --resnet] OUT.safetensors */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +16,23 @@
 
 int main(int argc, char **argv) {
   int full = argc == 3 && strcmp(argv[1], "--full") == 0;
-  if (argc != 2 + full) {
-    fprintf(stderr, "usage: make-test-model [--full] OUT.safetensors\n");
+  int resnet = argc == 3 && strcmp(argv[1], "--resnet") == 0;
+  if (argc != 2 + full + resnet) {
+    fprintf(stderr, "usage: make-test-model [--full | --resnet] OUT.safetensors\n");
     return 2;
   }
-  const char *out = argv[1 + full];
+  const char *out = argv[argc - 1];
   lt_model_config c;
+  lt_error err = {{0}};
   lt_model_config_default(&c);
+  if (resnet && lt_model_config_preset(&c, "resnet-tiny", &err) != 0) {
+    fprintf(stderr, "make-test-model: %s\n", err.msg);
+    return 1;
+  }
   if (!full) {
     c.width = 8;
     c.input_size = 32;
   }
-  lt_error err = {{0}};
   if (lt_model_config_validate(&c, &err) != 0) {
     fprintf(stderr, "make-test-model: %s\n", err.msg);
     return 1;
