@@ -253,7 +253,7 @@ static gboolean on_key(GtkEventControllerKey *c, guint key, guint code, GdkModif
     emit_window(self);
     break;
   }
-  case GDK_KEY_m: case GDK_KEY_M: case GDK_KEY_Return: case GDK_KEY_KP_Enter:
+  case GDK_KEY_Return: case GDK_KEY_KP_Enter: /* M measures (ui.md); the window takes it */
     g_signal_emit(self, signals[SIG_MAXIMISE], 0);
     break;
   case GDK_KEY_c: case GDK_KEY_C:

@@ -58,7 +58,7 @@ struct _LtWindow {
   uint64_t retrieve_job; /* the retrieval whose cards the panel waits for */
   char retrieve_label[64];
   GMenu *recent_section; /* the main menu's recent studies */
-  gboolean measuring;    /* property "measuring" (action win.measure, key D) */
+  gboolean measuring;    /* property "measuring" (action win.measure, keys M and D) */
   char *pending_path;    /* a similar nodule's case being opened from its card */
   double pending_vox[3];
   char pending_key[160];
@@ -797,7 +797,8 @@ static void lt_window_init(LtWindow *self) {
   gtk_event_controller_set_propagation_phase(sc, GTK_PHASE_CAPTURE);
   static const struct { guint key; GdkModifierType mods; const char *action; } keys[] = {
       {GDK_KEY_a, 0, "win.analyse-here"},
-      {GDK_KEY_d, 0, "win.measure"}, /* distance (M maximises) */
+      {GDK_KEY_m, 0, "win.measure"}, /* ui.md: M then two clicks */
+      {GDK_KEY_d, 0, "win.measure"}, /* D for distance, as in some viewers */
       {GDK_KEY_Tab, 0, "win.next-nodule"},
       {GDK_KEY_ISO_Left_Tab, GDK_SHIFT_MASK, "win.previous-nodule"},
       {GDK_KEY_Tab, GDK_SHIFT_MASK, "win.previous-nodule"},

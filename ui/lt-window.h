@@ -2,7 +2,7 @@
  * as its pseudonymous PatientID, the series, the Distance toggle, the main menu with recent
  * studies, Style and About the Model), an in-window error banner, the three planes (axial
  * large, coronal and sagittal beside it) sharing crosshair and window/level, with their
- * right-click menu (Analyse Here, Measure From Here) and the distance tool (D, Esc), and a
+ * right-click menu (Analyse Here, Measure From Here) and the distance tool (M or D, Esc), and a
  * status line with HU and mm under the pointer; a right column with the nodule list (readings
  * and the local database's nodules of the series), the overlay switches (bound to the
  * preferences), the result panel, and below it the similar-nodule cards (a card with images

@@ -5,7 +5,7 @@
 # switch all views to the mediastinal window (W400/L40: the axial view's mean grey changes);
 # three wheel steps move the slice by three; Ctrl+wheel zooms (the view's pixels change while
 # the slice stays); key C hides the readers' outlines; a left drag sets window/level, a middle
-# drag pans by as many pixels; a double-click maximises a plane, M restores; the slice slider
+# drag pans by as many pixels; a double-click maximises a plane, Return restores; the slice slider
 # moves the slice; Ctrl+? opens the shortcuts window. Screenshots in $LT_BUILD_ROOT/tests/gui-out/.
 # Usage: test-gui-interaction.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool, import
 # or the shared data.
@@ -58,7 +58,7 @@ xdotool mousemove "$fx" "$fy" mousedown 2 mousemove $((fx + 40)) "$fy" mouseup 2
 import -window root "$3/interaction-6-panned.png"
 xdotool mousemove 1050 250 click --repeat 2 --delay 80 1; sleep 2
 import -window root "$3/interaction-7-coronal-maximised.png"
-xdotool key m; sleep 1
+xdotool key Return; sleep 1
 xdotool mousemove 640 752 click 1; sleep 1.5
 xdotool key ctrl+question; sleep 3
 import -window root "$3/interaction-8-shortcuts.png"
@@ -128,7 +128,7 @@ mb=$(convert "$out/interaction-6-panned.png" -crop 150x200+30+300 +repage -color
 ma=$(convert "$out/interaction-7-coronal-maximised.png" -crop 150x200+30+300 +repage -colorspace gray -format "%[fx:mean]" info:)
 echo "left margin mean grey: three planes $mb, coronal maximised $ma"
 grep -q "maximised coronal" "$tmp/log-final" && grep -q "maximised none" "$tmp/log-final" ||
-  { echo "FAIL: double-click / M did not maximise and restore"; fail=1; }
+  { echo "FAIL: double-click / Return did not maximise and restore"; fail=1; }
 awk -v a="$ma" -v b="$mb" 'BEGIN { exit !(a < 0.03 && b > 0.1) }' || { echo "FAIL: the coronal plane does not fill the view area"; fail=1; }
 # 9. a click in the middle of the slice slider: the axial slice near the middle (133 slices)
 ks=$(grep crosshair "$tmp/log-final" | tail -1 | awk '{ print $NF }')

@@ -7,7 +7,7 @@
 #    engine thread, which refuses it (lung mask) with a banner in the window.
 # 2. A right click on nodule 1's window pixel, "Analyse Here": the voxel analysed is within a
 #    voxel of the nodule's centroid and a result comes back.
-# 3. D switches measure mode on; two clicks 120 px right / 90 px down apart draw a line whose
+# 3. M (ui.md; D too) switches measure mode on; two clicks 120 px right / 90 px down apart draw a line whose
 #    length the log gives as 150 px / (px per mm) (the view's pixel size from the geometry,
 #    +-2 px), with a label "N.N mm" of that length; the measurement colour (cyan 0,230,230) lies
 #    on the line's quarter points and right of its end, and nowhere before; Escape clears it
@@ -68,7 +68,7 @@ xdotool key Return
 wait_analyses 1
 sleep 1.5
 # 3. the distance tool (the window pixel size is logged again after the result)
-xdotool key d; sleep 0.5
+xdotool key m; sleep 0.5
 xdotool mousemove $((fx - 60)) $((fy - 40)) click 1; sleep 0.5
 xdotool mousemove $((fx + 60)) $((fy + 50)) click 1; sleep 2
 import -window root "$2/measure-3-line.png"
