@@ -14,7 +14,7 @@ static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"
         "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
         "[--resume]\n"
-        "                           [--init FILE] [--side S]\n\n"
+        "                           [--init FILE] [--side S] [--max-minutes M]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -31,7 +31,10 @@ static void usage(FILE *f) {
         "                  the same name and shape are copied, the others initialised as usual;\n"
         "                  the encoder must fit (same width, input and stages)\n"
         "  --side S        the model's input side (the preset's, 64): 32 or 16 average the 64^3\n"
-        "                  patch down to 1 or 2 mm voxels; analyze and the app do the same\n",
+        "                  patch down to 1 or 2 mm voxels; analyze and the app do the same\n"
+        "  --max-minutes M start no epoch that would end after M minutes of this call (every\n"
+        "                  fold gets one); the fold then keeps its best epoch, as when stopped\n"
+        "                  early\n",
         f);
 }
 
@@ -89,6 +92,13 @@ int lt_cli_train(int argc, char **argv) {
       o.seed = strtoull(argv[++i], &end, 10);
       if (!*argv[i] || *end || errno)
         return lt_cli_usage_error("train", "--seed needs a number");
+    } else if (!strcmp(a, "--max-minutes") && has) {
+      char *end;
+      errno = 0;
+      double m = strtod(argv[++i], &end);
+      if (!*argv[i] || *end || errno || !(m > 0) || m > 1e6)
+        return lt_cli_usage_error("train", "--max-minutes needs a positive number");
+      o.max_seconds = 60.0 * m;
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
     } else if (!strcmp(a, "--side") && has && parse_int(argv[i + 1], 8, 64, &v)) {
@@ -137,6 +147,7 @@ int lt_cli_train(int argc, char **argv) {
         f->fold + 1, f->n_train, f->n_val, f->n_test, f->best_epoch, f->best_val_loss,
         f->best_val_auc, f->test.auc, f->test.cls.accuracy, f->test.cls.f1, f->test.dice,
         f->test.attr_mae);
+    if (f->out_of_time) printf("fold %d: stopped by --max-minutes\n", f->fold + 1);
     v[0][k] = f->test.cls.accuracy;
     v[1][k] = f->test.auc;
     v[2][k] = f->test.cls.f1;

@@ -627,6 +627,15 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
   int epoch = start;
   for (; epoch < o->epochs && st->bad_epochs < o->patience; epoch++) {
     const double t0 = now_s();
+    if (o->max_seconds > 0 && epoch > start && t->epochs_done_this_call > 0 &&
+        (t0 - t->t_start) * (t->epochs_done_this_call + 1) / t->epochs_done_this_call >
+            o->max_seconds) {
+      res->out_of_time = true;
+      if (o->progress)
+        fprintf(o->progress, "fold %d/%d: stopped before epoch %d, the time budget of %.0f s "
+                "would be exceeded\n", fold + 1, o->folds, epoch + 1, o->max_seconds);
+      break;
+    }
     lt_loss_terms sum;
     const int te = train_epoch(t, train, n_train, fold, epoch, &sum, err);
     if (te < 0)

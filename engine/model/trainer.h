@@ -45,6 +45,10 @@ typedef struct {
   const int *fold_of;    /* the fold of every sample (ds->n values in [0, folds)), e.g. to keep
                           * the folds of a larger data set; NULL: lt_train_folds by seed */
   FILE *progress;        /* progress lines; NULL: silent */
+  double max_seconds;    /* > 0: start no epoch that would end later than this many seconds
+                          * after this call began (judged by the mean epoch so far); the fold
+                          * then ends as by early stopping, with its best epoch's weights.
+                          * Every fold gets at least one epoch; a resumed call a new budget */
 } lt_train_options;
 
 void lt_train_options_default(lt_train_options *o);
@@ -64,6 +68,7 @@ typedef struct {
 typedef struct {
   int fold, n_train, n_val, n_test;
   int epochs_run, best_epoch;
+  bool out_of_time; /* stopped by max_seconds, not by patience or the epoch limit */
   double best_val_loss, best_val_auc;
   lt_eval test; /* the fold's held-out patients, best epoch's weights */
 } lt_fold_result;

@@ -157,6 +157,32 @@ static void train_side_sets_the_input_and_analyze_follows(void **state) {
   assert_non_null(strstr(out, "--side"));
 }
 
+/* --max-minutes: a run that patience and the epoch limit would let go on for days stops at its
+ * time budget (0.02 min) with its best epoch saved as the model; a budget of 0 is a usage error. */
+static void train_max_minutes_stops_and_keeps_the_best_epoch(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/budget --config tiny --side 8 --folds 2 --fold 1 "
+           "--epochs 100000 --patience 100000 --max-minutes 0.02", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  printf("%s", strstr(out, "stopped before") ? strstr(out, "stopped before") : out);
+  assert_non_null(strstr(out, "the time budget of 1 s would be exceeded"));
+  assert_non_null(strstr(out, "fold 1: stopped by --max-minutes"));
+  assert_non_null(strstr(out, "epoch 1/100000"));
+  assert_null(strstr(out, "epoch 1000/100000"));
+  char m[700];
+  snprintf(m, sizeof m, "%s/budget/model.safetensors", dir);
+  lt_weights w;
+  lt_error err;
+  assert_int_equal(lt_weights_load(m, NULL, &w, &err), 0);
+  lt_weights_free(&w);
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/budget0 --config tiny --max-minutes 0", cli, data,
+           dir);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_non_null(strstr(out, "--max-minutes"));
+}
+
 /* dataset from LIDC-IDRI-0001: its one outlined nodule, mean malignancy 4.75 (label 1). */
 static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   (void)state;
@@ -188,6 +214,7 @@ int main(void) {
       cmocka_unit_test(train_evaluate_analyze_and_refuse_bad_weights),
       cmocka_unit_test(dataset_from_a_study_lists_its_outlined_nodule),
       cmocka_unit_test(train_side_sets_the_input_and_analyze_follows),
+      cmocka_unit_test(train_max_minutes_stops_and_keeps_the_best_epoch),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
