@@ -31,6 +31,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
 cli=${LT_CLI:-$here/build/app/lungtrust-cli}
 shared=${LT_SHARED_DATA:-$here/../shared/data}
 study=$shared/lidc/LIDC-IDRI-0001
@@ -60,7 +61,8 @@ if [ $tiny = 1 ]; then
 else
   plain_cases=160 confound_cases=200
   data=${data:-$here/../data/ablation}
-  results=$here/docs/ablation table=$here/docs/ablation.md
+  # relative to the checkout (the script runs there), so the table names no machine's paths
+  results=docs/ablation table=docs/ablation.md
   reduced="--width 8 --side 32 --folds 5 --epochs 12 --patience 4 --seed 1"
 fi
 plain_seed=7101 confound_seed=7202
