@@ -85,8 +85,13 @@ static void on_unrealize(GtkGLArea *area, LtSliceView *self) {
   self->renderer = NULL;
 }
 
+/* LUNGTRUST_REDRAW_TIMING set: every redraw ends with glFinish and logs its time (debug domain
+ * lungtrust), for tests/bench/bench-gui-redraw.sh. Off by default: glFinish stalls the pipeline. */
+static gboolean redraw_timing;
+
 static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, LtSliceView *self) {
   (void)ctx;
+  const gint64 t0 = redraw_timing ? g_get_monotonic_time() : 0;
   if (!self->renderer) {
     glClearColor(0, 0, 0, 1);
     glClear(GL_COLOR_BUFFER_BIT);
@@ -117,6 +122,12 @@ static gboolean on_render(GtkGLArea *area, GdkGLContext *ctx, LtSliceView *self)
   }
   lt_renderer_draw(self->renderer, &self->shared->scene, &self->view, &self->opts);
   self->opts.text = NULL;
+  if (redraw_timing) {
+    glFinish();
+    static const char *const planes[3] = {"axial", "coronal", "sagittal"};
+    g_debug("redraw %s %dx%d: %.3f ms", planes[self->view.plane % 3], self->view.width,
+            self->view.height, (g_get_monotonic_time() - t0) / 1e3);
+  }
   (void)area;
   return TRUE;
 }
@@ -497,6 +508,7 @@ static void lt_slice_view_dispose(GObject *obj) {
 }
 
 static void lt_slice_view_class_init(LtSliceViewClass *klass) {
+  redraw_timing = g_getenv("LUNGTRUST_REDRAW_TIMING") != NULL;
   GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
   G_OBJECT_CLASS(klass)->dispose = lt_slice_view_dispose;
   gtk_widget_class_set_template_from_resource(wc, "/org/lungtrust/LungTrust/ui/lt-slice-view.ui");
