@@ -627,7 +627,8 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
   int epoch = start;
   for (; epoch < o->epochs && st->bad_epochs < o->patience; epoch++) {
     const double t0 = now_s();
-    if (o->max_seconds > 0 && epoch > start && t->epochs_done_this_call > 0 &&
+    /* epoch > start: this fold has finished an epoch in this call, so the mean is known */
+    if (o->max_seconds > 0 && epoch > start &&
         (t0 - t->t_start) * (t->epochs_done_this_call + 1) / t->epochs_done_this_call >
             o->max_seconds) {
       res->out_of_time = true;
