@@ -84,23 +84,20 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
   gtk_label_set_text(self->trust_label, t);
   g_free(t);
   const lt_trust *tc = &r->trust_consensus;
-  if (!r->has_consensus)
+  if (!r->has_consensus) {
     t = g_strdup(_("Trust check and Dice vs the readers: no readers' outline at this point."));
-  else if (!r->has_seg && (r->cam_flat || !tc->valid))
-    t = g_strdup(_("Dice vs the readers' consensus: no model mask; trust check vs the readers: "
-                   "not possible"));
-  else if (!r->has_seg)
-    t = g_strdup_printf(_("Dice vs the readers' consensus: no model mask; trust check vs the "
-                          "readers: %s (inside %.2f, outside %.2f)"),
-                        tc->pass ? _("PASS") : _("FAIL"), tc->mean_in, tc->mean_out);
-  else if (r->cam_flat || !tc->valid)
-    t = g_strdup_printf(_("Dice vs the readers' consensus: %.2f; trust check vs the readers: "
-                          "not possible"), r->dice_consensus);
-  else
-    t = g_strdup_printf(_("Dice vs the readers' consensus: %.2f; trust check vs the readers: %s "
-                          "(inside %.2f, outside %.2f)"),
-                        r->dice_consensus, tc->pass ? _("PASS") : _("FAIL"), tc->mean_in,
-                        tc->mean_out);
+  } else { /* Dice needs the model's mask, the trust check a map with contrast */
+    char *dice = r->has_seg ? g_strdup_printf("%.2f", r->dice_consensus)
+                            : g_strdup(_("no model mask"));
+    char *trust = r->cam_flat || !tc->valid
+                      ? g_strdup(_("not possible"))
+                      : g_strdup_printf(_("%s (inside %.2f, outside %.2f)"),
+                                        tc->pass ? _("PASS") : _("FAIL"), tc->mean_in, tc->mean_out);
+    t = g_strdup_printf(_("Dice vs the readers' consensus: %s; trust check vs the readers: %s"),
+                        dice, trust);
+    g_free(dice);
+    g_free(trust);
+  }
   gtk_label_set_text(self->dice_label, t);
   g_free(t);
   g_debug("result panel: %s | %s", gtk_label_get_text(self->trust_label),
