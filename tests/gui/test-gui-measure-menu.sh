@@ -39,17 +39,10 @@ cat > "$tmp/drive.sh" <<'DRIVE'
 log="$3/log"
 wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
 wait_analyses() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "analysis [0-9]* [a-z]*: " "$log")" -lt "$1" ]; do sleep 0.5; i=$((i + 1)); done; }
-# menu_at X Y N: right click at (X, Y) until the log holds N context menus. Under load the X
-# server can drop the first click after the window maps; a lost click opens no menu, so a retry
-# cannot open two.
+# menu_at X Y N: right click at (X, Y) and wait until the log holds N context menus.
 menu_at() {
-  t=0
-  while [ $t -lt 4 ]; do
-    xdotool mousemove "$1" "$2" click 3
-    i=0; while [ $i -lt 10 ] && [ "$(grep -c "context menu at voxel" "$log")" -lt "$3" ]; do sleep 0.5; i=$((i + 1)); done
-    [ "$(grep -c "context menu at voxel" "$log")" -ge "$3" ] && break
-    t=$((t + 1))
-  done
+  xdotool mousemove "$1" "$2" click 3
+  i=0; while [ $i -lt 20 ] && [ "$(grep -c "context menu at voxel" "$log")" -lt "$3" ]; do sleep 0.5; i=$((i + 1)); done
   sleep 1
 }
 G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
