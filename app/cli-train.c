@@ -14,7 +14,8 @@ static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"
         "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
         "[--resume]\n"
-        "                           [--init FILE] [--side S] [--max-minutes M]\n\n"
+        "                           [--init FILE] [--side S] [--max-minutes M]\n"
+        "                           [--lr-schedule constant|cosine] [--val-frac F]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -34,7 +35,10 @@ static void usage(FILE *f) {
         "                  patch down to 1 or 2 mm voxels; analyze and the app do the same\n"
         "  --max-minutes M start no epoch that would end after M minutes of this call (every\n"
         "                  fold gets one); the fold then keeps its best epoch, as when stopped\n"
-        "                  early\n",
+        "                  early\n"
+        "  --lr-schedule S constant (the paper's Adam at 1e-3, the default) or cosine: the rate\n"
+        "                  falls along half a cosine to 1% of it at the last of --epochs\n"
+        "  --val-frac F    share of a training fold's patients held for validation (0.2)\n",
         f);
 }
 
@@ -99,6 +103,17 @@ int lt_cli_train(int argc, char **argv) {
       if (!*argv[i] || *end || errno || !(m > 0) || m > 1e6)
         return lt_cli_usage_error("train", "--max-minutes needs a positive number");
       o.max_seconds = 60.0 * m;
+    } else if (!strcmp(a, "--lr-schedule") && has) {
+      if (lt_lr_schedule_parse(argv[++i], &o.lr_schedule))
+        return lt_cli_usage_error("train", "--lr-schedule is constant or cosine, not '%s'",
+                                  argv[i]);
+    } else if (!strcmp(a, "--val-frac") && has) {
+      char *end;
+      errno = 0;
+      double f = strtod(argv[++i], &end);
+      if (!*argv[i] || *end || errno || !(f >= 0.01 && f <= 0.5))
+        return lt_cli_usage_error("train", "--val-frac needs a share from 0.01 to 0.5");
+      o.val_frac = f;
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
     } else if (!strcmp(a, "--side") && has && parse_int(argv[i + 1], 8, 64, &v)) {

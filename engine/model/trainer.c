@@ -29,6 +29,27 @@ void lt_train_options_default(lt_train_options *o) {
   o->seed = 1;
 }
 
+double lt_train_lr(const lt_train_options *o, double lr, int epoch) {
+  if (o->lr_schedule != LT_LR_COSINE || o->epochs < 1)
+    return lr;
+  const double f = LT_LR_COSINE_FLOOR, x = (double)epoch / o->epochs;
+  return lr * (f + (1 - f) * 0.5 * (1 + cos(M_PI * (x < 0 ? 0 : x > 1 ? 1 : x))));
+}
+
+int lt_lr_schedule_parse(const char *name, lt_lr_schedule *s) {
+  if (!strcmp(name, "constant"))
+    *s = LT_LR_CONSTANT;
+  else if (!strcmp(name, "cosine"))
+    *s = LT_LR_COSINE;
+  else
+    return -1;
+  return 0;
+}
+
+const char *lt_lr_schedule_name(lt_lr_schedule s) {
+  return s == LT_LR_COSINE ? "cosine" : "constant";
+}
+
 static double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -345,6 +366,9 @@ static int state_save(const char *dir, const train_state *s, const lt_model_conf
   cJSON_AddStringToObject(root, "seed", seed);
   cJSON_AddNumberToObject(root, "folds", o->folds);
   cJSON_AddNumberToObject(root, "batch", o->batch);
+  cJSON_AddStringToObject(root, "lr_schedule", lt_lr_schedule_name(o->lr_schedule));
+  cJSON_AddNumberToObject(root, "epochs", o->epochs);
+  cJSON_AddNumberToObject(root, "val_frac", o->val_frac);
   cJSON_AddNumberToObject(root, "fold", s->fold);
   cJSON_AddNumberToObject(root, "epoch", s->epoch);
   cJSON_AddNumberToObject(root, "adam_step", (double)s->adam_step);
@@ -371,6 +395,21 @@ static int state_save(const char *dir, const train_state *s, const lt_model_conf
   if (!ok || rename(tmp, path))
     return lt_error_set(err, "cannot write %s", path);
   return 0;
+}
+
+/* States written before the schedule and the validation share were recorded name neither:
+ * they were constant and 0.2. */
+static bool schedule_matches(const cJSON *root, const lt_train_options *o) {
+  const cJSON *vf = cJSON_GetObjectItemCaseSensitive(root, "val_frac");
+  if (fabs((cJSON_IsNumber(vf) ? vf->valuedouble : 0.2) - o->val_frac) > 1e-9)
+    return false;
+  const cJSON *js = cJSON_GetObjectItemCaseSensitive(root, "lr_schedule");
+  lt_lr_schedule s = LT_LR_CONSTANT;
+  if (js && (!cJSON_IsString(js) || lt_lr_schedule_parse(js->valuestring, &s)))
+    return false;
+  if (s != o->lr_schedule)
+    return false;
+  return s != LT_LR_COSINE || (int)jnum(root, "epochs") == o->epochs;
 }
 
 static int state_load(const char *dir, train_state *s, const lt_model_config *c,
@@ -403,6 +442,9 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
              (int)jnum(root, "folds") != o->folds || (int)jnum(root, "batch") != o->batch) {
     lt_error_set(err, "%s: the training state was made with another seed, fold count or batch",
                  path);
+  } else if (!schedule_matches(root, o)) {
+    lt_error_set(err, "%s: the training state was made with another validation share or "
+                      "learning-rate schedule (a cosine schedule also fixes the epoch count)", path);
   } else {
     memset(s, 0, sizeof *s);
     s->fold = (int)jnum(root, "fold");
@@ -637,6 +679,7 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
                 "would be exceeded\n", fold + 1, o->folds, epoch + 1, o->max_seconds);
       break;
     }
+    t->adam.lr = lt_train_lr(o, t->c->lr, epoch);
     lt_loss_terms sum;
     const int te = train_epoch(t, train, n_train, fold, epoch, &sum, err);
     if (te < 0)
@@ -675,14 +718,17 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
       const double per = (now_s() - t->t_start) / t->epochs_done_this_call;
       int folds_left = (o->only_fold >= 0 ? 0 : o->folds - fold - 1);
       double left = per * ((o->epochs - epoch - 1) + folds_left * o->epochs);
+      char lrs[40] = "";
+      if (o->lr_schedule != LT_LR_CONSTANT)
+        snprintf(lrs, sizeof lrs, ", lr %.2e", t->adam.lr);
       const double nb = sum.n_bce ? sum.n_bce : 1, nd = sum.n_dice ? sum.n_dice : 1,
                    nm = sum.n_mse ? sum.n_mse : 1, ng = n_train ? n_train : 1;
       fprintf(o->progress,
               "fold %d/%d epoch %d/%d  bce %.4f dice %.4f mse %.4f debug %.4f  val loss %.4f auc "
               "%.3f%s  "
-              "%.1f s, at most %.0f s left\n",
+              "%.1f s, at most %.0f s left%s\n",
               fold + 1, o->folds, epoch + 1, o->epochs, sum.bce / nb, sum.dice / nd, sum.mse / nm,
-              sum.debug / ng, ev.loss, ev.auc, improved ? " *" : "", dt, left);
+              sum.debug / ng, ev.loss, ev.auc, improved ? " *" : "", dt, left, lrs);
       fflush(o->progress);
     }
   }

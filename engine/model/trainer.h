@@ -26,6 +26,16 @@
 
 #define LT_MAX_FOLDS 10
 
+/* The learning rate over a fold's epochs. Constant is the paper's (Adam at 1e-3 throughout).
+ * Cosine multiplies the configured rate by LT_LR_COSINE_FLOOR + (1 - floor) (1 + cos(pi e / E)) / 2
+ * at epoch e of E (= epochs): a run whose length is fixed in advance ends at small steps, so its
+ * last epochs average out the noise of batch-1 updates instead of sampling it. */
+typedef enum {
+  LT_LR_CONSTANT = 0,
+  LT_LR_COSINE,
+} lt_lr_schedule;
+#define LT_LR_COSINE_FLOOR 0.01
+
 typedef struct {
   int folds;       /* 5 (2..LT_MAX_FOLDS) */
   int only_fold;   /* -1: every fold; else that one only */
@@ -34,6 +44,8 @@ typedef struct {
   int batch;       /* samples per Adam step (1) */
   double val_frac; /* share of a training fold's patients held for validation (0.2) */
   bool augment;    /* random cube symmetries (true) */
+  lt_lr_schedule lr_schedule; /* LT_LR_CONSTANT; a resume must use the same (and, for
+                               * cosine, the same epochs) */
   uint64_t seed;
   const char *out_dir;   /* checkpoints and state.json; NULL: nothing written */
   bool resume;           /* continue from out_dir/state.json */
@@ -52,6 +64,12 @@ typedef struct {
 } lt_train_options;
 
 void lt_train_options_default(lt_train_options *o);
+
+/* The learning rate of epoch (0-based) under o's schedule, for a configured rate lr. */
+double lt_train_lr(const lt_train_options *o, double lr, int epoch);
+/* "constant" or "cosine"; -1 for another name. */
+int lt_lr_schedule_parse(const char *name, lt_lr_schedule *s);
+const char *lt_lr_schedule_name(lt_lr_schedule s);
 
 /* What a model gives on some samples. */
 typedef struct {

@@ -183,6 +183,48 @@ static void train_max_minutes_stops_and_keeps_the_best_epoch(void **state) {
   assert_non_null(strstr(out, "--max-minutes"));
 }
 
+/* --lr-schedule cosine: each epoch's line gives its rate, falling from 1e-3 to near 1% of it at
+ * the last of --epochs; --val-frac moves patients between training and validation; an unknown
+ * schedule or a share outside 0.01-0.5 is a usage error. */
+static void train_cosine_schedule_and_validation_share(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/cosine --config tiny --side 8 --folds 2 --fold 1 "
+           "--epochs 4 --patience 10 --lr-schedule cosine --val-frac 0.4", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  printf("%s", out);
+  /* cos(pi e / 4) for e = 0..3: 1, 0.854, 0.505, 0.156 of the rate (floor 0.01) */
+  assert_non_null(strstr(out, "epoch 1/4 ") && strstr(out, ", lr 1.00e-03\n"));
+  assert_non_null(strstr(out, ", lr 8.55e-04\n"));
+  assert_non_null(strstr(out, ", lr 5.05e-04\n"));
+  assert_non_null(strstr(out, ", lr 1.55e-04\n"));
+  int tr_cos = 0, val_cos = 0, tr_def = 0, val_def = 0;
+  const char *f = strstr(out, "fold 1: train ");
+  assert_non_null(f);
+  assert_int_equal(sscanf(f, "fold 1: train %d val %d", &tr_cos, &val_cos), 2);
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/constant --config tiny --side 8 --folds 2 "
+           "--fold 1 --epochs 1", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_null(strstr(out, ", lr "));
+  f = strstr(out, "fold 1: train ");
+  assert_non_null(f);
+  assert_int_equal(sscanf(f, "fold 1: train %d val %d", &tr_def, &val_def), 2);
+  printf("val-frac 0.4: train %d val %d; default 0.2: train %d val %d\n", tr_cos, val_cos, tr_def,
+         val_def);
+  assert_int_equal(tr_cos + val_cos, tr_def + val_def);
+  assert_true(val_cos > val_def);
+  const char *bad[] = {"--lr-schedule linear", "--val-frac 0.9", "--val-frac 0", "--val-frac x"};
+  for (int k = 0; k < 4; k++) {
+    snprintf(cmd, sizeof cmd, "%s train %s --out %s/bad --config tiny %s", cli, data, dir, bad[k]);
+    assert_int_equal(run(cmd, out, sizeof out), 2);
+    printf("%s: %s", bad[k], out);
+    char opt[32];
+    snprintf(opt, sizeof opt, "%.*s", (int)(strchr(bad[k], ' ') - bad[k]), bad[k]);
+    assert_non_null(strstr(out, opt)); /* the line names the option */
+  }
+}
+
 /* dataset from LIDC-IDRI-0001: its one outlined nodule, mean malignancy 4.75 (label 1). */
 static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   (void)state;
@@ -215,6 +257,7 @@ int main(void) {
       cmocka_unit_test(dataset_from_a_study_lists_its_outlined_nodule),
       cmocka_unit_test(train_side_sets_the_input_and_analyze_follows),
       cmocka_unit_test(train_max_minutes_stops_and_keeps_the_best_epoch),
+      cmocka_unit_test(train_cosine_schedule_and_validation_share),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,6 +1,7 @@
 /* tests/train/test-resume.c — an interrupted training resumes from its last checkpoint, losing
- * at most the epoch in progress, and ends where the uninterrupted run ends; a checkpoint from
- * another configuration is refused. */
+ * at most the epoch in progress, and ends where the uninterrupted run ends, with a constant or a
+ * cosine learning rate; a checkpoint from another configuration, schedule or validation share is
+ * refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -106,10 +107,81 @@ static void interrupted_training_resumes_to_the_same_result(void **state) {
   assert_non_null(strstr(err.msg, "another configuration"));
 }
 
+/* The cosine schedule is a function of the epoch, so an interrupted scheduled run resumes to the
+ * uninterrupted one too; the schedule changes the training (else the rate is not applied); and a
+ * state is not resumed under another schedule, another epoch count (which moves a cosine) or
+ * another validation share. */
+static void cosine_schedule_resumes_and_is_part_of_the_state(void **state) {
+  (void)state;
+  lt_model_config c;
+  lt_test_small_config(&c);
+  lt_train_options o;
+  lt_train_options_default(&o);
+  o.epochs = 8;
+  o.lr_schedule = LT_LR_COSINE;
+  assert_true(fabs(lt_train_lr(&o, 1e-3, 0) - 1e-3) < 1e-12);
+  assert_true(fabs(lt_train_lr(&o, 1e-3, 4) - 1e-3 * (0.01 + 0.99 * 0.5)) < 1e-12);
+  for (int e = 1; e < 8; e++)
+    assert_true(lt_train_lr(&o, 1e-3, e) < lt_train_lr(&o, 1e-3, e - 1));
+  assert_true(lt_train_lr(&o, 1e-3, 7) < 0.05e-3 && lt_train_lr(&o, 1e-3, 7) > 0.01e-3);
+  o.lr_schedule = LT_LR_CONSTANT;
+  assert_true(lt_train_lr(&o, 1e-3, 7) == 1e-3);
+
+  char a[600], b[600], k[600];
+  snprintf(a, sizeof a, "%s/cosine-uninterrupted", dir);
+  snprintf(b, sizeof b, "%s/cosine-interrupted", dir);
+  snprintf(k, sizeof k, "%s/constant", dir);
+  lt_train_result ra, rb, rk;
+  lt_error err;
+  options(&o, a);
+  o.only_fold = 0;
+  o.lr_schedule = LT_LR_COSINE;
+  assert_int_equal(lt_train(&ds, &c, &o, &ra, &err), 0);
+  options(&o, k);
+  o.only_fold = 0;
+  assert_int_equal(lt_train(&ds, &c, &o, &rk, &err), 0);
+  printf("cosine: val loss %.6f; constant: %.6f\n", ra.fold[0].best_val_loss,
+         rk.fold[0].best_val_loss);
+  assert_true(fabs(ra.fold[0].best_val_loss - rk.fold[0].best_val_loss) > 1e-6);
+
+  options(&o, b);
+  o.only_fold = 0;
+  o.lr_schedule = LT_LR_COSINE;
+  o.stop_after_steps = 40; /* in epoch 3, as above */
+  assert_int_equal(lt_train(&ds, &c, &o, &rb, &err), 1);
+  /* Refused: constant, cosine over other epochs, another validation share. */
+  for (int v = 0; v < 3; v++) {
+    options(&o, b);
+    o.only_fold = 0;
+    o.resume = true;
+    o.lr_schedule = v == 0 ? LT_LR_CONSTANT : LT_LR_COSINE;
+    if (v == 1)
+      o.epochs = 5;
+    if (v == 2)
+      o.val_frac = 0.3;
+    assert_int_equal(lt_train(&ds, &c, &o, &rb, &err), -1);
+    printf("resume %d: %s\n", v, err.msg);
+    assert_non_null(strstr(err.msg, "learning-rate schedule"));
+  }
+  options(&o, b);
+  o.only_fold = 0;
+  o.resume = true;
+  o.lr_schedule = LT_LR_COSINE;
+  assert_int_equal(lt_train(&ds, &c, &o, &rb, &err), 0);
+  printf("cosine resumed: best epoch %d vs %d, val loss %.6f vs %.6f\n", ra.fold[0].best_epoch,
+         rb.fold[0].best_epoch, ra.fold[0].best_val_loss, rb.fold[0].best_val_loss);
+  assert_int_equal(ra.fold[0].best_epoch, rb.fold[0].best_epoch);
+  assert_true(fabs(ra.fold[0].best_val_loss - rb.fold[0].best_val_loss) <=
+              1e-4 * (1 + fabs(ra.fold[0].best_val_loss)));
+  assert_true(fabs(ra.fold[0].test.loss - rb.fold[0].test.loss) <=
+              1e-4 * (1 + fabs(ra.fold[0].test.loss)));
+}
+
 int main(void) {
   omp_set_num_threads(1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(interrupted_training_resumes_to_the_same_result),
+      cmocka_unit_test(cosine_schedule_resumes_and_is_part_of_the_state),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
