@@ -43,16 +43,6 @@ static void usage(FILE *f) {
       f);
 }
 
-static bool parse_int(const char *s, int lo, int hi, int *v) {
-  char *end;
-  errno = 0;
-  long x = strtol(s, &end, 10);
-  if (!*s || *end || errno || x < lo || x > hi)
-    return false;
-  *v = (int)x;
-  return true;
-}
-
 int lt_cli_ablation(int argc, char **argv) {
   const char *out = NULL, *data = NULL, *cdata = NULL, *ctest = NULL, *work = NULL,
              *table = NULL, *rows = NULL;
@@ -87,30 +77,25 @@ int lt_cli_ablation(int argc, char **argv) {
       table_only = true;
     } else if (!strcmp(a, "--light")) {
       r->light = true;
-    } else if (!strcmp(a, "--folds") && has && parse_int(nx, 2, 10, &v)) {
+    } else if (!strcmp(a, "--folds") && has && lt_cli_parse_int(nx, 2, 10, &v)) {
       r->folds = v, i++;
-    } else if (!strcmp(a, "--width") && has && parse_int(nx, 1, 256, &v)) {
+    } else if (!strcmp(a, "--width") && has && lt_cli_parse_int(nx, 1, 256, &v)) {
       r->width = v, i++;
-    } else if (!strcmp(a, "--side") && has && parse_int(nx, 8, 64, &v)) {
+    } else if (!strcmp(a, "--side") && has && lt_cli_parse_int(nx, 8, 64, &v)) {
       r->side = v, i++;
-    } else if (!strcmp(a, "--hidden") && has && parse_int(nx, 1, 4096, &v)) {
+    } else if (!strcmp(a, "--hidden") && has && lt_cli_parse_int(nx, 1, 4096, &v)) {
       r->hidden = v, i++;
-    } else if (!strcmp(a, "--epochs") && has && parse_int(nx, 1, 10000, &v)) {
+    } else if (!strcmp(a, "--epochs") && has && lt_cli_parse_int(nx, 1, 10000, &v)) {
       r->epochs = v, i++;
-    } else if (!strcmp(a, "--patience") && has && parse_int(nx, 1, 10000, &v)) {
+    } else if (!strcmp(a, "--patience") && has && lt_cli_parse_int(nx, 1, 10000, &v)) {
       r->patience = v, i++;
-    } else if (!strcmp(a, "--batch") && has && parse_int(nx, 1, 4096, &v)) {
+    } else if (!strcmp(a, "--batch") && has && lt_cli_parse_int(nx, 1, 4096, &v)) {
       r->batch = v, i++;
     } else if (!strcmp(a, "--seed") && has) {
-      char *end;
-      errno = 0;
-      r->seed = strtoull(argv[++i], &end, 10);
-      if (!*argv[i] || *end || errno)
-        return lt_cli_usage_error("ablation", "--seed needs a number");
+      if (!lt_cli_parse_seed(argv[++i], &r->seed))
+        return lt_cli_usage_error("ablation", "--seed needs a non-negative integer");
     } else if (!strcmp(a, "--max-minutes") && has) {
-      char *end;
-      o.max_minutes = strtod(argv[++i], &end);
-      if (!*argv[i] || *end || !(o.max_minutes > 0))
+      if (!lt_cli_parse_double(argv[++i], 0, 1e6, &o.max_minutes) || !(o.max_minutes > 0))
         return lt_cli_usage_error("ablation", "--max-minutes needs a positive number");
     } else {
       return lt_cli_usage_error("ablation", "unknown or incomplete option '%s'", a);

@@ -177,11 +177,8 @@ int lt_cli_bench(int argc, char **argv) {
     return LT_EXIT_OK;
   }
   if (a + 1 < argc && strcmp(argv[a], "--runs") == 0) {
-    char *end = NULL;
-    long v = strtol(argv[a + 1], &end, 10);
-    if (!end || *end || v < 1 || v > 1000)
+    if (!lt_cli_parse_int(argv[a + 1], 1, 1000, &runs))
       return lt_cli_usage_error("bench", "--runs needs a count from 1 to 1000");
-    runs = (int)v;
     a += 2;
   }
   if (a >= argc) return lt_cli_usage_error("bench", "which bench? (%s)", lt_benches[0].name);

@@ -34,6 +34,46 @@ int lt_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return LT_EXIT_USAGE;
 }
 
+bool lt_cli_parse_long(const char *s, long lo, long hi, long *v) {
+  char *end;
+  errno = 0;
+  const long x = strtol(s, &end, 10);
+  if (end == s || *end || errno || x < lo || x > hi)
+    return false;
+  *v = x;
+  return true;
+}
+
+bool lt_cli_parse_int(const char *s, int lo, int hi, int *v) {
+  long x;
+  if (!lt_cli_parse_long(s, lo, hi, &x))
+    return false;
+  *v = (int)x;
+  return true;
+}
+
+bool lt_cli_parse_double(const char *s, double lo, double hi, double *v) {
+  char *end;
+  errno = 0;
+  const double x = strtod(s, &end);
+  if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi)
+    return false;
+  *v = x;
+  return true;
+}
+
+bool lt_cli_parse_seed(const char *s, uint64_t *v) {
+  if (*s < '0' || *s > '9') /* strtoull skips spaces and accepts a sign */
+    return false;
+  char *end;
+  errno = 0;
+  const unsigned long long x = strtoull(s, &end, 10);
+  if (*end || errno)
+    return false;
+  *v = (uint64_t)x;
+  return true;
+}
+
 bool lt_cli_parse_triple(const char *s, double out[3]) {
   const char *p = s;
   for (int a = 0; a < 3; a++) {

@@ -74,7 +74,7 @@ int lt_cli_evaluate(int argc, char **argv) {
   const char *data = NULL, *model = NULL;
   bool json = false;
   int boot = 1000;
-  unsigned long long seed = 1;
+  uint64_t seed = 1;
   for (int i = 1; i < argc; i++) {
     if (lt_cli_is_help(argv[i])) {
       usage(stdout);
@@ -84,16 +84,11 @@ int lt_cli_evaluate(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--json")) {
       json = true;
     } else if (!strcmp(argv[i], "--boot") && i + 1 < argc) {
-      char *end;
-      long b = strtol(argv[++i], &end, 10);
-      if (*end || b < 1 || b > 100000)
+      if (!lt_cli_parse_int(argv[++i], 1, 100000, &boot))
         return lt_cli_usage_error("evaluate", "--boot needs 1-100000");
-      boot = (int)b;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      char *end;
-      seed = strtoull(argv[++i], &end, 10);
-      if (*end || !*argv[i])
-        return lt_cli_usage_error("evaluate", "--seed needs a number");
+      if (!lt_cli_parse_seed(argv[++i], &seed))
+        return lt_cli_usage_error("evaluate", "--seed needs a non-negative integer");
     } else if (argv[i][0] == '-') {
       return lt_cli_usage_error("evaluate", "unknown or incomplete option '%s'", argv[i]);
     } else if (!data) {
@@ -131,7 +126,7 @@ int lt_cli_evaluate(int argc, char **argv) {
       cJSON_AddNumberToObject(o, lt_heldout_keys[q], fin(h.m[q].value));
     cJSON *ci = cJSON_AddObjectToObject(root, "ci95");
     char sd[32];
-    snprintf(sd, sizeof sd, "%llu", seed);
+    snprintf(sd, sizeof sd, "%llu", (unsigned long long)seed);
     cJSON_AddNumberToObject(ci, "bootstrap_resamples", boot);
     cJSON_AddStringToObject(ci, "seed", sd);
     for (int q = 0; q < LT_HO_N; q++) {
@@ -160,7 +155,8 @@ int lt_cli_evaluate(int argc, char **argv) {
     printf("%d samples (%d labelled, %d with consensus masks, %d rated)%s; 95%% bootstrap "
            "intervals over %d resamples (seed %llu)\n",
            h.n, h.m[LT_HO_AUC].n, h.m[LT_HO_DICE].n, h.m[LT_HO_ATTR_MAE].n,
-           ds.evaluation ? ", evaluation set with the synthetic truth" : "", boot, seed);
+           ds.evaluation ? ", evaluation set with the synthetic truth" : "", boot,
+           (unsigned long long)seed);
     static const char *names[LT_HO_N] = {
         "accuracy",         "AUC",         "F1",   "sensitivity",        "specificity",
         "precision",        "benign precision", "Dice vs consensus", "Dice vs truth",

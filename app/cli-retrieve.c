@@ -2,6 +2,7 @@
  * attribute scores (or to a stored nodule), with the malignancy rate among them
  * (db/lt-index.h). */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,15 +47,6 @@ static bool parse_six(const char *s, double out[6]) {
       return false;
     }
   }
-  return true;
-}
-
-static bool parse_num(const char *s, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (end == s || *end || errno || !isfinite(v)) return false;
-  *out = v;
   return true;
 }
 
@@ -105,13 +97,11 @@ int lt_cli_retrieve(int argc, char **argv) {
       if (!parse_six(argv[++i], q)) return lt_cli_usage_error("retrieve", "--attrs needs six numbers S,S,M,L,S,M");
       have_attrs = true;
     } else if (!strcmp(a, "--nodule") && more) {
-      char *end;
-      nodule = strtoll(argv[++i], &end, 10);
-      if (*end || nodule <= 0) return lt_cli_usage_error("retrieve", "--nodule needs a positive id");
+      long v;
+      if (!lt_cli_parse_long(argv[++i], 1, LONG_MAX, &v)) return lt_cli_usage_error("retrieve", "--nodule needs a positive id");
+      nodule = v;
     } else if (!strcmp(a, "-k") && more) {
-      char *end;
-      k = strtol(argv[++i], &end, 10);
-      if (*end || k < 1 || k > 100000) return lt_cli_usage_error("retrieve", "-k needs 1..100000");
+      if (!lt_cli_parse_long(argv[++i], 1, 100000, &k)) return lt_cli_usage_error("retrieve", "-k needs 1..100000");
     } else if (!strcmp(a, "--weights") && more) {
       if (!parse_six(argv[++i], f.weights)) return lt_cli_usage_error("retrieve", "--weights needs six numbers");
       for (int d = 0; d < 6; d++)
@@ -123,9 +113,9 @@ int lt_cli_retrieve(int argc, char **argv) {
     } else if (!strcmp(a, "--other-patients")) {
       other_patients = true;
     } else if (!strcmp(a, "--min-diameter") && more) {
-      if (!parse_num(argv[++i], &f.min_diameter_mm)) return lt_cli_usage_error("retrieve", "--min-diameter needs a number");
+      if (!lt_cli_parse_double(argv[++i], -HUGE_VAL, HUGE_VAL, &f.min_diameter_mm)) return lt_cli_usage_error("retrieve", "--min-diameter needs a number");
     } else if (!strcmp(a, "--max-diameter") && more) {
-      if (!parse_num(argv[++i], &f.max_diameter_mm)) return lt_cli_usage_error("retrieve", "--max-diameter needs a number");
+      if (!lt_cli_parse_double(argv[++i], -HUGE_VAL, HUGE_VAL, &f.max_diameter_mm)) return lt_cli_usage_error("retrieve", "--max-diameter needs a number");
     } else {
       return lt_cli_usage_error("retrieve", "unexpected argument '%s'", a);
     }

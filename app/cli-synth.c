@@ -39,25 +39,6 @@ static void usage(FILE *f) {
         f);
 }
 
-static bool parse_u64(const char *s, uint64_t *v) {
-  char *end;
-  errno = 0;
-  if (!*s || *s == '-') return false;
-  unsigned long long x = strtoull(s, &end, 10);
-  if (*end || errno) return false;
-  *v = x;
-  return true;
-}
-
-static bool parse_unit(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  double x = strtod(s, &end);
-  if (end == s || *end || errno || !(x >= 0 && x <= 1)) return false;
-  *v = x;
-  return true;
-}
-
 /* 0 when dir does not exist (then created) or is an empty folder. */
 static int prepare_out(const char *dir, lt_error *err) {
   struct stat sb;
@@ -91,19 +72,16 @@ int lt_cli_synth(int argc, char **argv) {
     } else if (!strcmp(a, "--out") && has) {
       out = argv[++i];
     } else if (!strcmp(a, "--count") && has) {
-      if (!parse_u64(argv[++i], &count) || count < 1 || count > 9999)
+      if (!lt_cli_parse_seed(argv[++i], &count) || count < 1 || count > 9999)
         return lt_cli_usage_error("synth", "--count wants an integer 1..9999, not '%s'", argv[i]);
     } else if (!strcmp(a, "--seed") && has) {
-      if (!parse_u64(argv[++i], &seed))
+      if (!lt_cli_parse_seed(argv[++i], &seed))
         return lt_cli_usage_error("synth", "--seed wants a non-negative integer, not '%s'", argv[i]);
     } else if (!strcmp(a, "--sure-fraction") && has) {
-      if (!parse_unit(argv[++i], &sure))
+      if (!lt_cli_parse_double(argv[++i], 0, 1, &sure))
         return lt_cli_usage_error("synth", "--sure-fraction wants a number in [0, 1], not '%s'", argv[i]);
     } else if (!strcmp(a, "--slab-mm") && has) {
-      char *end;
-      errno = 0;
-      slab_mm = strtod(argv[++i], &end);
-      if (*end || errno || !(slab_mm >= 32 && slab_mm <= 1000))
+      if (!lt_cli_parse_double(argv[++i], 32, 1000, &slab_mm))
         return lt_cli_usage_error("synth", "--slab-mm wants a length in 32..1000 mm, not '%s'", argv[i]);
     } else if (!strcmp(a, "--confound")) {
       confound = true;

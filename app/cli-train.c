@@ -42,16 +42,6 @@ static void usage(FILE *f) {
         f);
 }
 
-static bool parse_int(const char *s, int lo, int hi, int *v) {
-  char *end;
-  errno = 0;
-  long x = strtol(s, &end, 10);
-  if (!*s || *end || errno || x < lo || x > hi)
-    return false;
-  *v = (int)x;
-  return true;
-}
-
 static void print_mean_sd(const char *name, const double *v, int n) {
   double m, sd;
   lt_mean_sd(v, n, &m, &sd);
@@ -75,32 +65,27 @@ int lt_cli_train(int argc, char **argv) {
       out = argv[++i];
     } else if (!strcmp(a, "--config") && has) {
       config = argv[++i];
-    } else if (!strcmp(a, "--folds") && has && parse_int(argv[i + 1], 2, LT_MAX_FOLDS, &v)) {
+    } else if (!strcmp(a, "--folds") && has && lt_cli_parse_int(argv[i + 1], 2, LT_MAX_FOLDS, &v)) {
       o.folds = v;
       i++;
-    } else if (!strcmp(a, "--fold") && has && parse_int(argv[i + 1], 1, LT_MAX_FOLDS, &v)) {
+    } else if (!strcmp(a, "--fold") && has && lt_cli_parse_int(argv[i + 1], 1, LT_MAX_FOLDS, &v)) {
       o.only_fold = v - 1;
       i++;
-    } else if (!strcmp(a, "--epochs") && has && parse_int(argv[i + 1], 1, 100000, &v)) {
+    } else if (!strcmp(a, "--epochs") && has && lt_cli_parse_int(argv[i + 1], 1, 100000, &v)) {
       o.epochs = v;
       i++;
-    } else if (!strcmp(a, "--batch") && has && parse_int(argv[i + 1], 1, 4096, &v)) {
+    } else if (!strcmp(a, "--batch") && has && lt_cli_parse_int(argv[i + 1], 1, 4096, &v)) {
       o.batch = v;
       i++;
-    } else if (!strcmp(a, "--patience") && has && parse_int(argv[i + 1], 1, 100000, &v)) {
+    } else if (!strcmp(a, "--patience") && has && lt_cli_parse_int(argv[i + 1], 1, 100000, &v)) {
       o.patience = v;
       i++;
     } else if (!strcmp(a, "--seed") && has) {
-      char *end;
-      errno = 0;
-      o.seed = strtoull(argv[++i], &end, 10);
-      if (!*argv[i] || *end || errno)
-        return lt_cli_usage_error("train", "--seed needs a number");
+      if (!lt_cli_parse_seed(argv[++i], &o.seed))
+        return lt_cli_usage_error("train", "--seed needs a non-negative integer");
     } else if (!strcmp(a, "--max-minutes") && has) {
-      char *end;
-      errno = 0;
-      double m = strtod(argv[++i], &end);
-      if (!*argv[i] || *end || errno || !(m > 0) || m > 1e6)
+      double m;
+      if (!lt_cli_parse_double(argv[++i], 0, 1e6, &m) || !(m > 0))
         return lt_cli_usage_error("train", "--max-minutes needs a positive number");
       o.max_seconds = 60.0 * m;
     } else if (!strcmp(a, "--lr-schedule") && has) {
@@ -108,15 +93,11 @@ int lt_cli_train(int argc, char **argv) {
         return lt_cli_usage_error("train", "--lr-schedule is constant or cosine, not '%s'",
                                   argv[i]);
     } else if (!strcmp(a, "--val-frac") && has) {
-      char *end;
-      errno = 0;
-      double f = strtod(argv[++i], &end);
-      if (!*argv[i] || *end || errno || !(f >= 0.01 && f <= 0.5))
+      if (!lt_cli_parse_double(argv[++i], 0.01, 0.5, &o.val_frac))
         return lt_cli_usage_error("train", "--val-frac needs a share from 0.01 to 0.5");
-      o.val_frac = f;
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
-    } else if (!strcmp(a, "--side") && has && parse_int(argv[i + 1], 8, 64, &v)) {
+    } else if (!strcmp(a, "--side") && has && lt_cli_parse_int(argv[i + 1], 8, 64, &v)) {
       side = v;
       i++;
     } else if (!strcmp(a, "--init") && has) {

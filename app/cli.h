@@ -4,6 +4,7 @@
 #define LT_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lt-error.h"
@@ -23,6 +24,13 @@ int lt_cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "lungtrust-cli CMD: MSG" and "Try 'lungtrust-cli CMD --help'." and returns LT_EXIT_USAGE. */
 int lt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Option values, each the whole string or false: a decimal integer in [lo, hi]; a finite number
+ * in [lo, hi]; a seed (a decimal integer >= 0 below 2^64, no sign: strtoull would wrap "-1").
+ * One set of rules for every command, so "--seed -1" or "--epochs 3x" fail the same way. */
+bool lt_cli_parse_long(const char *s, long lo, long hi, long *v);
+bool lt_cli_parse_int(const char *s, int lo, int hi, int *v);
+bool lt_cli_parse_double(const char *s, double lo, double hi, double *v);
+bool lt_cli_parse_seed(const char *s, uint64_t *v);
 /* Parses "X,Y,Z" of three finite numbers; false on anything else. */
 bool lt_cli_parse_triple(const char *s, double out[3]);
 /* Parses "I,J,K" of three integers; false on anything else. */
