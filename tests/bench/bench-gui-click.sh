@@ -10,20 +10,16 @@
 set -u
 app="$1"
 runs="${2:-7}"
-for tool in xvfb-run xdotool; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src=$(cd "${LT_SOURCE_ROOT:-.}" && pwd)
-[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config" LUNGTRUST_DB="$tmp/history.db"
+LT_GUI_LIB=$(cd "$(dirname "$0")/../gui" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool
+lt_gui_require_demo
+lt_gui_setup bench-click
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 log="$2/log"
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
-pid=$!
+lt_gui_launch "$1"
 i=0; while [ $i -lt 240 ] && ! grep -q "retrieval: " "$log"; do sleep 0.5; i=$((i + 1)); done
 sleep 2
 grep -E "^Vm(RSS|HWM)" /proc/$pid/status | tr -s ' \t' ' ' | tr '\n' ' ' > "$2/mem-open"
@@ -41,7 +37,7 @@ kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
 load0=$(cat /proc/loadavg)
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$tmp" "$runs"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$tmp" "$runs"
 grep "model:" "$tmp/log"
 med() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 screen=$(grep -o "on screen [0-9.]* s" "$tmp/log" | awk '{ print $3 * 1000 }' | med)

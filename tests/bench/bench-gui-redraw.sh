@@ -12,20 +12,17 @@
 set -u
 app="$1"
 frames="${2:-41}"
-for tool in xvfb-run xdotool; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src=$(cd "${LT_SOURCE_ROOT:-.}" && pwd)
-[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config" LUNGTRUST_DB="$tmp/history.db"
+LT_GUI_LIB=$(cd "$(dirname "$0")/../gui" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool
+lt_gui_require_demo
+lt_gui_setup bench-redraw
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # inside Xvfb: $1 app, $2 tmp dir, $3 frames
 app=$1 dir=$2 frames=$3
 log="$dir/log"
-wait_for() { i=0; while [ $i -lt 240 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
 steps() { # $1 file: the axial redraws of $frames slice steps
   m=$(grep -c "redraw axial" "$log")
   k=0
@@ -37,18 +34,16 @@ steps() { # $1 file: the axial redraws of $frames slice steps
   sleep 1
   grep "redraw axial" "$log" | tail -n +$((m + 1)) > "$1"
 }
-LUNGTRUST_REDRAW_TIMING=1 G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 \
-  GSK_RENDERER=cairo NO_AT_BRIDGE=1 "$app" > "$log" 2>&1 &
-pid=$!
-wait_for "retrieval: "
-wait_for "focus nodule"
+lt_gui_launch LUNGTRUST_REDRAW_TIMING=1 "$app"
+lt_gui_wait_for "retrieval: " 240
+lt_gui_wait_for "focus nodule" 240
 sleep 2
 set -- $(grep "focus nodule" "$log" | grep -o "window pixel [0-9]* [0-9]*" | head -1)
 fx=$3; fy=$4
 # maximise the axial plane with the crosshair on the nodule, analyse it, measure beside it
 xdotool mousemove "$fx" "$fy" click --repeat 2 --delay 80 1; sleep 2
 xdotool key a
-wait_for "analysis result"
+lt_gui_wait_for "analysis result" 240
 sleep 1
 xdotool key m; sleep 0.3
 xdotool mousemove $((fx - 60)) $((fy - 40)) click 1; sleep 0.3
@@ -72,7 +67,7 @@ kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
 load0=$(cat /proc/loadavg)
-xvfb-run -a -s "-screen 0 1920x1080x24" sh "$tmp/drive.sh" "$app" "$tmp" "$frames"
+lt_gui_xvfb 1920x1080 "$tmp/drive.sh" "$app" "$tmp" "$frames"
 grep "model:\|analysis result:" "$tmp/log" | cut -c1-160
 out="${LT_BUILD_ROOT:-.}/tests/gui-out"
 mkdir -p "$out" && cp "$tmp"/on.png "$out/bench-redraw-on.png" 2>/dev/null &&

@@ -13,17 +13,11 @@ set -u
 app="$1"
 cli="$2"
 mk="$3"
-for tool in xvfb-run xdotool import convert sqlite3; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src="${LT_SOURCE_ROOT:-.}"
-demo="$src/resources/demo/LIDC-IDRI-0001"
-[ -d "$demo" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'cp "$tmp"/log "$out"/log-db-nodules 2>/dev/null; rm -rf "$tmp"' EXIT
-export LUNGTRUST_DB="$tmp/history.db" GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert sqlite3
+lt_gui_require_demo
+lt_gui_setup db-nodules
 "$mk" "$tmp/untrained.safetensors" || { echo "FAIL: could not write the test model"; exit 1; }
 export LUNGTRUST_MODEL="$tmp/untrained.safetensors"
 "$cli" import "$demo" --db "$tmp/history.db" || { echo "FAIL: import"; exit 1; }
@@ -36,13 +30,11 @@ uid=$(sqlite3 "$tmp/history.db" "SELECT id FROM nodules WHERE source = 'user'")
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 log="$3/log"
-wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
-pid=$!
-wait_for "focus nodule"
-wait_for "database: "
+lt_gui_launch "$1"
+lt_gui_wait_for "focus nodule"
+lt_gui_wait_for "database: "
 sleep 1.5
 import -window root "$2/db-nodules-0-list.png"
 xdotool mousemove 500 400 click 1; sleep 0.5
@@ -53,7 +45,7 @@ kill -0 $pid 2>/dev/null && echo alive > "$3/alive"
 kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp"
 log="$tmp/log"
 grep "database\|selected" "$log" | grep -v DEBUG
 fail=0

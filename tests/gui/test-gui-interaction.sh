@@ -11,28 +11,19 @@
 # or the shared data.
 set -u
 app="$1"
-for tool in xvfb-run xdotool import convert; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-study="${LT_SHARED_DATA:-}/lidc/LIDC-IDRI-0001"
-[ -d "$study" ] || { echo "SKIP: shared data absent ($study)"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-# the historical database of this run, not the user's
-export LUNGTRUST_DB="$tmp/history.db"
-# preferences of this run in a key file under $tmp (no dconf / session bus in CI)
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
-trap 'cp "$tmp"/log* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert
+lt_gui_require_study
+lt_gui_setup interaction
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # inside Xvfb: $1 app, $2 study, $3 out dir, $4 tmp dir
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" "$2" > "$4/log" 2>&1 &
-pid=$!
-i=0
-while [ $i -lt 90 ] && ! grep -q "focus nodule" "$4/log"; do sleep 1; i=$((i + 1)); done
+log="$4/log"
+lt_gui_launch "$1" "$2"
+lt_gui_wait_for "focus nodule" 180
 sleep 2
 set -- "$@" $(grep "focus nodule" "$4/log" | grep -o "window pixel [0-9]* [0-9]*" | head -1)
 fx=$7
@@ -66,7 +57,7 @@ cp "$4/log" "$4/log-final"; kill $pid
 wait $pid 2>/dev/null
 true
 DRIVE
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$study" "$out" "$tmp"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$study" "$out" "$tmp"
 grep -v "^$" "$tmp/log-final" | grep -v "status:" | tail -20
 fail=0
 [ -f "$tmp/focus" ] && grep -q "focus [0-9]" "$tmp/focus" || { echo "FAIL: the study or its nodule did not load"; exit 1; }

@@ -20,24 +20,19 @@
 set -u
 app="$1"
 mk="$2"
-for tool in xvfb-run xdotool import convert; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src="${LT_SOURCE_ROOT:-.}"
-[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'cp "$tmp"/log "$out"/log-measure 2>/dev/null; rm -rf "$tmp"' EXIT
-export LUNGTRUST_DB="$tmp/history.db" GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert
+lt_gui_require_demo
+lt_gui_setup measure
 "$mk" "$tmp/untrained.safetensors" || { echo "FAIL: could not write the test model"; exit 1; }
 export LUNGTRUST_MODEL="$tmp/untrained.safetensors"
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # inside Xvfb: $1 app, $2 out dir, $3 tmp dir
 log="$3/log"
-wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
 wait_analyses() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "analysis [0-9]* [a-z]*: " "$log")" -lt "$1" ]; do sleep 0.5; i=$((i + 1)); done; }
 # menu_at X Y N: right click at (X, Y) and wait until the log holds N context menus.
 menu_at() {
@@ -45,10 +40,8 @@ menu_at() {
   i=0; while [ $i -lt 20 ] && [ "$(grep -c "context menu at voxel" "$log")" -lt "$3" ]; do sleep 0.5; i=$((i + 1)); done
   sleep 1
 }
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
-pid=$!
-wait_for "focus nodule"
+lt_gui_launch "$1"
+lt_gui_wait_for "focus nodule"
 sleep 2
 set -- "$@" $(grep "focus nodule" "$log" | grep -o "window pixel [0-9]* [0-9]*" | head -1)
 fx=$6
@@ -83,7 +76,7 @@ kill -0 $pid 2>/dev/null && echo alive > "$3/alive"
 kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp"
 log="$tmp/log"
 grep "context menu\|analy[sz]\|measure\|focus nodule" "$log" | grep -v DEBUG
 fail=0

@@ -13,31 +13,25 @@
 set -u
 app="$1"
 mk="$2"
-for tool in xvfb-run xdotool import convert; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert
 src=$(cd "${LT_SOURCE_ROOT:-.}" && pwd)
 model=$(ls "$src"/resources/models/*.safetensors 2>/dev/null | head -1)
 [ -n "$model" ] && [ -f "$src/resources/models/README.md" ] || { echo "SKIP: no bundled model with a card"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
+lt_gui_setup model-dialog
 "$mk" "$tmp/untrained.safetensors" || { echo "FAIL: could not write the test model"; exit 1; }
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # $1 app, $2 out, $3 tmp, $4 tag
 log="$3/log-model-$4"
-wait_for() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "$1" "$log")" -lt "${2:-1}" ]; do sleep 0.5; i=$((i + 1)); done; }
-LUNGTRUST_DB="$3/history-$4.db" G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 \
-  GSK_RENDERER=cairo NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
-pid=$!
-wait_for "about-model button at"
+lt_gui_launch LUNGTRUST_DB="$3/history-$4.db" "$1"
+lt_gui_wait_for "about-model button at"
 sleep 1
 xdotool key F10; sleep 1; xdotool key m
-wait_for "model dialog: .*warning"
+lt_gui_wait_for "model dialog: .*warning"
 sleep 1.5
 import -window root "$2/model-dialog-$4-menu.png"
 if [ "$4" = en ]; then
@@ -45,7 +39,7 @@ if [ "$4" = en ]; then
   import -window root "$2/model-dialog-$4-closed.png"
   set -- "$@" $(grep -o "about-model button at window pixel [0-9]* [0-9]*" "$log" | tail -1 | awk '{ print $6, $7 }')
   xdotool mousemove "$5" "$6" click 1
-  wait_for "model dialog: .*warning" 2
+  lt_gui_wait_for "model dialog: .*warning" 120 2
   sleep 1
 fi
 kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
@@ -53,7 +47,7 @@ kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
 fail=0
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" en
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" en
 log="$tmp/log-model-en"
 grep "model dialog\|about-model" "$log"
 [ -f "$tmp/alive-en" ] || { echo "FAIL: the app died"; fail=1; }
@@ -72,7 +66,7 @@ echo "error-coloured (red) pixels: dialog open $r1, closed $r0"
 
 LUNGTRUST_MODEL="$tmp/untrained.safetensors" LANGUAGE=fr LANG=C.UTF-8 LC_ALL= \
   LUNGTRUST_LOCALEDIR="${LT_BUILD_ROOT:-.}/po" \
-  xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" fr
+  lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" fr
 log="$tmp/log-model-fr"
 grep "model dialog" "$log"
 [ -f "$tmp/alive-fr" ] || { echo "FAIL: the app died (fr)"; fail=1; }

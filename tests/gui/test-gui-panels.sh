@@ -11,33 +11,23 @@
 # Usage: test-gui-panels.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool or import.
 set -u
 app="$1"
-for tool in xvfb-run xdotool import convert; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src="${LT_SOURCE_ROOT:-.}"
-[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-# the historical database of this run, not the user's
-export LUNGTRUST_DB="$tmp/history.db"
-# preferences of this run in a key file under $tmp (no dconf / session bus in CI)
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
-trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert
+lt_gui_require_demo
+lt_gui_setup panels
 has_model=0
 ls "$src"/resources/models/*.safetensors >/dev/null 2>&1 && has_model=1
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # inside Xvfb: $1 app, $2 out dir, $3 tmp dir, $4 tag (en|fr)
 log="$3/log-$4"
-wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
 # waits until N analyses have ended (job ids are shared with the database jobs)
-wait_analyses() { i=0; while [ $i -lt 120 ] && [ "$(grep -c "analysis [0-9]* [a-z]*: " "$log")" -lt "$1" ]; do sleep 0.5; i=$((i + 1)); done; }
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" > "$3/log-$4" 2>&1 &
-pid=$!
-wait_for "focus nodule"
+wait_analyses() { lt_gui_wait_for "analysis [0-9]* [a-z]*: " 120 "$1"; }
+lt_gui_launch "$1"
+lt_gui_wait_for "focus nodule"
 sleep 1.5
 import -window root "$2/panels-$4-0-demo.png"
 xdotool mousemove 300 120 click 1; sleep 0.5
@@ -60,7 +50,7 @@ true
 DRIVE
 
 fail=0
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" en
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" en
 log="$tmp/log-en"
 grep -v "status:\|DEBUG" "$log" | tail -12
 grep -q "loaded .*resources/demo/LIDC-IDRI-0001: LIDC-IDRI-0001, 133 slices" "$log" ||
@@ -106,7 +96,7 @@ grep -q "show-readers=false" "$kf" || { echo "FAIL: key C was not remembered"; f
 
 # French (same preferences: the outlines start switched off)
 LANGUAGE=fr LANG=C.UTF-8 LC_ALL= LUNGTRUST_LOCALEDIR="${LT_BUILD_ROOT:-.}/po" \
-  xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" fr
+  lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" fr
 log="$tmp/log-fr"
 grep "study label\|analysis [0-9]" "$log"
 grep -q "study label: Aucun examen" "$log" || { echo "FAIL: the window template is not in French"; fail=1; }

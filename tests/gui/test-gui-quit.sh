@@ -8,28 +8,21 @@
 # Usage: test-gui-quit.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool or the demo.
 set -u
 app="$1"
-for tool in xvfb-run xdotool; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src=$(cd "${LT_SOURCE_ROOT:-.}" && pwd)
-[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'cp "$tmp"/log "$out"/log-quit 2>/dev/null; rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config" LUNGTRUST_DB="$tmp/history.db"
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool
+lt_gui_require_demo
+lt_gui_setup quit
 export LSAN_OPTIONS="suppressions=$src/tests/gui/lsan.supp:print_suppressions=0"
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 log="$2/log"
-wait_for() { i=0; while [ $i -lt 240 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
-G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo \
-  NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
-pid=$!
-wait_for "retrieval: "
+lt_gui_launch "$1"
+lt_gui_wait_for "retrieval: " 240
 sleep 1
 xdotool key a
-wait_for "analysis [0-9]* [a-z]*: "
+lt_gui_wait_for "analysis [0-9]* [a-z]*: " 240
 sleep 1
 xdotool key ctrl+q
 i=0; while [ $i -lt 40 ] && kill -0 $pid 2>/dev/null; do sleep 0.5; i=$((i + 1)); done
@@ -39,7 +32,7 @@ fi
 wait $pid; echo $? > "$2/rc"
 true
 DRIVE
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$tmp"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$tmp"
 grep "analysis result\|retrieval:\|SUMMARY\|runtime error" "$tmp/log"
 fail=0
 [ -f "$tmp/hung" ] && { echo "FAIL: Ctrl+Q did not quit within 20 s"; fail=1; }

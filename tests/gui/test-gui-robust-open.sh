@@ -15,20 +15,14 @@
 # the shared data or a bundled model. Screenshots: tests/gui-out/robust-*.png.
 set -u
 app="$1"
-for tool in xvfb-run xdotool import convert; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src=$(cd "${LT_SOURCE_ROOT:-.}" && pwd)
-demo="$src/resources/demo/LIDC-IDRI-0001"
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert
+lt_gui_require_demo
 py="${LT_SHARED_DATA:-}/dicom/pydicom"
-[ -d "$demo" ] || { echo "SKIP: no bundled demo study"; exit 77; }
 [ -f "$py/CT_small.dcm" ] || { echo "SKIP: shared data absent ($py)"; exit 77; }
 ls "$src"/resources/models/*.safetensors > /dev/null 2>&1 || { echo "SKIP: no bundled model"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
+lt_gui_setup robust-open
 mkdir -p "$tmp/small" "$tmp/mixed" "$tmp/noct" "$tmp/config/glib-2.0/settings"
 cp "$py/CT_small.dcm" "$tmp/small/"
 for f in "$demo"/*; do ln -s "$f" "$tmp/mixed/"; done
@@ -38,23 +32,21 @@ printf "[org/lungtrust/LungTrust]\nrecent-studies=['%s']\n" "$tmp/small" > "$tmp
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # $1 app, $2 out, $3 tmp, $4 tag, $5 study (or "")
 log="$3/log-robust-$4"
-wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
 # one database per run: a run killed during its first-start import must not affect the next
-LUNGTRUST_DB="$3/history-$4.db" G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 \
-  GSK_RENDERER=cairo NO_AT_BRIDGE=1 "$1" $5 > "$log" 2>&1 &
-pid=$!
+lt_gui_launch LUNGTRUST_DB="$3/history-$4.db" "$1" $5
 if [ "$4" = second ]; then
-  wait_for "about-model button at"
+  lt_gui_wait_for "about-model button at"
   sleep 1
   xdotool key --delay 120 a F10 Up Return
-  wait_for "loaded $3/small"
+  lt_gui_wait_for "loaded $3/small"
   sleep 3
   import -window root "$2/robust-second.png"
   xdotool mousemove 400 400 click 1 key 3; sleep 1.5
 else
-  wait_for "loaded \|Could not open"
+  lt_gui_wait_for "loaded \|Could not open"
   sleep 2
   import -window root "$2/robust-$4.png"
 fi
@@ -63,7 +55,7 @@ kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
 fail=0
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" second ""
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" second ""
 log="$tmp/log-robust-second"
 grep "analys\|loaded\|superseded\|window/level 2000" "$log" | grep -v "status:"
 [ -f "$tmp/alive-second" ] || { echo "FAIL: the app died or froze"; fail=1; }
@@ -85,7 +77,7 @@ red=$(convert "$out/robust-second.png" -crop 700x600+20+70 +repage txt:- | awk -
 echo "red-dominant pixels in the second study's axial view: $red"
 [ "$red" -le 5 ] || { echo "FAIL: an overlay of the first study is drawn on the second"; fail=1; }
 
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" mixed "$tmp/mixed"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" mixed "$tmp/mixed"
 log="$tmp/log-robust-mixed"
 grep "loaded\|skipped\|WARNING" "$log" | grep -v "status:\|session bus"
 [ -f "$tmp/alive-mixed" ] || { echo "FAIL: the app died on the broken files"; fail=1; }
@@ -96,7 +88,7 @@ b=$(convert "$out/robust-mixed.png" -crop 1200x30+20+55 +repage -colorspace gray
 echo "banner strip stddev: $b"
 awk -v s="$b" 'BEGIN { exit !(s > 0.05) }' || { echo "FAIL: no banner drawn"; fail=1; }
 
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" noct "$tmp/noct"
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" noct "$tmp/noct"
 log="$tmp/log-robust-noct"
 grep "Could not open" "$log" | head -1
 [ -f "$tmp/alive-noct" ] || { echo "FAIL: the app died on a folder without CT"; fail=1; }

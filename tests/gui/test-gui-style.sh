@@ -11,28 +11,21 @@
 # bundled demo. Screenshots: tests/gui-out/style-{system,dark,light}.png.
 set -u
 app="$1"
-for tool in xvfb-run xdotool import convert compare; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-src="${LT_SOURCE_ROOT:-.}"
-[ -d "$src/resources/demo/LIDC-IDRI-0001" ] || { echo "SKIP: no bundled demo study"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-trap 'cp "$tmp"/log-* "$out"/ 2>/dev/null; rm -rf "$tmp"' EXIT
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run xdotool import convert compare
+lt_gui_require_demo
+lt_gui_setup style
 kf="$tmp/config/glib-2.0/settings/keyfile"
 
 cat > "$tmp/drive.sh" <<'DRIVE'
 #!/bin/sh
+. "$LT_GUI_LIB"
 # $1 app, $2 out, $3 tmp, $4 tag
 log="$3/log-style-$4"
-wait_for() { i=0; while [ $i -lt 120 ] && ! grep -q "$1" "$log"; do sleep 0.5; i=$((i + 1)); done; }
-LUNGTRUST_DB="$3/history-$4.db" G_MESSAGES_DEBUG=lungtrust GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 \
-  GSK_RENDERER=cairo NO_AT_BRIDGE=1 "$1" > "$log" 2>&1 &
-pid=$!
-wait_for "focus nodule"
-wait_for "retrieval: "
+lt_gui_launch LUNGTRUST_DB="$3/history-$4.db" "$1"
+lt_gui_wait_for "focus nodule"
+lt_gui_wait_for "retrieval: "
 sleep 2
 import -window root "$2/style-$4.png"
 if [ "$4" = dark ]; then # the menu: F10, Style, Light
@@ -44,10 +37,10 @@ kill $pid; wait $pid 2>/dev/null
 true
 DRIVE
 fail=0
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" system
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" system
 mkdir -p "$(dirname "$kf")"
 printf "[org/lungtrust/LungTrust]\nstyle='dark'\n" > "$kf"
-xvfb-run -a -s "-screen 0 1600x860x24" sh "$tmp/drive.sh" "$app" "$out" "$tmp" dark
+lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" dark
 grep -h "style:" "$tmp"/log-style-*
 [ -f "$tmp/alive-system" ] && [ -f "$tmp/alive-dark" ] || { echo "FAIL: the app died"; fail=1; }
 grep -q "style: system (dark 0)" "$tmp/log-style-system" || { echo "FAIL: default style not 'system'"; fail=1; }

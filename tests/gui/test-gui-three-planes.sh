@@ -11,19 +11,11 @@
 # or the shared data.
 set -u
 app="$1"
-for tool in xvfb-run import convert; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "SKIP: $tool not installed"; exit 77; }
-done
-study="${LT_SHARED_DATA:-}/lidc/LIDC-IDRI-0001"
-[ -d "$study" ] || { echo "SKIP: shared data absent ($study)"; exit 77; }
-out="${LT_BUILD_ROOT:-.}/tests/gui-out"
-mkdir -p "$out"
-tmp=$(mktemp -d)
-# the historical database of this run, not the user's
-export LUNGTRUST_DB="$tmp/history.db"
-# preferences of this run in a key file under $tmp (no dconf / session bus in CI)
-export GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME="$tmp/config"
-trap 'rm -rf "$tmp"' EXIT
+LT_GUI_LIB=$(cd "$(dirname "$0")" && pwd)/gui-test-lib.sh
+. "$LT_GUI_LIB"
+lt_gui_require xvfb-run import convert
+lt_gui_require_study
+lt_gui_setup three-planes
 mkdir "$tmp/empty"
 echo "not a dicom file" > "$tmp/empty/readme.txt"
 
@@ -31,12 +23,11 @@ echo "not a dicom file" > "$tmp/empty/readme.txt"
 # writes "alive" to $tmp/alive if the app still runs after the screenshot.
 run_app() {
   rm -f "$tmp/alive" "$tmp/log"
-  xvfb-run -a -s "-screen 0 1600x860x24" sh -c '
-    GDK_BACKEND=x11 LIBGL_ALWAYS_SOFTWARE=1 GSK_RENDERER=cairo NO_AT_BRIDGE=1 \
-      "$0" "$1" > "$4/log" 2>&1 &
-    pid=$!
-    i=0
-    while [ $i -lt 90 ] && ! grep -q "$2" "$4/log"; do sleep 1; i=$((i + 1)); done
+  lt_gui_xvfb -c '
+    . "$LT_GUI_LIB"
+    log="$4/log"
+    lt_gui_launch "$0" "$1"
+    lt_gui_wait_for "$2" 180
     sleep 3
     import -window root "$3"
     kill -0 $pid 2>/dev/null && echo alive > "$4/alive"
@@ -78,7 +69,7 @@ count_reader_px() { # x y half-size
           r^2 + (g-158)^2 + (b-115)^2 < 35^2 || (r-240)^2 + (g-227)^2 + (b-66)^2 < 35^2) n++ }
       END { print n + 0 }'
 }
-focus=$(grep -o "window pixel [0-9]* [0-9]*, [0-9.]* px/mm" "$tmp/log" | head -1)
+focus=$(grep "focus nodule" "$tmp/log" | grep -o "window pixel [0-9]* [0-9]*, [0-9.]* px/mm" | head -1)
 if [ -z "$focus" ]; then
   echo "FAIL: no nodule focus logged (readings not found?)"
   fail=1
