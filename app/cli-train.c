@@ -15,7 +15,8 @@ static void usage(FILE *f) {
         "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
         "[--resume]\n"
         "                           [--init FILE] [--side S] [--max-minutes M]\n"
-        "                           [--lr-schedule constant|cosine] [--val-frac F]\n\n"
+        "                           [--lr-schedule constant|cosine] [--val-frac F]\n"
+        "                           [--attr-weight W]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -38,7 +39,8 @@ static void usage(FILE *f) {
         "                  early\n"
         "  --lr-schedule S constant (the paper's Adam at 1e-3, the default) or cosine: the rate\n"
         "                  falls along half a cosine to 1% of it at the last of --epochs\n"
-        "  --val-frac F    share of a training fold's patients held for validation (0.2)\n",
+        "  --val-frac F    share of a training fold's patients held for validation (0.2)\n"
+        "  --attr-weight W the attribute MSE's weight in the joint loss (1, the paper's; 0-100)\n",
         f);
 }
 
@@ -51,6 +53,7 @@ static void print_mean_sd(const char *name, const double *v, int n) {
 int lt_cli_train(int argc, char **argv) {
   const char *data = NULL, *out = NULL, *config = "default";
   int side = 0;
+  double attr_weight = -1;
   lt_train_options o;
   lt_train_options_default(&o);
   o.progress = stdout;
@@ -95,6 +98,9 @@ int lt_cli_train(int argc, char **argv) {
     } else if (!strcmp(a, "--val-frac") && has) {
       if (!lt_cli_parse_double(argv[++i], 0.01, 0.5, &o.val_frac))
         return lt_cli_usage_error("train", "--val-frac needs a share from 0.01 to 0.5");
+    } else if (!strcmp(a, "--attr-weight") && has) {
+      if (!lt_cli_parse_double(argv[++i], 0, 100, &attr_weight))
+        return lt_cli_usage_error("train", "--attr-weight needs a weight from 0 to 100");
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
     } else if (!strcmp(a, "--side") && has && lt_cli_parse_int(argv[i + 1], 8, 64, &v)) {
@@ -118,6 +124,8 @@ int lt_cli_train(int argc, char **argv) {
   lt_model_config c;
   if (lt_model_config_preset(&c, config, &err))
     return lt_cli_fail(&err);
+  if (attr_weight >= 0)
+    c.attr_weight = attr_weight;
   if (side) {
     if (64 % side)
       return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");

@@ -25,6 +25,7 @@ void lt_model_config_default(lt_model_config *c) {
   c->debug = LT_DEBUG_GRADCAM;
   c->lambda = 0.5;
   c->debug_weight = 1.0;
+  c->attr_weight = 1.0;
   c->debug_coef_grad = false;
   c->debug_on = LT_DEBUG_ON_SURE;
   c->dice_smooth = 1.0;
@@ -107,6 +108,8 @@ int lt_model_config_validate(const lt_model_config *c, lt_error *err) {
   if (!(c->lambda >= 0 && c->lambda <= 1)) return lt_error_set(err, "config: lambda must be in [0, 1]");
   if (!(c->debug_weight >= 0 && isfinite(c->debug_weight)))
     return lt_error_set(err, "config: debug_weight must be finite and >= 0");
+  if (!(c->attr_weight >= 0 && isfinite(c->attr_weight)))
+    return lt_error_set(err, "config: attr_weight must be finite and >= 0");
   if (!(c->dice_smooth >= 0 && isfinite(c->dice_smooth)))
     return lt_error_set(err, "config: dice_smooth must be finite and >= 0");
   if (!(c->lr > 0 && c->lr < 1)) return lt_error_set(err, "config: lr must be in (0, 1)");
@@ -151,6 +154,7 @@ char *lt_model_config_to_json(const lt_model_config *c) {
   cJSON_AddStringToObject(o, "debug", debug_names[c->debug]);
   cJSON_AddNumberToObject(o, "lambda", c->lambda);
   cJSON_AddNumberToObject(o, "debug_weight", c->debug_weight);
+  cJSON_AddNumberToObject(o, "attr_weight", c->attr_weight);
   cJSON_AddBoolToObject(o, "debug_coef_grad", c->debug_coef_grad);
   cJSON_AddStringToObject(o, "debug_on", debug_on_names[c->debug_on]);
   cJSON_AddNumberToObject(o, "dice_smooth", c->dice_smooth);
@@ -216,12 +220,13 @@ int lt_model_config_from_json(lt_model_config *c, const char *json, lt_error *er
       ok = i >= 0;
       if (ok) c->debug_on = (lt_debug_samples)i;
     } else if (!strcmp(k, "lambda") || !strcmp(k, "debug_weight") || !strcmp(k, "dice_smooth") ||
-               !strcmp(k, "lr")) {
+               !strcmp(k, "lr") || !strcmp(k, "attr_weight")) {
       ok = cJSON_IsNumber(v);
       double d = v->valuedouble;
       if (!strcmp(k, "lambda")) c->lambda = d;
       else if (!strcmp(k, "debug_weight")) c->debug_weight = d;
       else if (!strcmp(k, "dice_smooth")) c->dice_smooth = d;
+      else if (!strcmp(k, "attr_weight")) c->attr_weight = d;
       else c->lr = d;
     } else {
       lt_error_set(err, "config: unknown key '%.64s'", k);
@@ -245,6 +250,7 @@ bool lt_model_config_equal(const lt_model_config *a, const lt_model_config *b) {
          !memcmp(a->dec_convs, b->dec_convs, sizeof a->dec_convs) && a->hidden == b->hidden &&
          a->attributes == b->attributes && a->concat == b->concat &&
          a->malignancy_only == b->malignancy_only && a->debug == b->debug && a->lambda == b->lambda &&
-         a->debug_weight == b->debug_weight && a->debug_coef_grad == b->debug_coef_grad &&
+         a->debug_weight == b->debug_weight && a->attr_weight == b->attr_weight &&
+         a->debug_coef_grad == b->debug_coef_grad &&
          a->debug_on == b->debug_on && a->dice_smooth == b->dice_smooth && a->lr == b->lr;
 }

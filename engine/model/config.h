@@ -50,6 +50,9 @@ typedef struct {
   /* Losses */
   double lambda;           /* hinge margin of Eq. 4 (0.5); also the trust-check margin */
   double debug_weight;     /* multiplier of L_debug in the joint loss (1) */
+  double attr_weight;      /* multiplier of the attribute MSE in the joint loss (1, the paper's:
+                            * the MSE is a mean over the 6 ratings, so each rating's error
+                            * weighs a sixth of one sample's BCE) */
   bool debug_coef_grad;    /* differentiate |x_c - 0.5| (false: treat it as a weight) */
   lt_debug_samples debug_on;
   double dice_smooth;      /* theta of Eq. 1 (1) */

@@ -494,7 +494,7 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
       const float *target = na == 1 ? &l->ratings[LT_N_ATTRIBUTES - 1] : l->ratings;
       t.mse += lt_loss_mse(lt_model_attrs(m, i), target, na, dattr);
       t.n_mse++;
-      for (int o = 0; o < na; o++) dattr[o] *= inv_n;
+      for (int o = 0; o < na; o++) dattr[o] *= (float)c->attr_weight * inv_n;
       dat = dattr;
     }
     float *dseg = seg ? seg->g + (size_t)i * S3 : NULL;
@@ -635,7 +635,7 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
     }
     }
   }
-  t.total = (t.bce + t.dice + t.mse + c->debug_weight * t.debug) / n;
+  t.total = (t.bce + t.dice + c->attr_weight * t.mse + c->debug_weight * t.debug) / n;
   if (terms) *terms = t;
   return 0;
 }

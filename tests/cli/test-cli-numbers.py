@@ -41,6 +41,9 @@ for bad in ["0", "-2", "nan", "inf", "1e7", "5m", ""]:
                 option="--max-minutes")
 for bad in ["0.6", "0.001", "nan", "0.1x"]:
     usage_error("train", "DATA", "--out", "/nonexistent/x", "--val-frac", bad, option="--val-frac")
+for bad in ["-1", "101", "nan", "2x", ""]:
+    usage_error("train", "DATA", "--out", "/nonexistent/x", "--attr-weight", bad,
+                option="--attr-weight")
 for bad in ["0", "100001", "1.5", "x"]:
     usage_error("evaluate", "DATA", "--model", "M", "--boot", bad, option="--boot")
 for bad in ["1.5", "nan", "-0.1", ""]:

@@ -97,6 +97,7 @@ static void run(bool coef_grad) {
   cfg.debug_on = LT_DEBUG_ON_ALL;
   cfg.debug_coef_grad = coef_grad;
   cfg.debug_weight = 4.0; /* make the debug term weigh in the sum */
+  cfg.attr_weight = 2.5;  /* and the attribute MSE by a weight of its own */
   fd_ctx c;
   memset(&c, 0, sizeof c);
   const lt_backend *be = lt_backend_get(backend_name, &err);
@@ -145,6 +146,10 @@ static void run(bool coef_grad) {
   lt_loss_terms terms;
   assert_int_equal(eval(&c, &l0, &terms), 0);
   assert_int_equal(terms.n_debug_applied, 2); /* the debug term is on for both samples */
+  /* The total is the weighted sum (over the batch) that the gradient below is checked against. */
+  assert_true(terms.mse > 0);
+  assert_true(fabs(terms.total - (terms.bce + terms.dice + 2.5 * terms.mse + 4.0 * terms.debug) / B) <
+              1e-6 * (1 + fabs(terms.total)));
   float *G = malloc(t->total * sizeof(float));
   memcpy(G, lt_model_grads(c.m), t->total * sizeof(float));
   double gmax = 0;

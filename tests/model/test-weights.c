@@ -316,6 +316,19 @@ static void config_json_round_trip_and_presets(void **state) {
   assert_non_null(strstr(err.msg, "concatenation needs"));
   assert_int_equal(lt_model_config_from_json(&c, "{\"debug\": \"cam\"}", &err), -1);
   assert_int_equal(lt_model_config_from_json(&c, "{\"groups\": 5}", &err), -1);
+  /* The attribute weight: kept through JSON, 1 when absent (files written before it), refused
+   * when negative, and part of equality (a resume checks it). */
+  lt_model_config w, w2;
+  lt_model_config_default(&w);
+  w.attr_weight = 2.5;
+  char *wj = lt_model_config_to_json(&w);
+  assert_int_equal(lt_model_config_from_json(&w2, wj, &err), 0);
+  free(wj);
+  assert_true(w2.attr_weight == 2.5 && lt_model_config_equal(&w, &w2));
+  assert_int_equal(lt_model_config_from_json(&w2, "{\"width\": 16}", &err), 0);
+  assert_true(w2.attr_weight == 1.0 && !lt_model_config_equal(&w, &w2));
+  assert_int_equal(lt_model_config_from_json(&w2, "{\"attr_weight\": -1}", &err), -1);
+  assert_non_null(strstr(err.msg, "attr_weight"));
   /* Default: about 1.2 M parameters at w = 16 (counted by hand from DESIGN section 3). */
   lt_model_config_default(&c);
   lt_param_table t;

@@ -214,6 +214,18 @@ static void train_cosine_schedule_and_validation_share(void **state) {
          val_def);
   assert_int_equal(tr_cos + val_cos, tr_def + val_def);
   assert_true(val_cos > val_def);
+  /* --attr-weight is stored in the model's configuration. */
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/aw --config tiny --side 8 --folds 2 --fold 1 "
+           "--epochs 1 --attr-weight 2.5", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  char mw[700];
+  snprintf(mw, sizeof mw, "%s/aw/model.safetensors", dir);
+  lt_weights w;
+  lt_error err;
+  assert_int_equal(lt_weights_load(mw, NULL, &w, &err), 0);
+  printf("attr_weight in the weights file: %g\n", w.config.attr_weight);
+  assert_true(w.config.attr_weight == 2.5);
+  lt_weights_free(&w);
   const char *bad[] = {"--lr-schedule linear", "--val-frac 0.9", "--val-frac 0", "--val-frac x"};
   for (int k = 0; k < 4; k++) {
     snprintf(cmd, sizeof cmd, "%s train %s --out %s/bad --config tiny %s", cli, data, dir, bad[k]);
