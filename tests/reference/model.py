@@ -167,7 +167,7 @@ def run(P, cfg, case):
             target = case["ratings"][i][-1:] if na == 1 else case["ratings"][i]
             t = ((attrs[i] - target) ** 2).mean()
             terms["mse"] = terms["mse"] + t
-            total = total + t
+            total = total + cfg.get("attr_weight", 1) * t
         if case["has_mask"][i] > 0 and seg is not None:
             y, g = seg[i, 0], case["mask"][i]
             th = cfg["dice_smooth"]
