@@ -6,10 +6,12 @@ LIDC-IDRI-0001's nodule 1 (analyze --json, and the four readers' ratings from `i
 It computes nothing about the model itself; it only reports."""
 import argparse
 import json
+import math
 import os
 import re
 import sys
 
+RULE_V1 = "log2(d/8mm) + 0.8(spiculation-1) + 0.5(lobulation-1) + 0.5(4-margin) - 0.6"
 ATTRS = ["subtlety", "sphericity", "margin", "lobulation", "spiculation", "malignancy"]
 NAMES = [("accuracy", "Accuracy"), ("auc", "AUC"), ("f1", "F1"), ("sensitivity", "Sensitivity"),
          ("specificity", "Specificity"), ("precision", "Precision"),
@@ -56,7 +58,11 @@ def main():
     for k in ["train-cases", "test-cases", "train-seed", "test-seed", "epochs", "folds", "seed",
               "side", "patience", "max-minutes"]:
         ap.add_argument("--" + k, type=int, required=True)
+    ap.add_argument("--val-frac", type=float, default=0.2)
+    ap.add_argument("--lr-schedule", default="constant")
+    ap.add_argument("--attr-weight", type=float, default=1.0)
     a = ap.parse_args()
+    val_pct = round(100 * a.val_frac)
     d = a.data
     ev = json.loads(read(os.path.join(d, "eval-test.json")))
     ci = ev["ci95"]
@@ -97,8 +103,9 @@ def main():
       f"`lungtrust-cli dataset --synth`: {len(dtrain)} samples, {n_sure} sure (label, centre, "
       f"radius; {n_mal} malignant) and {n_unsure} unsure (readers' consensus mask and six mean "
       "ratings, no label, as in the paper). The synthetic truth was not read for training. "
-      f"Folds split by case; fold 1 of {a.folds} was trained (its other cases: 80% training, "
-      "20% validation for the best epoch; fold 1's own cases an internal test).")
+      f"Folds split by case; fold 1 of {a.folds} was trained (its other cases: {100 - val_pct}% "
+      f"training, {val_pct}% validation for the best epoch; fold 1's own cases an internal "
+      "test).")
     w(f"- Held-out test: a disjoint synthetic set, `synth --count {a.test_cases} --seed "
       f"{a.test_seed}` (different seed, different cases), {len(dtest)} samples ({t_sure} sure, "
       f"{len(dtest) - t_sure} unsure; {t_mal} malignant by the truth), built with `dataset "
@@ -112,12 +119,18 @@ def main():
       "voxels, the same 32 mm field; analyze and the app do the same; "
       "attribute heads with concatenation, segmentation decoder, "
       "Grad-CAM debug term on sure samples); loss: BCE + debug term on sure samples, Dice + "
-      "attribute MSE on unsure samples; Adam, learning rate 1e-3, batch 1, augmentation by "
-      "cube symmetries.")
+      + (f"{a.attr_weight:g} x " if a.attr_weight != 1 else "")
+      + "attribute MSE on unsure samples; Adam, learning rate 1e-3"
+      + (" falling along half a cosine to about 1e-5 (1%) by the last epoch" if a.lr_schedule == "cosine"
+         else "") + ", batch 1, augmentation by cube symmetries.")
     w(f"- Command: `{a.command}` (one command, fixed seeds), whose training step is "
       f"`lungtrust-cli train ds-train --config default --side {a.side} --folds {a.folds} "
       f"--fold 1 --epochs {a.epochs} --patience {a.patience} --seed {a.seed} --max-minutes "
-      f"{a.max_minutes}` (no epoch starts that would end after {a.max_minutes} minutes).")
+      f"{a.max_minutes}"
+      + (f" --val-frac {a.val_frac:g}" if a.val_frac != 0.2 else "")
+      + (f" --lr-schedule {a.lr_schedule}" if a.lr_schedule != "constant" else "")
+      + (f" --attr-weight {a.attr_weight:g}" if a.attr_weight != 1 else "")
+      + f"` (no epoch starts that would end after {a.max_minutes} minutes).")
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
                 f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")
     w(f"- Training wall time: {secs} s ({secs / 60:.1f} min) on this shared 2-core CPU "
@@ -162,10 +175,31 @@ def main():
     rd = [(x["ratings"], x["truth"]["attributes"]) for c in sm["cases"] for x in c["samples"]
           if x["set"] == "unsure" and x.get("ratings")]
     floor = (sum(abs(r[i] - t[i]) for r, t in rd for i in range(6)) / (6 * len(rd))) if rd else -1
+    # The rule (docs/synth.md section 5) on the readers' mean ratings and the true diameter: what a
+    # classifier would score that read the attributes as well as the four readers together and
+    # knew the size exactly. Only for the rule version this formula copies; it is checked
+    # against the generator's own scores on the true attributes first.
+    def rule(a, dmm):
+        return math.log2(dmm / 8) + 0.8 * (a[4] - 1) + 0.5 * (a[3] - 1) + 0.5 * (4 - a[2]) - 0.6
+
+    readers_auc = None
+    if sm.get("truth_rule", {}).get("score") == RULE_V1 and all(
+            abs(rule(t["attributes"], t["diameter_mm"]) - t["score"]) < 1e-3 for t in tr):
+        ru = [(rule(x["ratings"], x["truth"]["diameter_mm"]), x["truth"]["label"])
+              for c in sm["cases"] for x in c["samples"] if x["set"] == "unsure" and x.get("ratings")]
+        rp = [v for v, y in ru if y == 1]
+        rn = [v for v, y in ru if y == 0]
+        if rp and rn:
+            readers_auc = (sum((p > q) + 0.5 * (p == q) for p in rp for q in rn) / (len(rp) * len(rn)),
+                           len(ru))
     w(f"For scale, from the generator on the same test set: the true rule score ranks the labels "
       f"with AUC {oracle:.3f} (the 5% label noise puts this ceiling below 1 on a large set), and the readers' mean rating "
       f"lies {fmt(floor)} from the true attributes (MAE over {len(rd)} rated samples), so an "
-      "attribute MAE against the readers cannot be expected far below that.\n")
+      "attribute MAE against the readers cannot be expected far below that."
+      + (f" The rule applied to the readers' mean ratings and the true diameter ranks the "
+         f"labels of the {readers_auc[1]} rated samples with AUC {readers_auc[0]:.3f}: what a "
+         "classifier would reach that read the attributes as well as the four readers together "
+         "and knew the size exactly." if readers_auc else "") + "\n")
     pa = ev.get("attr_mae_per_attribute", {})
     pt = ev.get("attr_mae_truth_per_attribute", {})
     if pa:
