@@ -132,22 +132,34 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   }
 }
 
+/* Trains the tiny preset for one epoch on fold 1 of 2 into dir/SUB with EXTRA options; out gets
+ * the output, model_path the weights file's path, and c (when not NULL) the configuration stored
+ * in it. */
+static void train_tiny(const char *sub, const char *extra, char *out, size_t n,
+                       char model_path[700], lt_model_config *c) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/%s --config tiny --side 8 --folds 2 --fold 1 "
+           "--epochs 1 %s", cli, data, dir, sub, extra);
+  assert_int_equal(run(cmd, out, n), 0);
+  snprintf(model_path, 700, "%s/%s/model.safetensors", dir, sub);
+  lt_weights w;
+  lt_error err;
+  assert_int_equal(lt_weights_load(model_path, NULL, &w, &err), 0);
+  if (c)
+    *c = w.config;
+  lt_weights_free(&w);
+}
+
 /* train --side S: the model's input side is S (the 64^3 patch averaged), stored in the weights,
  * and analyze pools the patch the same way; a side that does not divide 64 is a usage error. */
 static void train_side_sets_the_input_and_analyze_follows(void **state) {
   (void)state;
   static char out[1 << 16];
   char cmd[4096];
-  snprintf(cmd, sizeof cmd, "%s train %s --out %s/side --config tiny --side 8 --folds 2 --fold 1 "
-           "--epochs 1", cli, data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
   char m[700];
-  snprintf(m, sizeof m, "%s/side/model.safetensors", dir);
-  lt_weights w;
-  lt_error err;
-  assert_int_equal(lt_weights_load(m, NULL, &w, &err), 0);
-  assert_int_equal(w.config.input_size, 8);
-  lt_weights_free(&w);
+  lt_model_config c;
+  train_tiny("side", "", out, sizeof out, m, &c);
+  assert_int_equal(c.input_size, 8);
   snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --json", cli, study, m);
   assert_int_equal(run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "\"probability\""));
@@ -203,9 +215,8 @@ static void train_cosine_schedule_and_validation_share(void **state) {
   const char *f = strstr(out, "fold 1: train ");
   assert_non_null(f);
   assert_int_equal(sscanf(f, "fold 1: train %d val %d", &tr_cos, &val_cos), 2);
-  snprintf(cmd, sizeof cmd, "%s train %s --out %s/constant --config tiny --side 8 --folds 2 "
-           "--fold 1 --epochs 1", cli, data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  char m[700];
+  train_tiny("constant", "", out, sizeof out, m, NULL);
   assert_null(strstr(out, ", lr "));
   f = strstr(out, "fold 1: train ");
   assert_non_null(f);
@@ -215,17 +226,10 @@ static void train_cosine_schedule_and_validation_share(void **state) {
   assert_int_equal(tr_cos + val_cos, tr_def + val_def);
   assert_true(val_cos > val_def);
   /* --attr-weight is stored in the model's configuration. */
-  snprintf(cmd, sizeof cmd, "%s train %s --out %s/aw --config tiny --side 8 --folds 2 --fold 1 "
-           "--epochs 1 --attr-weight 2.5", cli, data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
-  char mw[700];
-  snprintf(mw, sizeof mw, "%s/aw/model.safetensors", dir);
-  lt_weights w;
-  lt_error err;
-  assert_int_equal(lt_weights_load(mw, NULL, &w, &err), 0);
-  printf("attr_weight in the weights file: %g\n", w.config.attr_weight);
-  assert_true(w.config.attr_weight == 2.5);
-  lt_weights_free(&w);
+  lt_model_config c;
+  train_tiny("aw", "--attr-weight 2.5", out, sizeof out, m, &c);
+  printf("attr_weight in the weights file: %g\n", c.attr_weight);
+  assert_true(c.attr_weight == 2.5);
   const char *bad[] = {"--lr-schedule linear", "--val-frac 0.9", "--val-frac 0", "--val-frac x"};
   for (int k = 0; k < 4; k++) {
     snprintf(cmd, sizeof cmd, "%s train %s --out %s/bad --config tiny %s", cli, data, dir, bad[k]);
