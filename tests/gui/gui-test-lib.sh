@@ -19,6 +19,8 @@
 #                              X11, debug-log environment, its output in $log; sets pid
 #   lt_gui_wait_for PATTERN [TRIES] [COUNT]    polls $log every 0.5 s (TRIES, 120) until PATTERN
 #                              is on COUNT (1) lines
+#   lt_gui_stop ALIVE_FILE     writes "alive" to ALIVE_FILE when the app still runs (so the test
+#                              can tell a crash from a clean run), then stops it and waits
 
 lt_gui_require() {
   for tool in "$@"; do
@@ -67,4 +69,11 @@ lt_gui_wait_for() {
     sleep 0.5
     lt_i=$((lt_i + 1))
   done
+}
+
+lt_gui_stop() {
+  kill -0 $pid 2>/dev/null && echo alive > "$1"
+  kill $pid
+  wait $pid 2>/dev/null
+  true
 }

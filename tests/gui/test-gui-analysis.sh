@@ -35,9 +35,7 @@ xdotool key a
 lt_gui_wait_for "analysis result"
 sleep 2
 import -window root "$2/analysis-1-result.png"
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive"
 DRIVE
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp"
 log="$tmp/log"

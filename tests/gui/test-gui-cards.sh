@@ -45,9 +45,7 @@ if [ $# -eq 7 ]; then
   sleep 1.5
   import -window root "$2/cards-2-opened.png"
 fi
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive"
 DRIVE
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp"
 log="$tmp/log"

@@ -41,9 +41,7 @@ xdotool mousemove 500 400 click 1; sleep 0.5
 xdotool key Tab; sleep 0.3; xdotool key Tab; sleep 0.3; xdotool key Tab; sleep 0.3
 xdotool key Tab; sleep 1.5
 import -window root "$2/db-nodules-1-user-row.png"
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive"
 DRIVE
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp"
 log="$tmp/log"

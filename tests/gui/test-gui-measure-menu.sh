@@ -72,9 +72,7 @@ menu_at $((fx - 100)) "$fy" 3
 xdotool key Down; sleep 0.3; xdotool key Return; sleep 0.5
 xdotool mousemove $((fx - 100)) $((fy + 80)) click 1; sleep 1.5
 import -window root "$2/measure-5-from-here.png"
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive"
 DRIVE
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp"
 log="$tmp/log"

@@ -42,9 +42,7 @@ if [ "$4" = en ]; then
   lt_gui_wait_for "model dialog: .*warning" 120 2
   sleep 1
 fi
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive-$4"
 DRIVE
 fail=0
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" en

@@ -44,9 +44,7 @@ if [ "$4" = en ]; then
   import -window root "$2/panels-$4-2-nodule.png"
   xdotool key c; sleep 1 # readers' outlines off: remembered for the next run
 fi
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive-$4"
 DRIVE
 
 fail=0

@@ -50,9 +50,7 @@ else
   sleep 2
   import -window root "$2/robust-$4.png"
 fi
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive-$4"
 DRIVE
 fail=0
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" second ""

@@ -32,9 +32,7 @@ if [ "$4" = dark ]; then # the menu: F10, Style, Light
   xdotool key F10; sleep 1; xdotool key s; sleep 1; xdotool key l; sleep 2
   import -window root "$2/style-light.png"
 fi
-kill -0 $pid 2>/dev/null && echo alive > "$3/alive-$4"
-kill $pid; wait $pid 2>/dev/null
-true
+lt_gui_stop "$3/alive-$4"
 DRIVE
 fail=0
 lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" system
