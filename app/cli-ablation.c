@@ -2,7 +2,6 @@
  * baselines and the ablation presets) by cross-validation with and without the confound, one
  * reduced configuration for every row, resumable run by run (engine/model/ablation.h); writes
  * the markdown table from the finished runs. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,6 @@
 /* app/cli-train.c — `lungtrust-cli train DATA --out DIR`: cross-validated training of the model
  * on a data set (engine/model/trainer.h), with checkpoints, resume and a progress line per epoch;
  * prints each fold's test metrics and their mean and sd. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -399,7 +399,7 @@ static int state_save(const char *dir, const train_state *s, const lt_model_conf
 
 /* States written before the schedule and the validation share were recorded name neither:
  * they were constant and 0.2. */
-static bool schedule_matches(const cJSON *root, const lt_train_options *o) {
+static bool split_and_schedule_match(const cJSON *root, const lt_train_options *o) {
   const cJSON *vf = cJSON_GetObjectItemCaseSensitive(root, "val_frac");
   if (fabs((cJSON_IsNumber(vf) ? vf->valuedouble : 0.2) - o->val_frac) > 1e-9)
     return false;
@@ -442,7 +442,7 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
              (int)jnum(root, "folds") != o->folds || (int)jnum(root, "batch") != o->batch) {
     lt_error_set(err, "%s: the training state was made with another seed, fold count or batch",
                  path);
-  } else if (!schedule_matches(root, o)) {
+  } else if (!split_and_schedule_match(root, o)) {
     lt_error_set(err, "%s: the training state was made with another validation share or "
                       "learning-rate schedule (a cosine schedule also fixes the epoch count)", path);
   } else {
