@@ -1,5 +1,6 @@
 /* tests/nn/test-nn-cuda-parity.c — the cuda backend against the cpu backend on a GPU:
- * normalised error ||cuda - cpu|| / ||cpu|| <= 1e-5 (FMA math, no TF32) for every layer's
+ * normalised error ||cuda - cpu|| / ||cpu|| <= 1e-5 (FMA math, no TF32; for sums over many
+ * terms, weight and bias gradients, a budget that grows with the sum's length) for every layer's
  * forward and backward (each convolution shape of the default model at full size, batch 2 so
  * that GroupNorm's per-sample statistics are exercised), the whole model's forward (probability,
  * attributes, segmentation, fusion map), Grad-CAM, every parameter's gradient of the joint loss
@@ -24,6 +25,16 @@
 #endif
 
 #define TOL 1e-5
+
+/* The two backends add the terms of a float32 sum in different orders, and the rounding error of
+ * an n-term sum grows like sqrt(n) u (u = 2^-24). Weight and bias gradients sum over batch x
+ * volume, up to 2 x 64^3 = 2^19 terms, where 1e-5 is below that noise (an H200 gave 1.2e-5 for
+ * the bias of the 1-channel output conv at 64^3, 2.6e-5 for a decoder bias in the whole model;
+ * a 2^10-term sum stays near 1e-6). Their budget is 1e-5 or 2 sqrt(n) u, whichever is larger: 8.6e-5 at 2^19. */
+static double tol_sum(size_t n) {
+  double t = 2.0 * sqrt((double)n) * 0x1p-24;
+  return t > TOL ? t : TOL;
+}
 
 static const lt_backend *cu, *cpu;
 static int failures = 0, checks = 0;
@@ -91,8 +102,10 @@ static void conv_parity(const nn_model_conv *m, uint64_t seed) {
   float *db2 = down(cu, gdb, nb);
   expect_close(m->name, "forward", y2, y1, ny);
   expect_close(m->name, "backward-data", dx2, dx1, nx);
-  expect_close(m->name, "backward-weights dw", dw2, dw1, nw);
-  expect_close(m->name, "backward-weights db", db2, db1, nb);
+  /* dw and db sum over the batch and the output volume */
+  size_t n_sum = ny / (size_t)d.c_out;
+  expect(m->name, "backward-weights dw", nn_norm_err_f32(dw2, dw1, nw), tol_sum(n_sum));
+  expect(m->name, "backward-weights db", nn_norm_err_f32(db2, db1, nb), tol_sum(n_sum));
   float *bufs[] = {x, w, b, dy, y1, dx1, dw1, db1, y2, dx2, dw2, db2};
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
   float *gbufs[] = {gx, gw, gb, gdy, gy, gdx, gdw, gdb};
@@ -459,18 +472,21 @@ static void model_parity(void) {
   }
   expect("joint loss", "total", fabs(tg.total - tc.total) / fabs(tc.total), TOL);
   const float *Gc = lt_model_grads(mc), *Gg = lt_model_grads(mg);
+  /* each parameter's gradient is a sum over the batch and its layer's volume, at most 64^3 */
+  const double tol_grad = tol_sum((size_t)B * 64 * 64 * 64);
   double worst = 0;
   const char *worst_name = "";
   for (int i = 0; i < t->n; i++) {
     double e = nn_norm_err_f32(Gg + t->v[i].offset, Gc + t->v[i].offset, t->v[i].count);
     checks++;
-    if (!(e <= TOL)) {
+    if (!(e <= tol_grad)) {
       printf("  gradient %-26s normalised error %.2e  FAIL\n", t->v[i].name, e);
       failures++;
     }
     if (e > worst) worst = e, worst_name = t->v[i].name;
   }
-  printf("  every gradient (%d tensors): worst %s %.2e\n", t->n, worst_name, worst);
+  printf("  every gradient (%d tensors): worst %s %.2e (budget %.2e)\n", t->n, worst_name, worst,
+         tol_grad);
   free(P), free(x), free(mask), free(nod);
   lt_model_free(mc);
   lt_model_free(mg);
