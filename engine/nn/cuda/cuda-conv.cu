@@ -4,12 +4,14 @@
  * (KDRSC) the plan owns, and the weight gradient back. A transposed convolution is the
  * convolution it transposes run the other way: its forward is cuDNN's backward-data, its
  * backward-data cuDNN's forward, its filter gradient cuDNN's backward-filter with the two
- * activations swapped. Algorithms are chosen once at creation (the *_v7 heuristics, FMA math,
- * no FFT or Winograd, workspace <= 1 GiB) and one workspace is sized for them. Where cuDNN
+ * activations swapped. Algorithms are chosen once at creation, measured on the GPU (cudnnFind*,
+ * FMA math, no FFT or Winograd, workspace <= 1 GiB; remembered per shape for the process) and
+ * one workspace is sized for them. Where cuDNN
  * offers no such algorithm for NDHWC, the plan falls back to NCDHW: activations transposed at
  * the boundary into plan buffers, weights used in their canonical layout (which is cuDNN's NCHW
  * filter format). Biases and their gradients are kernels of ours.
  * CPU twin of the whole file: engine/nn/cpu-dnnl.c. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,8 +85,28 @@ __global__ void k_bias_add(float *y, const float *b, size_t rows, int C) {
 }
 
 /* CPU twin: the bias gradient of lt_dnnl_conv_backward_weights (engine/nn/cpu-dnnl.c).
- * db[c] = sum_r dy[r C + c]: partial sums in double per block, then atomics. */
+ * db[c] = sum_r dy[r C + c], in double. blockDim is a multiple of C, so thread t only ever
+ * reads channel t % C while the block walks dy contiguously (coalesced); each thread sums its
+ * elements, the block adds its threads per channel in shared memory, then one double atomic per
+ * channel. (The first version gave each channel one thread per block walking the rows: 1 of 128
+ * threads busy for a 1-channel layer, latency-bound over 2^22 rows.) */
 __global__ void k_bias_grad(double *acc, const float *dy, size_t rows, int C) {
+  extern __shared__ double part[];
+  const size_t n = rows * (size_t)C, step = (size_t)gridDim.x * blockDim.x;
+  double s = 0;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += step) s += dy[i];
+  part[threadIdx.x] = s;
+  __syncthreads();
+  if ((int)threadIdx.x < C) {
+    double t = 0;
+    for (unsigned j = threadIdx.x; j < blockDim.x; j += (unsigned)C) t += part[j];
+    atomicAdd(&acc[threadIdx.x], t);
+  }
+}
+
+/* The same for more channels than a block has threads: a thread per channel, rows split
+ * between the blocks. */
+__global__ void k_bias_grad_wide(double *acc, const float *dy, size_t rows, int C) {
   for (int c = threadIdx.x; c < C; c += blockDim.x) {
     double s = 0;
     for (size_t r = blockIdx.x; r < rows; r += gridDim.x) s += dy[r * C + c];
@@ -150,15 +172,117 @@ static int fail(lt_conv *c, lt_error *err, const char *what, cudnnStatus_t s) {
   return lt_error_set(err, "cuDNN %s: %s", what, cudnnGetErrorString(s));
 }
 
+/* How algorithms are chosen. cudnnFind* runs every algorithm once on this GPU and returns them
+ * fastest first, as PyTorch's cudnn.benchmark does; the *_v7 heuristics only predict. On an H200
+ * (cuDNN 9.14) the heuristics gave algorithm 1 to every pass of every layer of the default
+ * model, and a training step took 8x PyTorch's. Measuring costs time at plan creation, so each
+ * shape's choice is remembered for the life of the process (a second model of the same shapes,
+ * the next analysis in the workstation, measures nothing). LT_CUDNN_ALGO=heuristic keeps the
+ * heuristics, to compare the two. */
+enum { PASS_FWD, PASS_BD, PASS_BF };
+typedef struct {
+  int key[18];
+  int algo;
+  size_t memory;
+  float ms; /* measured time (0 for the heuristics) */
+} algo_memo;
+static algo_memo memo[256];
+static int n_memo = 0;
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int measure_algorithms(void) {
+  const char *e = getenv("LT_CUDNN_ALGO");
+  return !(e && strcmp(e, "heuristic") == 0);
+}
+
+static void memo_key(const lt_conv *c, int nc, int pass, int key[18]) {
+  const lt_shape x = c->xs, y = c->ys;
+  int k[18] = {x.n, x.c, x.d, x.h, x.w, y.c, y.d, y.h, y.w, c->fk, c->fc, c->desc.k,
+               c->desc.pad, c->desc.stride, nc, pass, measure_algorithms(), 0};
+  memcpy(key, k, sizeof k);
+}
+
+static int memo_find(const int key[18], int *algo, size_t *memory, float *ms) {
+  int found = 0;
+  pthread_mutex_lock(&memo_lock);
+  for (int i = 0; i < n_memo && !found; i++)
+    if (!memcmp(memo[i].key, key, sizeof memo[i].key))
+      *algo = memo[i].algo, *memory = memo[i].memory, *ms = memo[i].ms, found = 1;
+  pthread_mutex_unlock(&memo_lock);
+  return found;
+}
+
+static void memo_put(const int key[18], int algo, size_t memory, float ms) {
+  pthread_mutex_lock(&memo_lock);
+  if (n_memo < (int)(sizeof memo / sizeof memo[0])) {
+    memcpy(memo[n_memo].key, key, sizeof memo[n_memo].key);
+    memo[n_memo].algo = algo, memo[n_memo].memory = memory, memo[n_memo].ms = ms;
+    n_memo++;
+  }
+  pthread_mutex_unlock(&memo_lock);
+}
+
+/* Chooses pass's algorithm on c's descriptors: the remembered one, else the fastest acceptable
+ * measured (or, with LT_CUDNN_ALGO=heuristic, predicted) one. CUDNN_STATUS_NOT_SUPPORTED when
+ * none is acceptable. */
+static cudnnStatus_t choose_pass(lt_conv *c, int nc, int pass, int *algo, size_t *memory,
+                                 float *ms) {
+  int key[18];
+  memo_key(c, nc, pass, key);
+  if (memo_find(key, algo, memory, ms)) return CUDNN_STATUS_SUCCESS;
+  const int find = measure_algorithms();
+  cudnnHandle_t h = lt_cuda_cudnn;
+  int cnt = 0, ok = 0;
+  cudnnStatus_t s;
+  if (pass == PASS_FWD) {
+    cudnnConvolutionFwdAlgoPerf_t p[NALG];
+    s = find ? cudnnFindConvolutionForwardAlgorithm(h, c->cx, c->fd, c->cd, c->cy, NALG, &cnt, p)
+             : cudnnGetConvolutionForwardAlgorithm_v7(h, c->cx, c->fd, c->cd, c->cy, NALG, &cnt,
+                                                      p);
+    if (s) return s;
+    for (int i = 0; i < cnt && !ok; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_fwd(p[i].algo) && p[i].memory <= WS_LIMIT)
+        *algo = (int)p[i].algo, *memory = p[i].memory, *ms = find ? p[i].time : 0, ok = 1;
+  } else if (pass == PASS_BD) {
+    cudnnConvolutionBwdDataAlgoPerf_t p[NALG];
+    s = find ? cudnnFindConvolutionBackwardDataAlgorithm(h, c->fd, c->cy, c->cd, c->cx, NALG,
+                                                         &cnt, p)
+             : cudnnGetConvolutionBackwardDataAlgorithm_v7(h, c->fd, c->cy, c->cd, c->cx, NALG,
+                                                           &cnt, p);
+    if (s) return s;
+    for (int i = 0; i < cnt && !ok; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_bd(p[i].algo) && p[i].memory <= WS_LIMIT)
+        *algo = (int)p[i].algo, *memory = p[i].memory, *ms = find ? p[i].time : 0, ok = 1;
+  } else {
+    cudnnConvolutionBwdFilterAlgoPerf_t p[NALG];
+    s = find ? cudnnFindConvolutionBackwardFilterAlgorithm(h, c->cx, c->cy, c->cd, c->fd, NALG,
+                                                           &cnt, p)
+             : cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, c->cx, c->cy, c->cd, c->fd,
+                                                             NALG, &cnt, p);
+    if (s) return s;
+    for (int i = 0; i < cnt && !ok; i++)
+      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
+          !fft_or_winograd_bf(p[i].algo) && p[i].memory <= WS_LIMIT)
+        *algo = (int)p[i].algo, *memory = p[i].memory, *ms = find ? p[i].time : 0, ok = 1;
+  }
+  if (!ok) return CUDNN_STATUS_NOT_SUPPORTED;
+  memo_put(key, *algo, *memory, *ms);
+  return CUDNN_STATUS_SUCCESS;
+}
+
 /* Sets the descriptors for NDHWC (nc 0) or NCDHW (nc 1) and chooses the algorithms of the
- * passes needed; CUDNN_STATUS_NOT_SUPPORTED when a pass has no acceptable algorithm. */
+ * passes needed, with their measured time summed in *ms_out (0 for the heuristics);
+ * CUDNN_STATUS_NOT_SUPPORTED when a pass has no acceptable algorithm. */
 static cudnnStatus_t choose(lt_conv *c, int nc, int need_fwd, int need_bd, int need_bf,
-                            size_t *ws_out, const char **what) {
+                            size_t *ws_out, float *ms_out, const char **what) {
   const lt_shape xs = c->xs, ys = c->ys;
   const lt_conv_desc *desc = &c->desc;
   cudnnStatus_t s;
   c->has_fwd = c->has_bwd_data = c->has_bwd_filter = 0;
   *ws_out = 0;
+  *ms_out = 0;
   if (set_act(c->cx, xs.n, xs.c, xs.d, xs.h, xs.w, nc) ||
       set_act(c->cy, ys.n, ys.c, ys.d, ys.h, ys.w, nc))
     return *what = "tensor descriptor", CUDNN_STATUS_BAD_PARAM;
@@ -179,54 +303,59 @@ static cudnnStatus_t choose(lt_conv *c, int nc, int need_fwd, int need_bd, int n
     return *what = "output size", s;
   if (od[0] != ys.n || od[1] != ys.c || od[2] != ys.d || od[3] != ys.h || od[4] != ys.w)
     return *what = "output size disagrees", CUDNN_STATUS_BAD_PARAM;
-  size_t ws = 0;
-  int cnt = 0;
+  size_t ws = 0, mem = 0;
+  int algo = 0;
+  float ms = 0;
   if (need_fwd) {
-    cudnnConvolutionFwdAlgoPerf_t p[NALG];
-    if ((s = cudnnGetConvolutionForwardAlgorithm_v7(lt_cuda_cudnn, c->cx, c->fd, c->cd, c->cy,
-                                                    NALG, &cnt, p)))
-      return *what = "forward algorithm", s;
-    for (int i = 0; i < cnt && !c->has_fwd; i++)
-      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
-          !fft_or_winograd_fwd(p[i].algo) && p[i].memory <= WS_LIMIT) {
-        c->fwd = p[i].algo;
-        c->has_fwd = 1;
-        if (p[i].memory > ws) ws = p[i].memory;
-      }
-    if (!c->has_fwd) return *what = "forward: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED;
+    if ((s = choose_pass(c, nc, PASS_FWD, &algo, &mem, &ms)))
+      return *what = s == CUDNN_STATUS_NOT_SUPPORTED ? "forward: no FMA algorithm"
+                                                     : "forward algorithm", s;
+    c->fwd = (cudnnConvolutionFwdAlgo_t)algo, c->has_fwd = 1;
+    if (mem > ws) ws = mem;
+    *ms_out += ms;
   }
   if (need_bd) {
-    cudnnConvolutionBwdDataAlgoPerf_t p[NALG];
-    if ((s = cudnnGetConvolutionBackwardDataAlgorithm_v7(lt_cuda_cudnn, c->fd, c->cy, c->cd,
-                                                         c->cx, NALG, &cnt, p)))
-      return *what = "backward-data algorithm", s;
-    for (int i = 0; i < cnt && !c->has_bwd_data; i++)
-      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
-          !fft_or_winograd_bd(p[i].algo) && p[i].memory <= WS_LIMIT) {
-        c->bwd_data = p[i].algo;
-        c->has_bwd_data = 1;
-        if (p[i].memory > ws) ws = p[i].memory;
-      }
-    if (!c->has_bwd_data)
-      return *what = "backward-data: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED;
+    if ((s = choose_pass(c, nc, PASS_BD, &algo, &mem, &ms)))
+      return *what = s == CUDNN_STATUS_NOT_SUPPORTED ? "backward-data: no FMA algorithm"
+                                                     : "backward-data algorithm", s;
+    c->bwd_data = (cudnnConvolutionBwdDataAlgo_t)algo, c->has_bwd_data = 1;
+    if (mem > ws) ws = mem;
+    *ms_out += ms;
   }
   if (need_bf) {
-    cudnnConvolutionBwdFilterAlgoPerf_t p[NALG];
-    if ((s = cudnnGetConvolutionBackwardFilterAlgorithm_v7(lt_cuda_cudnn, c->cx, c->cy, c->cd,
-                                                           c->fd, NALG, &cnt, p)))
-      return *what = "backward-filter algorithm", s;
-    for (int i = 0; i < cnt && !c->has_bwd_filter; i++)
-      if (p[i].status == CUDNN_STATUS_SUCCESS && fma_only(p[i].mathType) &&
-          !fft_or_winograd_bf(p[i].algo) && p[i].memory <= WS_LIMIT) {
-        c->bwd_filter = p[i].algo;
-        c->has_bwd_filter = 1;
-        if (p[i].memory > ws) ws = p[i].memory;
-      }
-    if (!c->has_bwd_filter)
-      return *what = "backward-filter: no FMA algorithm", CUDNN_STATUS_NOT_SUPPORTED;
+    if ((s = choose_pass(c, nc, PASS_BF, &algo, &mem, &ms)))
+      return *what = s == CUDNN_STATUS_NOT_SUPPORTED ? "backward-filter: no FMA algorithm"
+                                                     : "backward-filter algorithm", s;
+    c->bwd_filter = (cudnnConvolutionBwdFilterAlgo_t)algo, c->has_bwd_filter = 1;
+    if (mem > ws) ws = mem;
+    *ms_out += ms;
   }
   *ws_out = ws;
   return CUDNN_STATUS_SUCCESS;
+}
+
+/* 1 to run c in NCDHW. In NDHWC, cuDNN 9 offers 3D float convolutions one algorithm per pass
+ * (implicit GEMM; an H200 spent 226 ms per training step of the default model at batch 16 in
+ * backward-filter alone, PyTorch 47 ms for the whole step); NCDHW has more. With measured
+ * choices both layouts are timed, and NCDHW wins when its passes plus the transposes it needs
+ * (each pass transposes both of its activations: a read and a write, 8 bytes per element, at
+ * an assumed 1.5 TB/s) take less time than NDHWC's. LT_CUDNN_LAYOUT=ndhwc or ncdhw forces one
+ * (to compare); the heuristics keep NDHWC, which needs no transposes. */
+static int pick_layout(lt_conv *c, int need_fwd, int need_bd, int need_bf) {
+  const char *e = getenv("LT_CUDNN_LAYOUT");
+  if (e && strcmp(e, "ncdhw") == 0) return 1;
+  if ((e && strcmp(e, "ndhwc") == 0) || !measure_algorithms()) return 0;
+  size_t ws;
+  float t_nd = 0, t_nc = 0;
+  const char *what;
+  if (choose(c, 1, need_fwd, need_bd, need_bf, &ws, &t_nc, &what) != CUDNN_STATUS_SUCCESS)
+    return 0;
+  if (choose(c, 0, need_fwd, need_bd, need_bf, &ws, &t_nd, &what) != CUDNN_STATUS_SUCCESS)
+    return 1;
+  const int passes = need_fwd + need_bd + need_bf;
+  const double elems = (double)lt_shape_count(c->xs) + (double)lt_shape_count(c->ys);
+  const double t_transpose = passes * elems * 8.0 / 1.5e9; /* ms */
+  return t_nc + t_transpose < t_nd;
 }
 
 extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_error *err) {
@@ -252,11 +381,13 @@ extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_e
   int need_fwd = !tr || !desc->forward_only, need_bd = tr || !desc->forward_only;
   int need_bf = !desc->forward_only;
   size_t ws = 0;
+  float ms_nd = 0, ms_nc = 0;
   const char *what = "";
-  s = choose(c, 0, need_fwd, need_bd, need_bf, &ws, &what);
-  if (s != CUDNN_STATUS_SUCCESS) { /* NDHWC refused: try NCDHW with transposes */
+  c->nc = pick_layout(c, need_fwd, need_bd, need_bf);
+  s = choose(c, c->nc, need_fwd, need_bd, need_bf, &ws, &ms_nd, &what);
+  if (s != CUDNN_STATUS_SUCCESS && !c->nc) { /* NDHWC refused: try NCDHW with transposes */
     c->nc = 1;
-    s = choose(c, 1, need_fwd, need_bd, need_bf, &ws, &what);
+    s = choose(c, 1, need_fwd, need_bd, need_bf, &ws, &ms_nc, &what);
   }
   if (s != CUDNN_STATUS_SUCCESS) return fail(c, err, what, s);
   size_t wbytes = lt_conv_weight_count(desc) * sizeof(float);
@@ -388,8 +519,17 @@ extern "C" void lt_cuda_conv_backward_weights(lt_conv *c, float *dw, float *db, 
   double *acc = (double *)lt_cuda_scratch(3, (size_t)o.c * sizeof(double));
   if (acc) {
     cudaMemsetAsync(acc, 0, (size_t)o.c * sizeof(double), lt_cuda_stream);
-    unsigned blocks = (unsigned)(rows < 512 ? rows : 512);
-    k_bias_grad<<<blocks, 128, 0, lt_cuda_stream>>>(acc, dy, rows, o.c);
+    if (o.c <= 1024) {
+      const unsigned threads = (unsigned)(o.c * (o.c >= 256 ? 1 : 256 / o.c));
+      size_t n = rows * (size_t)o.c, per = (size_t)threads * 64; /* >= 64 elements a thread */
+      unsigned blocks = (unsigned)((n + per - 1) / per);
+      if (blocks > 1024) blocks = 1024;
+      k_bias_grad<<<blocks, threads, threads * sizeof(double), lt_cuda_stream>>>(acc, dy, rows,
+                                                                                 o.c);
+    } else {
+      unsigned blocks = (unsigned)(rows < 512 ? rows : 512);
+      k_bias_grad_wide<<<blocks, 128, 0, lt_cuda_stream>>>(acc, dy, rows, o.c);
+    }
     k_double_to_float<<<(o.c + 127) / 128, 128, 0, lt_cuda_stream>>>(db, acc, o.c);
   }
   lt_cuda_done("conv_backward_weights");
