@@ -7,7 +7,9 @@
  *            with B sure samples: samples per second
  * Prints medians and the ratios against PyTorch. Exits 77 with the reason where the cuda backend
  * is not built or no GPU answers.
- * Usage: bench-cuda [--runs N] [--batch B] [--no-torch]. */
+ * LT_CUDA_PROFILE=1 adds where the time of batched inference and of training goes.
+ * Usage: bench-cuda [--runs N] [--batch B] [--no-torch]. LT_PYTHON names the interpreter that has
+ * torch with CUDA (default /usr/bin/python3, Debian's; a GPU machine's torch may live elsewhere). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,7 +108,13 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < (size_t)batch * S3 * (size_t)c.in_channels; i++)
     x[i] = (float)lt_rng_uniform(&r);
   double i1 = time_infer(m1, x, 1, runs, cam);
+#ifdef LT_HAVE_CUDA
+  lt_cuda_profile_reset();
+#endif
   double ib = time_infer(mb, x, batch, runs, cam) / batch;
+#ifdef LT_HAVE_CUDA
+  lt_cuda_profile_report(stdout, "inference, batch");
+#endif
   float *mv = be->alloc(2 * t->total * sizeof(float));
   if (!mv) {
     fprintf(stderr, "out of GPU memory for the Adam moments\n");
@@ -117,6 +125,9 @@ int main(int argc, char **argv) {
   for (int i = 0; i < batch; i++) L[i].sure = L[i].has_label = true, L[i].label = 1;
   double *tt = malloc((size_t)runs * sizeof *tt);
   lt_loss_terms terms;
+#ifdef LT_HAVE_CUDA
+  lt_cuda_profile_reset();
+#endif
   for (int k = -1; k < runs; k++) {
     double t0 = now_ms();
     lt_model_forward(mt, x, batch);
@@ -132,6 +143,9 @@ int main(int argc, char **argv) {
   }
   double tr = median(tt, runs);
 #ifdef LT_HAVE_CUDA
+  lt_cuda_profile_report(stdout, "training steps");
+#endif
+#ifdef LT_HAVE_CUDA
   if (lt_cuda_take_error(&err)) {
     fprintf(stderr, "CUDA error during the benchmark: %s\n", err.msg);
     return 1;
@@ -145,7 +159,8 @@ int main(int argc, char **argv) {
          tr, batch / tr * 1e3);
   if (torch) {
     char dir[] = "/tmp/lt-bench-cuda-XXXXXX", wpath[128], cmd[1024], line[2048] = "";
-    const char *src = getenv("LT_SOURCE_ROOT");
+    const char *src = getenv("LT_SOURCE_ROOT"), *py = getenv("LT_PYTHON");
+    if (!py || !*py) py = "/usr/bin/python3";
     if (!mkdtemp(dir) || !src) {
       printf("torch: skipped (no temporary directory or LT_SOURCE_ROOT)\n");
       goto done;
@@ -155,8 +170,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, "%s\n", err.msg);
       return 1;
     }
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/bench/bench_cuda_torch.py %s %d %d", src,
-             wpath, runs, batch);
+    snprintf(cmd, sizeof cmd, "%s %s/tests/bench/bench_cuda_torch.py %s %d %d", py, src, wpath,
+             runs, batch);
     FILE *p = popen(cmd, "r");
     if (!p || !fgets(line, sizeof line, p)) line[0] = 0;
     if (p) pclose(p);

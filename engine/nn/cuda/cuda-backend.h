@@ -19,6 +19,7 @@
 #define LT_NN_CUDA_BACKEND_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -32,6 +33,9 @@ extern const lt_backend lt_backend_cuda;
  * in info, or -1 with the reason (e.g. "cudaGetDeviceCount: CUDA driver version is
  * insufficient ...") in err. Later calls return the first answer. */
 int lt_cuda_probe(char *info, size_t info_size, lt_error *err);
+/* 1 when the probe failed because this machine has no CUDA device or driver (a CPU machine);
+ * 0 when it has one, usable or not. */
+int lt_cuda_no_device(void);
 /* cudnnGetVersion() of the linked cuDNN (works without a device), e.g. 91900. */
 size_t lt_cuda_cudnn_version(void);
 /* The CUDA runtime version compiled against, e.g. 13000. */
@@ -42,6 +46,11 @@ int lt_cuda_runtime_version(void);
  * Both clear the state. */
 int lt_cuda_take_oom(void);
 int lt_cuda_take_error(lt_error *err);
+
+/* With LT_CUDA_PROFILE=1 in the environment: the time between entry points by name since the
+ * last reset (see cuda-runtime.cu), largest first, under title; nothing without it. */
+void lt_cuda_profile_reset(void);
+void lt_cuda_profile_report(FILE *out, const char *title);
 
 /* ---- model-level kernels; pointers are backend (managed or device) memory ---- */
 /* u[n] = sum_k g[k] f[n K + k]. CPU twin: lt_cam_weighted_sum (engine/model/gradcam.c). */

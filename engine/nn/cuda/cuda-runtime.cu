@@ -3,7 +3,9 @@
  * scratch. See cuda-backend.h. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nn/cuda/cuda-internal.h"
 
@@ -14,6 +16,7 @@ static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
 static int probe_rc = -1;
 static char probe_info[256];
 static char probe_why[256];
+static int probe_no_device = 0; /* the probe failed because there is no device (or driver) */
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static char sticky[256];
@@ -30,10 +33,12 @@ static void probe_run(void) {
   if (e != cudaSuccess) {
     snprintf(probe_why, sizeof probe_why, "cudaGetDeviceCount: %s", cudaGetErrorString(e));
     (void)cudaGetLastError();
+    probe_no_device = 1;
     return;
   }
   if (n <= 0) {
     snprintf(probe_why, sizeof probe_why, "no CUDA device");
+    probe_no_device = 1;
     return;
   }
   cudaDeviceProp p;
@@ -79,6 +84,11 @@ extern "C" int lt_cuda_probe(char *info, size_t info_size, lt_error *err) {
   return 0;
 }
 
+extern "C" int lt_cuda_no_device(void) {
+  pthread_once(&probe_once, probe_run);
+  return probe_no_device;
+}
+
 extern "C" size_t lt_cuda_cudnn_version(void) { return cudnnGetVersion(); }
 extern "C" int lt_cuda_runtime_version(void) { return CUDART_VERSION; }
 
@@ -112,9 +122,76 @@ void lt_cuda_note_oom(const char *where) {
   note_msg(m, 1);
 }
 
+/* LT_CUDA_PROFILE=1: the wall time from one entry point's end to the next one's end, by the
+ * next one's name. Every entry point waits for its work, so each interval is that call's GPU
+ * time plus whatever the host did before it (the model's host code over managed memory, page
+ * migrations included): a host-heavy stretch shows on the GPU call that follows it. */
+#define PROFILE_SLOTS 64
+static int profile_on = -1;
+static double profile_last;
+static struct {
+  const char *where;
+  double ms;
+  long calls;
+} profile[PROFILE_SLOTS];
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static void profile_add(const char *where) {
+  double t = now_ms();
+  pthread_mutex_lock(&state_lock);
+  if (profile_last > 0) {
+    int i = 0;
+    while (i < PROFILE_SLOTS && profile[i].where && strcmp(profile[i].where, where) != 0) i++;
+    if (i < PROFILE_SLOTS) {
+      profile[i].where = where;
+      profile[i].ms += t - profile_last;
+      profile[i].calls++;
+    }
+  }
+  profile_last = t;
+  pthread_mutex_unlock(&state_lock);
+}
+
+extern "C" void lt_cuda_profile_reset(void) {
+  pthread_mutex_lock(&state_lock);
+  memset(profile, 0, sizeof profile);
+  profile_last = now_ms();
+  pthread_mutex_unlock(&state_lock);
+}
+
+extern "C" void lt_cuda_profile_report(FILE *out, const char *title) {
+  if (profile_on != 1) return;
+  pthread_mutex_lock(&state_lock);
+  double total = 0;
+  for (int i = 0; i < PROFILE_SLOTS && profile[i].where; i++) total += profile[i].ms;
+  fprintf(out, "profile: %s, %.2f ms in all\n", title, total);
+  for (;;) { /* largest first, each printed once */
+    int best = -1;
+    for (int i = 0; i < PROFILE_SLOTS && profile[i].where; i++)
+      if (profile[i].calls > 0 && (best < 0 || profile[i].ms > profile[best].ms)) best = i;
+    if (best < 0) break;
+    fprintf(out, "  %-26s %6ld calls %10.3f ms %5.1f%%\n", profile[best].where,
+            profile[best].calls, profile[best].ms, total > 0 ? 100 * profile[best].ms / total : 0);
+    profile[best].calls = -profile[best].calls;
+  }
+  for (int i = 0; i < PROFILE_SLOTS && profile[i].where; i++)
+    profile[i].calls = -profile[i].calls;
+  pthread_mutex_unlock(&state_lock);
+}
+
 void lt_cuda_done(const char *where) {
   lt_cuda_note(cudaGetLastError(), where);
   lt_cuda_note(cudaStreamSynchronize(lt_cuda_stream), where);
+  if (profile_on < 0) {
+    const char *e = getenv("LT_CUDA_PROFILE");
+    profile_on = e && strcmp(e, "1") == 0;
+  }
+  if (profile_on) profile_add(where);
 }
 
 extern "C" int lt_cuda_take_oom(void) {
