@@ -108,11 +108,10 @@ int lt_cli_evaluate(int argc, char **argv) {
     lt_weights_free(&w);
     return lt_cli_fail(&err);
   }
-  const lt_backend *be = lt_backend_default();
   lt_model *m = NULL;
   lt_heldout h;
   int rc = LT_EXIT_INPUT;
-  if (lt_model_create(&m, &w.config, be, 1, false, &err))
+  if (lt_model_create_auto(&m, &w.config, 1, false, &err))
     goto out;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
   if (lt_heldout_evaluate(m, &ds, boot, seed, &h, &err))

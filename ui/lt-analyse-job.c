@@ -45,7 +45,7 @@ static int model_ready(LtModelCtx *c, lt_error *err) {
     c->tried = TRUE;
     if (lt_weights_load(c->path, NULL, &c->w, err) != 0) {
       g_strlcpy(c->error, err->msg, sizeof c->error);
-    } else if (lt_model_create(&c->m, &c->w.config, lt_backend_default(), 1, false, err) != 0) {
+    } else if (lt_model_create_auto(&c->m, &c->w.config, 1, false, err) != 0) {
       g_strlcpy(c->error, err->msg, sizeof c->error);
       lt_weights_free(&c->w);
       c->m = NULL;

@@ -14,6 +14,7 @@
 #include "model/model.h"
 #include "model/trainer.h"
 #include "model/weights.h"
+#include "nn/cuda/engine-select.h"
 
 /* ---- rows ---- */
 typedef struct {
@@ -614,7 +615,7 @@ static int one_run(const runner *R, int v, int row, int fold, const char *path, 
   int rc = -1;
   if (train_run(R, v, row, fold, dir, model, sizeof model, root, err))
     goto out;
-  const lt_backend *be = lt_backend_get(o->backend ? o->backend : "cpu", err);
+  const lt_backend *be = lt_backend_select(o->backend ? o->backend : "auto", err);
   if (!be || load_model(&m, model, be, err))
     goto out;
   /* The fold's held-out patients, every sample (labelled ones give the Table 1 measures). */

@@ -64,7 +64,7 @@ typedef struct {
   lt_ablation_reduced reduced;
   double max_minutes;              /* > 0: start no run that would end after this (estimated
                                     * from the runs so far) */
-  const char *backend;             /* NULL: "cpu" */
+  const char *backend;             /* NULL: the automatic choice (engine-select.h) */
   FILE *progress;                  /* one line per run plus the trainer's lines; NULL: silent */
 } lt_ablation_options;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "model/heads.h"
+#include "nn/cuda/engine-select.h"
 
 #define MAX_ACTS 96
 #define MAX_NODES 64
@@ -239,6 +240,16 @@ static int build(lt_model *m, lt_error *err) {
   if ((n->out = new_act(m, lt_shape_make(B, F, F, F, 2 * wid[2] + 1), 1, err)) < 0) return -1;
   if ((m->a_f = add_conv_gn(m, "fuse", n->out, LT_CONV, wid[3], 1, 1, err)) < 0) return -1;
   return 0;
+}
+
+int lt_model_create_auto(lt_model **out, const lt_model_config *c, int batch, bool training,
+                         lt_error *err) {
+  const lt_backend *be = lt_backend_select_auto(), *cpu = lt_backend_default();
+  int rc = lt_model_create(out, c, be, batch, training, err);
+  if (rc == 0 || be == cpu) return rc;
+  lt_engine_log("the %s backend cannot hold the model (%s); running on the CPU, which is slower",
+                be->name, err->msg);
+  return lt_model_create(out, c, cpu, batch, training, err);
 }
 
 void lt_model_free(lt_model *m) {

@@ -16,6 +16,7 @@
 #include "model/loss.h"
 #include "model/params.h"
 #include "model/transfer.h"
+#include "nn/cuda/engine-select.h"
 
 void lt_train_options_default(lt_train_options *o) {
   memset(o, 0, sizeof *o);
@@ -763,7 +764,7 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
                              "not for training", ds->dir);
   if (o->out_dir && mkdir(o->out_dir, 0777) && errno != EEXIST)
     return lt_error_set(err, "cannot create %s: %s", o->out_dir, strerror(errno));
-  const lt_backend *be = lt_backend_get(o->backend ? o->backend : "cpu", err);
+  const lt_backend *be = lt_backend_select(o->backend ? o->backend : "auto", err);
   if (!be)
     return -1;
   int *fold_of = malloc((size_t)ds->n * sizeof *fold_of);

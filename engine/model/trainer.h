@@ -51,7 +51,7 @@ typedef struct {
   bool resume;           /* continue from out_dir/state.json */
   long stop_after_steps; /* > 0: stop (return 1) at that many steps in this call, mid-epoch:
                           * the epoch in progress is lost, as when the process is killed */
-  const char *backend;   /* "cpu" (NULL) or "ref" */
+  const char *backend;   /* "cpu", "ref", "cuda" or NULL: the automatic choice (engine-select.h) */
   const char *init_from; /* a weights file: every fold starts from its tensors of matching name
                           * and shape (transfer.h; the others initialised as usual); NULL: none */
   const int *fold_of;    /* the fold of every sample (ds->n values in [0, folds)), e.g. to keep

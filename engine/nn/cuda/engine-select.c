@@ -18,8 +18,7 @@ void lt_engine_set_log(lt_engine_log_fn fn, void *user) {
   log_user = user;
 }
 
-static void engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void engine_log(const char *fmt, ...) {
+void lt_engine_log(const char *fmt, ...) {
   char line[512];
   va_list ap;
   va_start(ap, fmt);
@@ -64,6 +63,15 @@ static int cuda_usable(char *info, size_t info_size, char *why, size_t why_size)
   return 0;
 }
 
+/* 1 when cuda is built but the machine has no CUDA device or driver. */
+static int cuda_missing(void) {
+#ifdef LT_HAVE_CUDA
+  return lt_cuda_no_device();
+#else
+  return 0;
+#endif
+}
+
 static pthread_once_t auto_once = PTHREAD_ONCE_INIT;
 static const lt_backend *auto_choice = NULL;
 
@@ -73,14 +81,17 @@ static void auto_run(void) {
     lt_error err = {{0}};
     auto_choice = lt_backend_select(env, &err);
     if (auto_choice) return;
-    engine_log("LT_BACKEND=%s not used (%s); choosing automatically", env, err.msg);
+    lt_engine_log("LT_BACKEND=%s not used (%s); choosing automatically", env, err.msg);
   }
   char info[256], why[256];
   if (cuda_usable(info, sizeof info, why, sizeof why) == 0) {
     auto_choice = lt_engine_cuda_backend();
     return;
   }
-  if (lt_engine_cuda_built()) engine_log("cuda backend not used (%s); running on the CPU", why);
+  /* A machine without a GPU is the ordinary case and gets no line on every command (`engine`
+   * says why); a GPU that is there but cannot be used is worth telling. */
+  if (lt_engine_cuda_built() && !cuda_missing())
+    lt_engine_log("cuda backend not used (%s); running on the CPU", why);
   auto_choice = lt_backend_default();
 }
 
@@ -166,7 +177,7 @@ int lt_run_with_fallback(const lt_backend *be, lt_job_fn job, void *ctx, int *on
     if (rc == LT_JOB_DEVICE_OOM) lt_error_prefix(err, "out of memory on the CPU");
     return -1;
   }
-  engine_log("the GPU ran out of memory (%s); running this job again on the CPU, which is slower",
+  lt_engine_log("the GPU ran out of memory (%s); running this job again on the CPU, which is slower",
              err ? err->msg : "");
   if (on_cpu_retry) *on_cpu_retry = 1;
   if (err) memset(err, 0, sizeof *err);
