@@ -8,13 +8,15 @@
 # writes the model and its card. The test set (seed 6202) has been used to compare recipes; the
 # confirmation set (seed 6303) is kept for an estimate that no choice was made on.
 #
-#   scripts/train-default-model.sh [--tiny] [--data DIR] [--no-install]
+#   scripts/train-default-model.sh [--tiny] [--data DIR] [--no-install] [--sure-fraction F]
 #
 #   --tiny        a few cases and one epoch: checks the pipeline end to end (never installs)
 #   --data DIR    generated data and the run (default ../data/default-model beside the checkout,
 #                 outside the repository); a stage whose output exists is reused (the same seed
 #                 gives byte-identical synthetic data), so the command resumes after a stop
 #   --no-install  leave resources/models alone (the model and card stay under DIR/out)
+#   --sure-fraction F  the training set's share of sure nodules (synth's default 0.5 when not
+#                 given; the held-out sets keep the default, so they stay the same cases)
 #
 # Environment: LT_CLI (default build/app/lungtrust-cli), LT_SHARED_DATA (the LIDC study).
 set -eu
@@ -27,12 +29,14 @@ name=lungtrust-default-w16
 data=
 tiny=0
 install=1
+sure_frac=
 while [ $# -gt 0 ]; do
   case $1 in
     --tiny) tiny=1; install=0 ;;
     --data) data=$2; shift ;;
     --no-install) install=0 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    --sure-fraction) sure_frac=$2; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "train-default-model.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -80,6 +84,7 @@ for set in train test confirm; do
     *) n=$confirm_cases s=$confirm_seed ;;
   esac
   args="--count $n --seed $s"
+  [ $set = train ] && [ -n "$sure_frac" ] && args="$args --sure-fraction $sure_frac"
   if [ -f "$data/synth-$set/manifest.json" ] && [ "$(cat "$data/synth-$set.args" 2>/dev/null)" = "$args" ]; then
     log "synth-$set: reusing $data/synth-$set ($args: the same bytes)"
   else
