@@ -38,6 +38,8 @@ struct lt_conv {
   lt_shape xs, ys; /* shapes on cx and cy */
   float *bx, *by;  /* NCDHW buffers of the fallback */
   char impl[3][64];
+  char label[3][80]; /* by our pass, for LT_CUDA_PROFILE: "conv bwd-filter 16->32 s2 @64 n16" */
+  int thin;          /* the weight gradient by k_thin_bwd_filter instead of cuDNN */
 };
 
 /* CPU twin: none (layout only). to_nc: dst (N, C, S) from src (N, S, C); else the inverse. */
@@ -117,6 +119,73 @@ __global__ void k_bias_grad_wide(double *acc, const float *dy, size_t rows, int 
 __global__ void k_double_to_float(float *y, const double *x, int n) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i < n) y[i] = (float)x[i];
+}
+
+/* CPU twin: the weight gradient of lt_dnnl_conv_backward_weights (engine/nn/cpu-dnnl.c) for a
+ * "thin" convolution: k^3 with k 3 (padding 1) or 1 (padding 0), stride 1, at most 2 input or
+ * output channels (the model's first layer, 3^3 2 -> w, and its segmentation output, 1^3
+ * w -> 1, both at 64^3). cuDNN's backward-filter took 64 ms per training step for each of these
+ * two on an H200 (batch 16, the fastest algorithm cudnnFind listed), more than all the other
+ * convolutions' passes together: its 3D float kernels are made for many channels. Here each
+ * thread walks voxels of the NDHWC activations and keeps up to THIN_ACC partial sums dw[o][p]
+ * for the (c, t) pairs p of its blockIdx.y (t the tap of the k^3 kernel); the block sums them
+ * over its threads, then adds them in double to acc (O * C * k^3, canonical OIDHW order). */
+#define THIN_ACC 32
+__global__ void __launch_bounds__(256) k_thin_bwd_filter(double *acc, const float *x,
+                                                         const float *dy, int N, int D, int H,
+                                                         int W, int C, int O, int k, int P) {
+  float part[THIN_ACC];
+  const int T = k * k * k, pad = k / 2, p0 = blockIdx.y * P, np = min(P, C * T - p0);
+  for (int i = 0; i < THIN_ACC; i++) part[i] = 0;
+  const size_t V = (size_t)D * H * W, total = (size_t)N * V;
+  for (size_t g = blockIdx.x * (size_t)blockDim.x + threadIdx.x; g < total;
+       g += (size_t)gridDim.x * blockDim.x) {
+    const size_t n = g / V, v = g % V;
+    const int z = (int)(v / ((size_t)H * W)), y = (int)(v / W % H), xx = (int)(v % W);
+    const float *dyv = dy + g * O;
+    for (int q = 0; q < np; q++) {
+      const int p = p0 + q, c = p / T, t = p % T;
+      const int zz = z + t / (k * k) - pad, yy = y + t / k % k - pad, xq = xx + t % k - pad;
+      if (zz < 0 || zz >= D || yy < 0 || yy >= H || xq < 0 || xq >= W) continue;
+      const float xv = x[(((n * D + zz) * H + yy) * W + xq) * C + c];
+      for (int o = 0; o < O; o++) part[q * O + o] += dyv[o] * xv;
+    }
+  }
+  __shared__ float red[8][THIN_ACC]; /* one row per warp of the 256 threads */
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  for (int i = 0; i < np * O; i++) {
+    float s = part[i];
+    for (int d = 16; d > 0; d >>= 1) s += __shfl_down_sync(0xffffffffu, s, d);
+    if (lane == 0) red[warp][i] = s;
+  }
+  __syncthreads();
+  if ((int)threadIdx.x < np * O) {
+    const int q = threadIdx.x / O, o = threadIdx.x % O;
+    double s = 0;
+    for (int w8 = 0; w8 < 8; w8++) s += red[w8][threadIdx.x];
+    atomicAdd(&acc[(size_t)o * C * T + p0 + q], s);
+  }
+}
+
+static int is_thin(const lt_conv_desc *d) {
+  return d->kind != LT_CONV_TRANSPOSED && (d->k == 3 || d->k == 1) && d->pad == d->k / 2 &&
+         d->stride == 1 && (d->c_in <= 2 || d->c_out <= 2) && d->c_out <= THIN_ACC;
+}
+
+static void thin_bwd_filter(lt_conv *c, float *dw, const float *dy, const float *x) {
+  const lt_conv_desc *d = &c->desc;
+  const int C = d->c_in, O = d->c_out, T = d->k * d->k * d->k, P = THIN_ACC / O;
+  const int groups = (C * T + P - 1) / P;
+  const size_t n_w = (size_t)O * C * T, total = (size_t)d->n * d->d * d->h * d->w;
+  double *acc = (double *)lt_cuda_scratch(2, n_w * sizeof(double));
+  if (!acc) return;
+  cudaMemsetAsync(acc, 0, n_w * sizeof(double), lt_cuda_stream);
+  size_t bx = (total + 256 * 16 - 1) / (256 * 16); /* >= 16 voxels a thread */
+  dim3 grid((unsigned)(bx > 1024 ? 1024 : bx), (unsigned)groups);
+  k_thin_bwd_filter<<<grid, 256, 0, lt_cuda_stream>>>(acc, x, dy, d->n, d->d, d->h, d->w, C, O,
+                                                      d->k, P);
+  k_double_to_float<<<(unsigned)((n_w + 127) / 128), 128, 0, lt_cuda_stream>>>(dw, acc,
+                                                                               (int)n_w);
 }
 
 static int set_act(cudnnTensorDescriptor_t t, int n, int c, int d, int h, int w, int nc) {
@@ -379,7 +448,8 @@ extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_e
       (s = cudnnCreateConvolutionDescriptor(&c->cd)))
     return fail(c, err, "descriptors", s);
   int need_fwd = !tr || !desc->forward_only, need_bd = tr || !desc->forward_only;
-  int need_bf = !desc->forward_only;
+  c->thin = !desc->forward_only && is_thin(desc);
+  int need_bf = !desc->forward_only && !c->thin;
   size_t ws = 0;
   float ms_nd = 0, ms_nc = 0;
   const char *what = "";
@@ -417,6 +487,11 @@ extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_e
   snprintf(c->impl[LT_PASS_BACKWARD_WEIGHTS], 64, "cudnn:bwd_filter_algo_%d", (int)c->bwd_filter);
   if (c->nc)
     for (int i = 0; i < 3; i++) strncat(c->impl[i], ":ncdhw", 63 - strlen(c->impl[i]));
+  if (c->thin) snprintf(c->impl[LT_PASS_BACKWARD_WEIGHTS], 64, "lt:thin_bwd_filter");
+  static const char *pass_name[3] = {"fwd", "bwd-data", "bwd-filter"};
+  for (int i = 0; i < 3; i++)
+    snprintf(c->label[i], sizeof c->label[i], "%sconv %s %d->%d s%d @%d n%d", tr ? "t" : "",
+             pass_name[i], desc->c_in, desc->c_out, desc->stride, desc->d, desc->n);
   *out = c;
   return 0;
 }
@@ -488,7 +563,7 @@ extern "C" void lt_cuda_conv_forward(lt_conv *c, float *y, const float *x, const
   lt_shape o = lt_conv_out_shape(&c->desc);
   size_t rows = (size_t)o.n * lt_shape_spatial(o);
   k_bias_add<<<lt_cuda_blocks(rows * o.c, 256), 256, 0, lt_cuda_stream>>>(y, b, rows, o.c);
-  lt_cuda_done("conv_forward");
+  lt_cuda_done(c->label[LT_PASS_FORWARD]);
 }
 
 extern "C" void lt_cuda_conv_backward_data(lt_conv *c, float *dx, const float *dy,
@@ -498,17 +573,19 @@ extern "C" void lt_cuda_conv_backward_data(lt_conv *c, float *dx, const float *d
     run_fwd(c, dx, dy, wf);
   else
     run_bwd_data(c, dx, dy, wf);
-  lt_cuda_done("conv_backward_data");
+  lt_cuda_done(c->label[LT_PASS_BACKWARD_DATA]);
 }
 
 extern "C" void lt_cuda_conv_backward_weights(lt_conv *c, float *dw, float *db, const float *dy,
                                               const float *x) {
   float *dwf = c->nc ? dw : c->dwk;
-  if (c->desc.kind == LT_CONV_TRANSPOSED)
+  if (c->thin)
+    thin_bwd_filter(c, dw, dy, x);
+  else if (c->desc.kind == LT_CONV_TRANSPOSED)
     run_bwd_filter(c, dy, x, dwf);
   else
     run_bwd_filter(c, x, dy, dwf);
-  if (!c->nc) {
+  if (!c->nc && !c->thin) {
     int T = c->desc.k * c->desc.k * c->desc.k;
     size_t n = (size_t)c->fk * c->fc * T;
     k_reorder<<<lt_cuda_blocks(n, 256), 256, 0, lt_cuda_stream>>>(dw, c->dwk, c->fk, c->fc, T,
@@ -532,5 +609,5 @@ extern "C" void lt_cuda_conv_backward_weights(lt_conv *c, float *dw, float *db, 
     }
     k_double_to_float<<<(o.c + 127) / 128, 128, 0, lt_cuda_stream>>>(db, acc, o.c);
   }
-  lt_cuda_done("conv_backward_weights");
+  lt_cuda_done(c->label[LT_PASS_BACKWARD_WEIGHTS]);
 }

@@ -125,12 +125,13 @@ void lt_cuda_note_oom(const char *where) {
 /* LT_CUDA_PROFILE=1: the wall time from one entry point's end to the next one's end, by the
  * next one's name. Every entry point waits for its work, so each interval is that call's GPU
  * time plus whatever the host did before it (the model's host code over managed memory, page
- * migrations included): a host-heavy stretch shows on the GPU call that follows it. */
-#define PROFILE_SLOTS 64
+ * migrations included): a host-heavy stretch shows on the GPU call that follows it. Names are
+ * copied (a convolution's, its pass and shape, lives only as long as its plan). */
+#define PROFILE_SLOTS 128
 static int profile_on = -1;
 static double profile_last;
 static struct {
-  const char *where;
+  char where[80];
   double ms;
   long calls;
 } profile[PROFILE_SLOTS];
@@ -146,9 +147,9 @@ static void profile_add(const char *where) {
   pthread_mutex_lock(&state_lock);
   if (profile_last > 0) {
     int i = 0;
-    while (i < PROFILE_SLOTS && profile[i].where && strcmp(profile[i].where, where) != 0) i++;
+    while (i < PROFILE_SLOTS && profile[i].where[0] && strcmp(profile[i].where, where) != 0) i++;
     if (i < PROFILE_SLOTS) {
-      profile[i].where = where;
+      snprintf(profile[i].where, sizeof profile[i].where, "%s", where);
       profile[i].ms += t - profile_last;
       profile[i].calls++;
     }
@@ -168,18 +169,18 @@ extern "C" void lt_cuda_profile_report(FILE *out, const char *title) {
   if (profile_on != 1) return;
   pthread_mutex_lock(&state_lock);
   double total = 0;
-  for (int i = 0; i < PROFILE_SLOTS && profile[i].where; i++) total += profile[i].ms;
+  for (int i = 0; i < PROFILE_SLOTS && profile[i].where[0]; i++) total += profile[i].ms;
   fprintf(out, "profile: %s, %.2f ms in all\n", title, total);
   for (;;) { /* largest first, each printed once */
     int best = -1;
-    for (int i = 0; i < PROFILE_SLOTS && profile[i].where; i++)
+    for (int i = 0; i < PROFILE_SLOTS && profile[i].where[0]; i++)
       if (profile[i].calls > 0 && (best < 0 || profile[i].ms > profile[best].ms)) best = i;
     if (best < 0) break;
-    fprintf(out, "  %-26s %6ld calls %10.3f ms %5.1f%%\n", profile[best].where,
+    fprintf(out, "  %-40s %6ld calls %10.3f ms %5.1f%%\n", profile[best].where,
             profile[best].calls, profile[best].ms, total > 0 ? 100 * profile[best].ms / total : 0);
     profile[best].calls = -profile[best].calls;
   }
-  for (int i = 0; i < PROFILE_SLOTS && profile[i].where; i++)
+  for (int i = 0; i < PROFILE_SLOTS && profile[i].where[0]; i++)
     profile[i].calls = -profile[i].calls;
   pthread_mutex_unlock(&state_lock);
 }
