@@ -691,7 +691,8 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
       goto out;
     }
     lt_eval ev;
-    if (evaluate_cached(t->m, ds, &t->sc, val, n_val, &ev, err))
+    /* a GPU error leaves this epoch's numbers and weights untrustworthy: stop before saving */
+    if (evaluate_cached(t->m, ds, &t->sc, val, n_val, &ev, err) || lt_engine_take_error(err))
       goto out;
     const int improved = ev.loss < st->best_loss;
     if (improved) {

@@ -193,6 +193,17 @@ static void plain_error_is_not_retried(void **state) {
   assert_string_equal(err.msg, "bad input file");
 }
 
+/* A job on the CPU leaves no engine error to find: the check that analyze, evaluate, train and
+ * the workstation make after a job passes and leaves err as it was. */
+static void cpu_job_leaves_no_engine_error(void **state) {
+  (void)state;
+  job_ctx c = {0};
+  lt_error err = {{0}};
+  assert_int_equal(lt_run_with_fallback(&lt_backend_cpu, relu_sum_job, &c, NULL, &err), 0);
+  assert_int_equal(lt_engine_take_error(&err), 0);
+  assert_string_equal(err.msg, "");
+}
+
 static void oom_on_cpu_is_an_error_not_a_retry(void **state) {
   (void)state;
   job_ctx c = {0};
@@ -250,6 +261,7 @@ int main(void) {
       cmocka_unit_test(device_oom_job_runs_again_on_cpu_and_tells_user),
       cmocka_unit_test(plain_error_is_not_retried),
       cmocka_unit_test(oom_on_cpu_is_an_error_not_a_retry),
+      cmocka_unit_test(cpu_job_leaves_no_engine_error),
       cmocka_unit_test(job_that_succeeds_runs_once),
       cmocka_unit_test(cli_engine_reports_backend_and_reason),
   };

@@ -503,8 +503,16 @@ static void oom_is_detected(void) {
   } else {
     printf("  4 TiB allocation refused, marked OOM\n");
   }
+  /* the refusal is also the sticky error that a job asks for before trusting its numbers, once */
   lt_error err = {{0}};
-  lt_cuda_take_error(&err);
+  checks++;
+  if (lt_engine_take_error(&err) != -1 || !strstr(err.msg, "out of GPU memory") ||
+      lt_engine_take_error(&err) != 0) {
+    printf("FAIL: lt_engine_take_error must report the refused allocation once\n");
+    failures++;
+  } else {
+    printf("  lt_engine_take_error: %s\n", err.msg);
+  }
 #endif
 }
 

@@ -72,6 +72,15 @@ static int cuda_missing(void) {
 #endif
 }
 
+int lt_engine_take_error(lt_error *err) {
+#ifdef LT_HAVE_CUDA
+  if (lt_engine_cuda_built() && lt_cuda_take_error(err) != 0) return -1;
+#else
+  (void)err;
+#endif
+  return 0;
+}
+
 static pthread_once_t auto_once = PTHREAD_ONCE_INIT;
 static const lt_backend *auto_choice = NULL;
 
@@ -160,7 +169,7 @@ static int attempt_oom(const lt_backend *be, int rc, lt_error *err) {
   return 0;
 }
 
-int lt_run_with_fallback(const lt_backend *be, lt_job_fn job, void *ctx, int *on_cpu_retry,
+int lt_run_with_fallback(const lt_backend *be, lt_backend_job_fn job, void *ctx, int *on_cpu_retry,
                          lt_error *err) {
   if (on_cpu_retry) *on_cpu_retry = 0;
 #ifdef LT_HAVE_CUDA
@@ -177,8 +186,8 @@ int lt_run_with_fallback(const lt_backend *be, lt_job_fn job, void *ctx, int *on
     if (rc == LT_JOB_DEVICE_OOM) lt_error_prefix(err, "out of memory on the CPU");
     return -1;
   }
-  lt_engine_log("the GPU ran out of memory (%s); running this job again on the CPU, which is slower",
-             err ? err->msg : "");
+  lt_engine_log("the GPU ran out of memory (%s); running this job again on the CPU, which is "
+                "slower", err ? err->msg : "");
   if (on_cpu_retry) *on_cpu_retry = 1;
   if (err) memset(err, 0, sizeof *err);
   rc = job(&lt_backend_cpu, ctx, err);

@@ -25,6 +25,11 @@ int lt_engine_cuda_built(void);
 /* The cuda backend table, or NULL when it is not built. */
 const lt_backend *lt_engine_cuda_backend(void);
 
+/* The first CUDA error since the last call: layer functions cannot fail on their own (backend.h),
+ * so a job that ran on the automatic backend asks here before it trusts or saves its numbers.
+ * -1 with the error in err, else 0; always 0 without cuda. */
+int lt_engine_take_error(lt_error *err);
+
 /* The automatic choice (see above). Never NULL; the probe and the log line happen once. */
 const lt_backend *lt_backend_select_auto(void);
 /* "auto" as lt_backend_select_auto; "cuda" the cuda backend when built and its probe passes;
@@ -43,13 +48,13 @@ void lt_engine_describe(lt_engine_info *info);
 /* A job returns 0, -1 with err set, or LT_JOB_DEVICE_OOM (err set) when it ran out of device
  * memory. */
 #define LT_JOB_DEVICE_OOM (-2)
-typedef int (*lt_job_fn)(const lt_backend *be, void *ctx, lt_error *err);
+typedef int (*lt_backend_job_fn)(const lt_backend *be, void *ctx, lt_error *err);
 
 /* Runs job on be. When it reports LT_JOB_DEVICE_OOM, or fails (or leaves a CUDA error) after
  * the cuda backend ran out of memory, and be is not the cpu backend: logs one line for the user
  * and runs job again on the cpu backend. *on_cpu_retry (may be NULL) is set to 1 when the
  * retry happened. Returns the last attempt's 0 / -1 (err set). */
-int lt_run_with_fallback(const lt_backend *be, lt_job_fn job, void *ctx, int *on_cpu_retry,
+int lt_run_with_fallback(const lt_backend *be, lt_backend_job_fn job, void *ctx, int *on_cpu_retry,
                          lt_error *err);
 
 #endif
