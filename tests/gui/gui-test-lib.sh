@@ -65,7 +65,11 @@ lt_gui_launch() {
 
 lt_gui_wait_for() {
   lt_i=0
-  while [ $lt_i -lt "${2:-120}" ] && [ "$(grep -c "$1" "$log" 2>/dev/null)" -lt "${3:-1}" ]; do
+  # The launched app may not have opened its log yet on a busy machine: no file counts as no
+  # line (grep -c prints nothing then, and an empty count would end the wait at once).
+  while [ $lt_i -lt "${2:-120}" ]; do
+    lt_n=$(grep -c "$1" "$log" 2>/dev/null)
+    [ "${lt_n:-0}" -lt "${3:-1}" ] || break
     sleep 0.5
     lt_i=$((lt_i + 1))
   done
