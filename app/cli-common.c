@@ -34,7 +34,15 @@ int lt_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return LT_EXIT_USAGE;
 }
 
+/* strtol and strtod skip leading spaces and take a '+'; an option's value is written as its
+ * digits, a '-' or (for a real number) a '.' first, so " 3" and "+3" are refused as for seeds. */
+static bool starts_like_a_number(const char *s, bool point) {
+  return (*s >= '0' && *s <= '9') || *s == '-' || (point && *s == '.');
+}
+
 bool lt_cli_parse_long(const char *s, long lo, long hi, long *v) {
+  if (!starts_like_a_number(s, false))
+    return false;
   char *end;
   errno = 0;
   const long x = strtol(s, &end, 10);
@@ -53,6 +61,8 @@ bool lt_cli_parse_int(const char *s, int lo, int hi, int *v) {
 }
 
 bool lt_cli_parse_double(const char *s, double lo, double hi, double *v) {
+  if (!starts_like_a_number(s, true))
+    return false;
   char *end;
   errno = 0;
   const double x = strtod(s, &end);

@@ -26,7 +26,8 @@ int lt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
 
 /* Option values, each the whole string or false: a decimal integer in [lo, hi]; a finite number
  * in [lo, hi]; a seed (a decimal integer >= 0 below 2^64, no sign: strtoull would wrap "-1").
- * One set of rules for every command, so "--seed -1" or "--epochs 3x" fail the same way. */
+ * None takes a leading space or '+'. One set of rules for every command, so "--seed -1",
+ * "--epochs 3x" or "--boot +10" fail the same way. */
 bool lt_cli_parse_long(const char *s, long lo, long hi, long *v);
 bool lt_cli_parse_int(const char *s, int lo, int hi, int *v);
 bool lt_cli_parse_double(const char *s, double lo, double hi, double *v);

@@ -3,8 +3,9 @@
 same rules (app/cli-common.c: lt_cli_parse_int, _long, _double, _seed).
 
 Usage: test-cli-numbers.py LUNGTRUST_CLI
-Each bad value (a sign on a seed, which strtoull would wrap to 2^64 - 1; trailing letters; an
-empty string; a value out of range; nan and inf) is a usage error: exit 2, the option named on
+Each bad value (a sign on a seed, which strtoull would wrap to 2^64 - 1; a leading space or '+'
+on any number; trailing letters; an empty string; a value out of range; nan and inf) is a usage
+error: exit 2, the option named on
 the first stderr line, nothing on stdout. No data is needed: options are read before any file.
 """
 import subprocess
@@ -34,7 +35,7 @@ for bad in ["-1", " 1", "+1", "1x", "", "18446744073709551616"]:
     usage_error("ablation", "--out", "/nonexistent/x", "--seed", bad, option="--seed")
     usage_error("evaluate", "DATA", "--model", "M", "--seed", bad, option="--seed")
     usage_error("synth", "--out", "/nonexistent/x", "--seed", bad, option="--seed")
-for bad in ["0", "-2", "nan", "inf", "1e7", "5m", ""]:
+for bad in ["0", "-2", "nan", "inf", "1e7", "5m", "", " 5", "+5"]:
     usage_error("train", "DATA", "--out", "/nonexistent/x", "--max-minutes", bad,
                 option="--max-minutes")
     usage_error("ablation", "--out", "/nonexistent/x", "--max-minutes", bad,
@@ -44,7 +45,7 @@ for bad in ["0.6", "0.001", "nan", "0.1x"]:
 for bad in ["-1", "101", "nan", "2x", ""]:
     usage_error("train", "DATA", "--out", "/nonexistent/x", "--attr-weight", bad,
                 option="--attr-weight")
-for bad in ["0", "100001", "1.5", "x"]:
+for bad in ["0", "100001", "1.5", "x", " 10", "+10"]:
     usage_error("evaluate", "DATA", "--model", "M", "--boot", bad, option="--boot")
 for bad in ["1.5", "nan", "-0.1", ""]:
     usage_error("synth", "--out", "/nonexistent/x", "--sure-fraction", bad,
