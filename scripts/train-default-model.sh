@@ -57,8 +57,11 @@ done
 # falls to 1% by a fixed last epoch, with 168 more training samples, gave AUC 0.884 and MAE 0.568
 # in 45.5 minutes (2026-11-26), the model shipped. Tried and not kept: --attr-weight 3 (the
 # same run, attribute MSE weighted 3): AUC 0.892 but MAE 0.584 and a fold-1 test AUC of 0.855
-# instead of 0.872. --max-minutes 56 keeps the training inside the 60 minutes the default model
-# may take on this machine (45 epochs took 45.5 min at a load of 1.6).
+# instead of 0.872. Also not kept: --sure-fraction 0.7 (2026-11-26; 1293 sure training samples
+# instead of 900, 521 rated instead of 914): AUC 0.893 but MAE 0.582, a fold-1 test AUC of 0.857,
+# and on the confirmation set AUC 0.889, MAE 0.585 against v3's 0.891 and 0.582.
+# --max-minutes 56 keeps the training inside the 60 minutes the default model may take on this
+# machine (45 epochs took 45.5 min at a load of 1.6).
 if [ $tiny = 1 ]; then
   train_cases=12 test_cases=4 epochs=1 patience=1 minutes=5
   data=${data:-$here/../data/default-model-tiny}
