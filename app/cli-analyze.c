@@ -24,7 +24,6 @@
 #include "model/weights.h"
 #include "lt-db.h"
 #include "lt-db-write.h"
-#include "nn/cuda/engine-select.h"
 
 static const char usage[] =
     "Usage: lungtrust-cli analyze STUDY (--nodule ID | --at-mm X,Y,Z | --at-voxel I,J,K)\n"
@@ -405,7 +404,7 @@ int lt_cli_analyze(int argc, char **argv) {
   if (lt_model_create_auto(&m, &w.config, 1, false, &err))
     goto fail;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
-  if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err) || lt_engine_take_error(&err))
+  if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err))
     goto fail;
 
   /* Out-of-distribution warnings. */

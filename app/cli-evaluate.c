@@ -14,7 +14,6 @@
 #include "model/heldout.h"
 #include "model/trainer.h"
 #include "model/weights.h"
-#include "nn/cuda/engine-select.h"
 
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli evaluate DATA --model MODEL [--json] [--boot B] [--seed S]\n\n"
@@ -115,7 +114,7 @@ int lt_cli_evaluate(int argc, char **argv) {
   if (lt_model_create_auto(&m, &w.config, 1, false, &err))
     goto out;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
-  if (lt_heldout_evaluate(m, &ds, boot, seed, &h, &err) || lt_engine_take_error(&err))
+  if (lt_heldout_evaluate(m, &ds, boot, seed, &h, &err))
     goto out;
   if (json) {
     cJSON *root = cJSON_CreateObject(), *o = cJSON_AddObjectToObject(root, "data");

@@ -9,7 +9,6 @@
 #include "ct/patch.h"
 #include "model/analyze.h"
 #include "model/weights.h"
-#include "nn/cuda/engine-select.h"
 
 struct LtModelCtx {
   char *path;
@@ -128,7 +127,6 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
   if (rc == 0) {
     pool_patch(x, cm, p, in_patch > 0 ? pm : NULL, S);
     rc = lt_analyze_patch(c->m, x, in_patch > 0 ? cm : NULL, &an, err);
-    if (rc == 0 && lt_engine_take_error(err)) rc = -1;
   }
   if (rc == 0) {
     LtAnalysisResult *r = g_new0(LtAnalysisResult, 1);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/metrics.h"
+#include "nn/cuda/engine-select.h"
 
 void lt_analysis_free(lt_analysis *a) {
   free(a->seg);
@@ -50,5 +51,10 @@ int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt
     out->dice_consensus = out->has_seg ? lt_dice(out->seg, consensus, S3, 0.5f) : NAN;
   }
   free(p);
+  /* a GPU error in a layer is sticky, not returned: the numbers above cannot be trusted */
+  if (lt_engine_take_error(err)) {
+    lt_analysis_free(out);
+    return -1;
+  }
   return 0;
 }

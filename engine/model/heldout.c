@@ -8,6 +8,7 @@
 #include "model/gradcam.h"
 #include "model/metrics.h"
 #include "model/params.h"
+#include "nn/cuda/engine-select.h"
 
 const char *const lt_heldout_keys[LT_HO_N] = {
     "accuracy", "auc",      "f1",        "sensitivity",    "specificity",
@@ -224,6 +225,9 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
     out->m[LT_HO_ATTR_MAE_TRUTH].n += isfinite(o->mae_t) != 0;
     out->m[LT_HO_CAM_IN].n += isfinite(o->cam_in) != 0;
   }
+  /* a GPU error in a layer is sticky, not returned: the predictions above cannot be trusted */
+  if (lt_engine_take_error(err))
+    goto out;
   bootstrap(r, ds->n, boot, seed, out);
   rc = 0;
 out:

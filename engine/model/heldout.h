@@ -6,8 +6,9 @@
  * against the true attributes where present; the share of the (Grad-)CAM inside the sample's
  * mask (consensus or sphere). The interval is the 2.5th-97.5th percentile of the measure over
  * `boot` resamples of the samples with replacement (a fixed seed gives the same interval); a
- * resample where a measure is undefined (one class, no mask) is left out of that measure.
- * It reads the data set's patches; it trains nothing and writes nothing. */
+ * resample where a measure is undefined (one class, no mask) is left out of that measure. It
+ * fails when the GPU reported an error on the way (lt_engine_take_error). It reads the data
+ * set's patches; it trains nothing and writes nothing. */
 #ifndef LT_MODEL_HELDOUT_H
 #define LT_MODEL_HELDOUT_H
 

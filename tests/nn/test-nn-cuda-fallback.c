@@ -1,9 +1,9 @@
 /* tests/nn/test-nn-cuda-fallback.c — the engine's backend choice and CPU fallback, on this
  * machine whatever it has: without a usable GPU the automatic choice is cpu, with exactly one
  * log line saying why when a GPU is there but unusable (none without a device or driver, or when
- * cuda is not built), `lungtrust-cli engine` reports it, the
- * cuda backend (when built) refuses to work before its probe passes, and a job that runs out
- * of GPU memory is run again on the CPU with a line for the user. With a GPU, the automatic
+ * cuda is not built), `lungtrust-cli engine` reports it, the cuda backend (when built) refuses
+ * to work before its probe passes, and a job that runs out of GPU memory is run again on the
+ * CPU with a line for the user. With a GPU, the automatic
  * choice must be cuda and silent. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,8 +193,8 @@ static void plain_error_is_not_retried(void **state) {
   assert_string_equal(err.msg, "bad input file");
 }
 
-/* A job on the CPU leaves no engine error to find: the check that analyze, evaluate, train and
- * the workstation make after a job passes and leaves err as it was. */
+/* A job on the CPU leaves no engine error to find: the check that lt_analyze_patch,
+ * lt_heldout_evaluate and each training epoch make passes and leaves err as it was. */
 static void cpu_job_leaves_no_engine_error(void **state) {
   (void)state;
   job_ctx c = {0};

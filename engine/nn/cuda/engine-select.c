@@ -74,7 +74,7 @@ static int cuda_missing(void) {
 
 int lt_engine_take_error(lt_error *err) {
 #ifdef LT_HAVE_CUDA
-  if (lt_engine_cuda_built() && lt_cuda_take_error(err) != 0) return -1;
+  if (lt_cuda_take_error(err) != 0) return -1;
 #else
   (void)err;
 #endif
@@ -169,8 +169,8 @@ static int attempt_oom(const lt_backend *be, int rc, lt_error *err) {
   return 0;
 }
 
-int lt_run_with_fallback(const lt_backend *be, lt_backend_job_fn job, void *ctx, int *on_cpu_retry,
-                         lt_error *err) {
+int lt_run_with_fallback(const lt_backend *be, lt_backend_job_fn job, void *ctx,
+                         int *on_cpu_retry, lt_error *err) {
   if (on_cpu_retry) *on_cpu_retry = 0;
 #ifdef LT_HAVE_CUDA
   if (be == &lt_backend_cuda) {

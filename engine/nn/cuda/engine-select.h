@@ -2,7 +2,8 @@
  * CPU retry. The automatic choice probes once: cuda when it is built in (meson option cuda) and
  * a device and cuDNN answer, else cpu, with ONE log line saying why cuda is not used when a GPU
  * is there but unusable (none on a machine without a CUDA device or driver, the ordinary CPU
- * machine, and none when cuda is not built; `lungtrust-cli engine` always says why). LT_BACKEND=cpu|cuda|ref in the environment overrides the choice.
+ * machine, and none when cuda is not built; `lungtrust-cli engine` always says why).
+ * LT_BACKEND=cpu|cuda|ref in the environment overrides the choice.
  * lt_engine_describe fills what `lungtrust-cli engine` prints. lt_run_with_fallback runs a job
  * on a backend and, when it runs out of GPU memory, once more on the cpu backend, telling the
  * user through the log. Built with or without CUDA; it computes no layer. */
@@ -26,8 +27,9 @@ int lt_engine_cuda_built(void);
 const lt_backend *lt_engine_cuda_backend(void);
 
 /* The first CUDA error since the last call: layer functions cannot fail on their own (backend.h),
- * so a job that ran on the automatic backend asks here before it trusts or saves its numbers.
- * -1 with the error in err, else 0; always 0 without cuda. */
+ * so whatever turns a model's outputs into results asks here before it trusts or saves them
+ * (lt_analyze_patch, lt_heldout_evaluate, each training epoch). -1 with the error in err, else
+ * 0; always 0 without cuda. */
 int lt_engine_take_error(lt_error *err);
 
 /* The automatic choice (see above). Never NULL; the probe and the log line happen once. */
@@ -54,7 +56,7 @@ typedef int (*lt_backend_job_fn)(const lt_backend *be, void *ctx, lt_error *err)
  * the cuda backend ran out of memory, and be is not the cpu backend: logs one line for the user
  * and runs job again on the cpu backend. *on_cpu_retry (may be NULL) is set to 1 when the
  * retry happened. Returns the last attempt's 0 / -1 (err set). */
-int lt_run_with_fallback(const lt_backend *be, lt_backend_job_fn job, void *ctx, int *on_cpu_retry,
-                         lt_error *err);
+int lt_run_with_fallback(const lt_backend *be, lt_backend_job_fn job, void *ctx,
+                         int *on_cpu_retry, lt_error *err);
 
 #endif
