@@ -45,8 +45,8 @@ done
 # The fixed recipe: the default architecture (w = 16, attributes, concatenation, Grad-CAM
 # debugging on sure samples) with a 32^3 input, the 64^3 patch averaged to 1 mm voxels, for 45
 # epochs (Adam from lr 1e-3 down a cosine to 1e-5, batch 1; the best validation loss kept, early
-# stopping after 20 epochs without a better one). Why 32^3: at 64^3 one epoch of ~490 training samples took 150-350 s on this
-# shared 2-core machine, so 60 minutes allowed ~12 epochs, and in a 12-epoch run (2026-11-25) the
+# stopping after 20 epochs without a better one). Why 32^3: at 64^3 one epoch of ~490
+# training samples took 150-350 s on this shared 2-core machine, so 60 minutes allowed ~12 epochs, and in a 12-epoch run (2026-11-25) the
 # classifier had not started to learn (training BCE 0.67-0.69, validation AUC 0.23-0.70). At
 # 32^3 a step costs an eighth; the 32 mm field of view is the same. Why 900 training cases
 # (about 1,800 samples): with 300 (2026-11-25) the run early-stopped at epoch 53 with a held-out

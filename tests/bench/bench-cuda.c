@@ -8,8 +8,8 @@
  * Prints medians and the ratios against PyTorch. Exits 77 with the reason where the cuda backend
  * is not built or no GPU answers.
  * LT_CUDA_PROFILE=1 adds where the time of batched inference and of training goes.
- * Usage: bench-cuda [--runs N] [--batch B] [--no-torch]. LT_PYTHON names the interpreter that has
- * torch with CUDA (default /usr/bin/python3, Debian's; a GPU machine's torch may live elsewhere). */
+ * Usage: bench-cuda [--runs N] [--batch B] [--no-torch]. LT_PYTHON names the interpreter that
+ * has torch with CUDA (default /usr/bin/python3, Debian's; a GPU machine's may be elsewhere). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,8 +144,6 @@ int main(int argc, char **argv) {
   double tr = median(tt, runs);
 #ifdef LT_HAVE_CUDA
   lt_cuda_profile_report(stdout, "training steps");
-#endif
-#ifdef LT_HAVE_CUDA
   if (lt_cuda_take_error(&err)) {
     fprintf(stderr, "CUDA error during the benchmark: %s\n", err.msg);
     return 1;

@@ -148,8 +148,8 @@ static void run(bool coef_grad) {
   assert_int_equal(terms.n_debug_applied, 2); /* the debug term is on for both samples */
   /* The total is the weighted sum (over the batch) that the gradient below is checked against. */
   assert_true(terms.mse > 0);
-  assert_true(fabs(terms.total - (terms.bce + terms.dice + 2.5 * terms.mse + 4.0 * terms.debug) / B) <
-              1e-6 * (1 + fabs(terms.total)));
+  const double want = (terms.bce + terms.dice + 2.5 * terms.mse + 4.0 * terms.debug) / B;
+  assert_true(fabs(terms.total - want) < 1e-6 * (1 + fabs(terms.total)));
   float *G = malloc(t->total * sizeof(float));
   memcpy(G, lt_model_grads(c.m), t->total * sizeof(float));
   double gmax = 0;

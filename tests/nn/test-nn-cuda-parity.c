@@ -30,7 +30,8 @@
  * an n-term sum grows like sqrt(n) u (u = 2^-24). Weight and bias gradients sum over batch x
  * volume, up to 2 x 64^3 = 2^19 terms, where 1e-5 is below that noise (an H200 gave 1.2e-5 for
  * the bias of the 1-channel output conv at 64^3, 2.6e-5 for a decoder bias in the whole model;
- * a 2^10-term sum stays near 1e-6). Their budget is 1e-5 or 2 sqrt(n) u, whichever is larger: 8.6e-5 at 2^19. */
+ * a 2^10-term sum stays near 1e-6). Their budget is 1e-5 or 2 sqrt(n) u, whichever is larger:
+ * 8.6e-5 at 2^19. */
 static double tol_sum(size_t n) {
   double t = 2.0 * sqrt((double)n) * 0x1p-24;
   return t > TOL ? t : TOL;

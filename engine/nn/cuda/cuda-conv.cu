@@ -6,10 +6,11 @@
  * backward-data cuDNN's forward, its filter gradient cuDNN's backward-filter with the two
  * activations swapped. Algorithms are chosen once at creation, measured on the GPU (cudnnFind*,
  * FMA math, no FFT or Winograd, workspace <= 1 GiB; remembered per shape for the process) and
- * one workspace is sized for them. Where cuDNN
- * offers no such algorithm for NDHWC, the plan falls back to NCDHW: activations transposed at
- * the boundary into plan buffers, weights used in their canonical layout (which is cuDNN's NCHW
- * filter format). Biases and their gradients are kernels of ours.
+ * one workspace is sized for them. A plan runs cuDNN on our NDHWC activations directly or in
+ * NCDHW (activations transposed at the boundary into plan buffers, weights used in their
+ * canonical layout, which is cuDNN's NCHW filter format), whichever pick_layout times faster,
+ * and NCDHW where NDHWC has no algorithm. Biases and their gradients, and the weight gradient
+ * of thin convolutions, are kernels of ours.
  * CPU twin of the whole file: engine/nn/cpu-dnnl.c. */
 #include <pthread.h>
 #include <stdio.h>
@@ -451,13 +452,13 @@ extern "C" int lt_cuda_conv_create(lt_conv **out, const lt_conv_desc *desc, lt_e
   c->thin = !desc->forward_only && is_thin(desc);
   int need_bf = !desc->forward_only && !c->thin;
   size_t ws = 0;
-  float ms_nd = 0, ms_nc = 0;
+  float ms; /* the passes' measured time: pick_layout's business, not needed here */
   const char *what = "";
   c->nc = pick_layout(c, need_fwd, need_bd, need_bf);
-  s = choose(c, c->nc, need_fwd, need_bd, need_bf, &ws, &ms_nd, &what);
+  s = choose(c, c->nc, need_fwd, need_bd, need_bf, &ws, &ms, &what);
   if (s != CUDNN_STATUS_SUCCESS && !c->nc) { /* NDHWC refused: try NCDHW with transposes */
     c->nc = 1;
-    s = choose(c, 1, need_fwd, need_bd, need_bf, &ws, &ms_nc, &what);
+    s = choose(c, 1, need_fwd, need_bd, need_bf, &ws, &ms, &what);
   }
   if (s != CUDNN_STATUS_SUCCESS) return fail(c, err, what, s);
   size_t wbytes = lt_conv_weight_count(desc) * sizeof(float);
