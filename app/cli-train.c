@@ -15,7 +15,7 @@ static void usage(FILE *f) {
         "[--resume]\n"
         "                           [--init FILE] [--side S] [--max-minutes M]\n"
         "                           [--lr-schedule constant|cosine] [--val-frac F]\n"
-        "                           [--attr-weight W]\n\n"
+        "                           [--attr-weight W] [--width W]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -39,7 +39,9 @@ static void usage(FILE *f) {
         "  --lr-schedule S constant (the paper's Adam at 1e-3, the default) or cosine: the rate\n"
         "                  falls along half a cosine to 1% of it at the last of --epochs\n"
         "  --val-frac F    share of a training fold's patients held for validation (0.2)\n"
-        "  --attr-weight W the attribute MSE's weight in the joint loss (1, the paper's; 0-100)\n",
+        "  --attr-weight W the attribute MSE's weight in the joint loss (1, the paper's; 0-100)\n"
+        "  --width W       the first stage's channels (the preset's; stages w, 2w, 4w, 8w); a\n"
+        "                  multiple of the preset's GroupNorm groups (8), at most 256\n",
         f);
 }
 
@@ -51,7 +53,7 @@ static void print_mean_sd(const char *name, const double *v, int n) {
 
 int lt_cli_train(int argc, char **argv) {
   const char *data = NULL, *out = NULL, *config = "default";
-  int side = 0;
+  int side = 0, width = 0;
   double attr_weight = -1;
   lt_train_options o;
   lt_train_options_default(&o);
@@ -105,6 +107,9 @@ int lt_cli_train(int argc, char **argv) {
     } else if (!strcmp(a, "--side") && has && lt_cli_parse_int(argv[i + 1], 8, 64, &v)) {
       side = v;
       i++;
+    } else if (!strcmp(a, "--width") && has) {
+      if (!lt_cli_parse_int(argv[++i], 1, 256, &width))
+        return lt_cli_usage_error("train", "--width needs a channel count from 1 to 256");
     } else if (!strcmp(a, "--init") && has) {
       o.init_from = argv[++i];
     } else if (!strcmp(a, "--resume")) {
@@ -129,9 +134,11 @@ int lt_cli_train(int argc, char **argv) {
     if (64 % side)
       return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");
     c.input_size = side;
-    if (lt_model_config_validate(&c, &err))
-      return lt_cli_fail(&err);
   }
+  if (width)
+    c.width = width;
+  if ((side || width) && lt_model_config_validate(&c, &err))
+    return lt_cli_fail(&err);
   lt_dataset ds;
   if (lt_dataset_load(&ds, data, &err))
     return lt_cli_fail(&err);

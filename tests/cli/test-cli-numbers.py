@@ -45,6 +45,8 @@ for bad in ["0.6", "0.001", "nan", "0.1x"]:
 for bad in ["-1", "101", "nan", "2x", ""]:
     usage_error("train", "DATA", "--out", "/nonexistent/x", "--attr-weight", bad,
                 option="--attr-weight")
+for bad in ["0", "257", "16.5", "x", "+16"]:
+    usage_error("train", "DATA", "--out", "/nonexistent/x", "--width", bad, option="--width")
 for bad in ["0", "100001", "1.5", "x", " 10", "+10"]:
     usage_error("evaluate", "DATA", "--model", "M", "--boot", bad, option="--boot")
 for bad in ["1.5", "nan", "-0.1", ""]:

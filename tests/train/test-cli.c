@@ -224,6 +224,18 @@ static void train_cosine_schedule_and_validation_share(void **state) {
   train_tiny("aw", "--attr-weight 2.5", out, sizeof out, m, &c);
   printf("attr_weight in the weights file: %g\n", c.attr_weight);
   assert_true(c.attr_weight == 2.5);
+  /* --width sets the stage widths (the weights file says so, and its tensors have them); a
+   * width the GroupNorm groups do not divide fails with one line naming both. */
+  train_tiny("width", "--width 16", out, sizeof out, m, &c);
+  printf("width in the weights file: %d\n", c.width);
+  assert_int_equal(c.width, 16);
+  snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10", cli, data, m);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/w12 --config tiny --width 12", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  printf("--width 12: %s", out);
+  assert_non_null(strstr(out, "groups 8 must divide width 12"));
+  assert_int_equal(lines(out), 1);
   const char *bad[] = {"--lr-schedule linear", "--val-frac 0.9", "--val-frac 0", "--val-frac x"};
   for (int k = 0; k < 4; k++) {
     snprintf(cmd, sizeof cmd, "%s train %s --out %s/bad --config tiny %s", cli, data, dir, bad[k]);
