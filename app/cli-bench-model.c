@@ -88,15 +88,23 @@ static double torch_ms(const lt_model_config *c, const lt_param_table *t, const 
 
 static int bench(int runs, int argc, char **argv, int train) {
   const char *name = train ? "train" : "infer";
-  if (argc > 2)
-    return lt_cli_usage_error("bench", "%s takes at most one PRESET", name);
+  if (argc > 3)
+    return lt_cli_usage_error("bench", "%s takes at most a PRESET and a SIDE", name);
   const char *preset = argc > 1 ? argv[1] : "default";
+  int side = 0;
+  if (argc > 2 && (!lt_cli_parse_int(argv[2], 8, 64, &side) || 64 % side))
+    return lt_cli_usage_error("bench", "SIDE divides the 64^3 patch (8, 16, 32, 64)");
   if (runs < 3)
     runs = 10;
   lt_error err = {{0}};
   lt_model_config c;
   if (lt_model_config_preset(&c, preset, &err))
     return lt_cli_fail(&err);
+  if (side) { /* the shipped model's 32^3, as train --side sets it */
+    c.input_size = side;
+    if (lt_model_config_validate(&c, &err))
+      return lt_cli_fail(&err);
+  }
   const lt_backend *be = lt_backend_get("cpu", &err);
   lt_model *m = NULL;
   if (!be || lt_model_create(&m, &c, be, 1, train, &err))

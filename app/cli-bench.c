@@ -30,8 +30,10 @@ static int lt_bench_load(int runs, int argc, char **argv);
 static const lt_bench_entry lt_benches[] = {
     {"load", lt_bench_load, "[STUDY] load a CT study into HU (default LIDC-IDRI-0001) vs pydicom"},
     {"patch", lt_bench_patch, "[STUDY [X,Y,Z]] patch extraction vs trilinear and scipy"},
-    {"infer", lt_bench_infer, "[PRESET] model forward + Grad-CAM, batch 1, vs PyTorch (same weights)"},
-    {"train", lt_bench_train, "[PRESET] one joint-loss training step with the debug term vs PyTorch"},
+    {"infer", lt_bench_infer,
+     "[PRESET [SIDE]] model forward + Grad-CAM, batch 1, vs PyTorch (same weights)"},
+    {"train", lt_bench_train,
+     "[PRESET [SIDE]] one joint-loss training step with the debug term vs PyTorch"},
     {"retrieve", lt_bench_retrieve, "[N] [DIR] top-10 over N nodules vs SQL, index build, LIDC import"},
     {NULL, NULL, NULL},
 };
