@@ -479,7 +479,7 @@ void lt_dnnl_conv_backward_weights(lt_conv *c, float *dw, float *db, const float
     }
     return;
   }
-  if (c->sgemm_bw && !getenv("LT_NO_SGEMM")) {
+  if (c->sgemm_bw) {
     sgemm_backward_weights(c, dw, db, dy, x);
     return;
   }
