@@ -8,17 +8,14 @@ on any number; trailing letters; an empty string; a value out of range; nan and 
 error: exit 2, the option named on
 the first stderr line, nothing on stdout. No data is needed: options are read before any file.
 """
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from lt_check import check, exit_status  # noqa: E402
+
 CLI = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def usage_error(cmd, *args, option):
@@ -65,5 +62,4 @@ for bad in ["nan", "inf", "3mm", ""]:
 for bad in ["0", "1001", "2x"]:
     usage_error("bench", "--runs", bad, "retrieve", option="--runs")
 
-print(f"{len(failures)} failures")
-sys.exit(1 if failures else 0)
+sys.exit(exit_status())

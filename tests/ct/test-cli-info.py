@@ -13,14 +13,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from lt_check import check, exit_status  # noqa: E402
+
 CLI = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args):
@@ -108,8 +104,7 @@ def main():
             fo.write(fi.read())
         one_line_error([tmp], "broken LIDC XML beside the series", "reading.xml")
 
-    print(f"{len(failures)} failed")
-    return 1 if failures else 0
+    return exit_status()
 
 
 sys.exit(main())
