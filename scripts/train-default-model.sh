@@ -59,7 +59,10 @@ done
 # same run, attribute MSE weighted 3): AUC 0.892 but MAE 0.584 and a fold-1 test AUC of 0.855
 # instead of 0.872. Also not kept: --sure-fraction 0.7 (2026-11-26; 1293 sure training samples
 # instead of 900, 521 rated instead of 914): AUC 0.893 but MAE 0.582, a fold-1 test AUC of 0.857,
-# and on the confirmation set AUC 0.889, MAE 0.585 against v3's 0.891 and 0.582.
+# and on the confirmation set AUC 0.889, MAE 0.585 against v3's 0.891 and 0.582. Also not kept:
+# --width 24 for 36 epochs (2026-11-26, after the CPU step got 1.3x faster; 51 min): test AUC
+# 0.898 but MAE 0.577, confirmation AUC 0.889 and MAE 0.575, fold-1 test AUC 0.873: a wider
+# model does not read the attributes better, so capacity is not what limits them.
 # --max-minutes 56 keeps the training inside the 60 minutes the default model may take on this
 # machine (45 epochs took 45.5 min at a load of 1.6).
 if [ $tiny = 1 ]; then

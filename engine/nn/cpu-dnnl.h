@@ -3,7 +3,8 @@
  * Activations are given to oneDNN as dnnl_ndhwc; weights take the layout oneDNN prefers
  * ("any"), reordered from and to the canonical layouts of tensor.h inside every call (the
  * reorders are a small fraction of a convolution's time). A plan whose primitive oneDNN would
- * run with a "ref" kernel is refused at creation. */
+ * run with a "ref" kernel is refused at creation. A 1x1x1 convolution's weight gradient is one
+ * dnnl_sgemm (dy^T x) instead of the primitive. */
 #ifndef LT_NN_CPU_DNNL_H
 #define LT_NN_CPU_DNNL_H
 
