@@ -74,9 +74,16 @@ else
 fi
 confirm_cases=$test_cases confirm_seed=6303
 train_seed=6101 test_seed=6202 train_rng=1 folds=10 side=32 val_frac=0.1 schedule=cosine
-# OpenMP threads that spin while they wait steal the other thread's core when anything else
-# runs; passive waits cost little on a quiet machine and a great deal less on a busy one.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+# OpenMP's waits: GNU OpenMP's default spins a while before it sleeps, which on a quiet machine
+# makes an epoch of this recipe 31 s instead of 47 s with passive waits (2026-11-26, the same
+# model bit for bit); but spinning threads steal the other core from anything else that runs
+# (the ablation measured 880 ms a step against 58 ms under a load of 10). So: passive when the
+# machine is already busy at the start (load average >= 1), the default otherwise; a value in
+# the environment wins.
+if [ -z "${OMP_WAIT_POLICY:-}" ] &&
+   awk -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { exit !(l >= 1.0) }'; then
+  export OMP_WAIT_POLICY=passive
+fi
 
 [ -x "$cli" ] || { echo "train-default-model.sh: no $cli (build first)" >&2; exit 1; }
 [ -d "$study" ] || { echo "train-default-model.sh: no study at $study" >&2; exit 1; }
@@ -114,7 +121,7 @@ if [ -f "$data/run/model.safetensors" ]; then
 else
   resume=
   [ -f "$data/run/state.json" ] && resume=--resume
-  log "train: $train_cmd $resume"
+  log "train: $train_cmd $resume (OpenMP wait policy: ${OMP_WAIT_POLICY:-default})"
   # Load average every 30 s during the training (the machine is shared).
   ( while :; do echo "$(date -u +%H:%M:%S) $(cut -d' ' -f1-3 /proc/loadavg)"; sleep 30; done ) \
     > "$data/train-load.txt" &
