@@ -553,34 +553,31 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
     sum->n_dice += lt.n_dice;
     sum->n_mse += lt.n_mse;
     sum->n_debug_applied += lt.n_debug_applied;
-    if (t->o->batch == 1) {
-      /* the batch is this sample: Adam reads its gradients where they are (the accumulator
-       * would hold the same numbers, 0 + g times 1, after three passes over every parameter) */
-      lt_adam_step(&t->adam, params, grads);
-      t->steps_this_call++;
-      if (t->o->stop_after_steps > 0 && t->steps_this_call >= t->o->stop_after_steps) {
-        free(order);
-        return 1;
-      }
-      continue;
-    }
-    float *acc = t->acc;
+    /* At batch 1 the batch is this sample: Adam reads its gradients where they are (the
+     * accumulator would hold the same numbers, 0 + g times 1, after three passes over every
+     * parameter). */
+    const float *step_grads = grads;
+    if (t->o->batch > 1) {
+      float *acc = t->acc;
 #pragma omp simd
-    for (size_t k = 0; k < P; k++)
-      acc[k] += grads[k];
-    if (++in_batch == t->o->batch || q == n_train - 1) {
+      for (size_t k = 0; k < P; k++)
+        acc[k] += grads[k];
+      if (++in_batch < t->o->batch && q < n_train - 1)
+        continue;
       const float s = 1.0f / (float)in_batch;
 #pragma omp simd
       for (size_t k = 0; k < P; k++)
         acc[k] *= s;
-      lt_adam_step(&t->adam, params, acc);
-      memset(acc, 0, P * sizeof *acc);
-      in_batch = 0;
-      t->steps_this_call++;
-      if (t->o->stop_after_steps > 0 && t->steps_this_call >= t->o->stop_after_steps) {
-        free(order);
-        return 1; /* an interruption: this epoch is not checkpointed */
-      }
+      step_grads = acc;
+    }
+    lt_adam_step(&t->adam, params, step_grads);
+    if (step_grads == t->acc)
+      memset(t->acc, 0, P * sizeof *t->acc);
+    in_batch = 0;
+    t->steps_this_call++;
+    if (t->o->stop_after_steps > 0 && t->steps_this_call >= t->o->stop_after_steps) {
+      free(order);
+      return 1; /* an interruption: this epoch is not checkpointed */
     }
   }
   free(order);
