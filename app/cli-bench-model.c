@@ -92,7 +92,7 @@ static int bench(int runs, int argc, char **argv, int train) {
     return lt_cli_usage_error("bench", "%s takes at most a PRESET and a SIDE", name);
   const char *preset = argc > 1 ? argv[1] : "default";
   int side = 0;
-  if (argc > 2 && (!lt_cli_parse_int(argv[2], 8, 64, &side) || 64 % side))
+  if (argc > 2 && !lt_cli_parse_side(argv[2], &side))
     return lt_cli_usage_error("bench", "SIDE divides the 64^3 patch (8, 16, 32, 64)");
   if (runs < 3)
     runs = 10;

@@ -60,6 +60,14 @@ bool lt_cli_parse_int(const char *s, int lo, int hi, int *v) {
   return true;
 }
 
+bool lt_cli_parse_side(const char *s, int *v) {
+  int x;
+  if (!lt_cli_parse_int(s, 8, 64, &x) || 64 % x)
+    return false;
+  *v = x;
+  return true;
+}
+
 bool lt_cli_parse_double(const char *s, double lo, double hi, double *v) {
   if (!starts_like_a_number(s, true))
     return false;

@@ -104,9 +104,9 @@ int lt_cli_train(int argc, char **argv) {
         return lt_cli_usage_error("train", "--attr-weight needs a weight from 0 to 100");
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
-    } else if (!strcmp(a, "--side") && has && lt_cli_parse_int(argv[i + 1], 8, 64, &v)) {
-      side = v;
-      i++;
+    } else if (!strcmp(a, "--side") && has) {
+      if (!lt_cli_parse_side(argv[++i], &side))
+        return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");
     } else if (!strcmp(a, "--width") && has) {
       if (!lt_cli_parse_int(argv[++i], 1, 256, &width))
         return lt_cli_usage_error("train", "--width needs a channel count from 1 to 256");
@@ -130,11 +130,8 @@ int lt_cli_train(int argc, char **argv) {
     return lt_cli_fail(&err);
   if (attr_weight >= 0)
     c.attr_weight = attr_weight;
-  if (side) {
-    if (64 % side)
-      return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");
+  if (side)
     c.input_size = side;
-  }
   if (width)
     c.width = width;
   if ((side || width) && lt_model_config_validate(&c, &err))

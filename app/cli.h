@@ -32,6 +32,8 @@ bool lt_cli_parse_long(const char *s, long lo, long hi, long *v);
 bool lt_cli_parse_int(const char *s, int lo, int hi, int *v);
 bool lt_cli_parse_double(const char *s, double lo, double hi, double *v);
 bool lt_cli_parse_seed(const char *s, uint64_t *v);
+/* A model input side: an integer that divides the 64^3 patch (8, 16, 32 or 64). */
+bool lt_cli_parse_side(const char *s, int *v);
 /* Parses "X,Y,Z" of three finite numbers; false on anything else. */
 bool lt_cli_parse_triple(const char *s, double out[3]);
 /* Parses "I,J,K" of three integers; false on anything else. */

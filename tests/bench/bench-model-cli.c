@@ -6,19 +6,20 @@
 
 #include "cli-bench-model.h"
 
+/* bench infer and bench train of preset at side (NULL: the preset's). */
+static int both(int runs, char *preset, char *side) {
+  char *a_infer[] = {"infer", preset, side, NULL};
+  char *a_train[] = {"train", preset, side, NULL};
+  const int n = side ? 3 : 2;
+  int rc = lt_bench_infer(runs, n, a_infer);
+  return rc ? rc : lt_bench_train(runs, n, a_train);
+}
+
 int main(int argc, char **argv) {
   int runs = argc > 1 ? atoi(argv[1]) : 10;
   char *preset = argc > 2 ? argv[2] : "default";
-  char *sides[2] = {argc > 3 ? argv[3] : NULL, argc > 3 ? NULL : "32"};
-  for (int k = 0; k < 2; k++) {
-    if (k == 1 && !sides[1])
-      break;
-    char *a_infer[] = {"infer", preset, sides[k], NULL};
-    char *a_train[] = {"train", preset, sides[k], NULL};
-    const int n = sides[k] ? 3 : 2;
-    int rc = lt_bench_infer(runs, n, a_infer);
-    if (rc || (rc = lt_bench_train(runs, n, a_train)))
-      return rc;
-  }
-  return 0;
+  if (argc > 3)
+    return both(runs, preset, argv[3]);
+  int rc = both(runs, preset, NULL);
+  return rc ? rc : both(runs, preset, "32");
 }
