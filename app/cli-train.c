@@ -15,7 +15,7 @@ static void usage(FILE *f) {
         "[--resume]\n"
         "                           [--init FILE] [--side S] [--max-minutes M]\n"
         "                           [--lr-schedule constant|cosine] [--val-frac F]\n"
-        "                           [--attr-weight W] [--width W]\n\n"
+        "                           [--attr-weight W] [--width W] [--mask-pool]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -41,7 +41,10 @@ static void usage(FILE *f) {
         "  --val-frac F    share of a training fold's patients held for validation (0.2)\n"
         "  --attr-weight W the attribute MSE's weight in the joint loss (1, the paper's; 0-100)\n"
         "  --width W       the first stage's channels (the preset's; stages w, 2w, 4w, 8w); a\n"
-        "                  multiple of the preset's GroupNorm groups (8), at most 256\n",
+        "                  multiple of the preset's GroupNorm groups (8), at most 256\n"
+        "  --mask-pool     the heads also see the fusion features averaged inside the model's\n"
+        "                  own segmentation, not only over the whole patch (the collaborative\n"
+        "                  presets with Grad-CAM or no debugging)\n",
         f);
 }
 
@@ -55,6 +58,7 @@ int lt_cli_train(int argc, char **argv) {
   const char *data = NULL, *out = NULL, *config = "default";
   int side = 0, width = 0;
   double attr_weight = -1;
+  bool mask_pool = false;
   lt_train_options o;
   lt_train_options_default(&o);
   o.progress = stdout;
@@ -102,6 +106,8 @@ int lt_cli_train(int argc, char **argv) {
     } else if (!strcmp(a, "--attr-weight") && has) {
       if (!lt_cli_parse_double(argv[++i], 0, 100, &attr_weight))
         return lt_cli_usage_error("train", "--attr-weight needs a weight from 0 to 100");
+    } else if (!strcmp(a, "--mask-pool")) {
+      mask_pool = true;
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
     } else if (!strcmp(a, "--side") && has) {
@@ -134,7 +140,9 @@ int lt_cli_train(int argc, char **argv) {
     c.input_size = side;
   if (width)
     c.width = width;
-  if ((side || width) && lt_model_config_validate(&c, &err))
+  if (mask_pool)
+    c.mask_pool = true;
+  if ((side || width || mask_pool) && lt_model_config_validate(&c, &err))
     return lt_cli_fail(&err);
   lt_dataset ds;
   if (lt_dataset_load(&ds, data, &err))

@@ -21,6 +21,7 @@ void lt_model_config_default(lt_model_config *c) {
   c->hidden = 256;
   c->attributes = true;
   c->concat = true;
+  c->mask_pool = false;
   c->malignancy_only = false;
   c->debug = LT_DEBUG_GRADCAM;
   c->lambda = 0.5;
@@ -99,6 +100,11 @@ int lt_model_config_validate(const lt_model_config *c, lt_error *err) {
     return lt_error_set(err, "config: concatenation needs the attribute branch");
   if (c->malignancy_only && !c->attributes)
     return lt_error_set(err, "config: malignancy-only regression needs the attribute branch");
+  if (c->mask_pool && c->arch != LT_ARCH_COLLABORATIVE)
+    return lt_error_set(err, "config: mask pooling needs the segmentation (collaborative model)");
+  if (c->mask_pool && c->debug == LT_DEBUG_CAM)
+    return lt_error_set(err, "config: mask pooling needs Grad-CAM, not CAM (whose classifier "
+                             "sees f's mean only)");
   if (c->debug == LT_DEBUG_CAM && c->concat)
     return lt_error_set(err, "config: CAM debugging needs a linear classifier (concatenation off)");
   if ((int)c->debug < LT_DEBUG_OFF || (int)c->debug > LT_DEBUG_CAM)
@@ -121,6 +127,9 @@ int lt_model_config_n_attr(const lt_model_config *c) {
 }
 int lt_model_config_fusion_side(const lt_model_config *c) { return c->input_size / 4; }
 int lt_model_config_fusion_channels(const lt_model_config *c) { return 8 * c->width; }
+int lt_model_config_head_inputs(const lt_model_config *c) {
+  return lt_model_config_fusion_channels(c) * (c->mask_pool ? 2 : 1);
+}
 
 static const char *const debug_names[] = {"off", "gradcam", "cam"};
 static const char *const arch_names[] = {"collaborative", "resnet"};
@@ -151,6 +160,7 @@ char *lt_model_config_to_json(const lt_model_config *c) {
   cJSON_AddBoolToObject(o, "attributes", c->attributes);
   cJSON_AddBoolToObject(o, "concat", c->concat);
   cJSON_AddBoolToObject(o, "malignancy_only", c->malignancy_only);
+  if (c->mask_pool) cJSON_AddBoolToObject(o, "mask_pool", true); /* as arch: older files unchanged */
   cJSON_AddStringToObject(o, "debug", debug_names[c->debug]);
   cJSON_AddNumberToObject(o, "lambda", c->lambda);
   cJSON_AddNumberToObject(o, "debug_weight", c->debug_weight);
@@ -200,12 +210,13 @@ int lt_model_config_from_json(lt_model_config *c, const char *json, lt_error *er
       ok = cJSON_IsArray(v) && cJSON_GetArraySize(v) == n;
       for (int i = 0; ok && i < n; i++) ok = get_int(cJSON_GetArrayItem(v, i), &dst[i]);
     } else if (!strcmp(k, "attributes") || !strcmp(k, "concat") || !strcmp(k, "malignancy_only") ||
-               !strcmp(k, "debug_coef_grad")) {
+               !strcmp(k, "debug_coef_grad") || !strcmp(k, "mask_pool")) {
       ok = cJSON_IsBool(v);
       bool b = cJSON_IsTrue(v);
       if (!strcmp(k, "attributes")) c->attributes = b;
       else if (!strcmp(k, "concat")) c->concat = b;
       else if (!strcmp(k, "malignancy_only")) c->malignancy_only = b;
+      else if (!strcmp(k, "mask_pool")) c->mask_pool = b;
       else c->debug_coef_grad = b;
     } else if (!strcmp(k, "debug")) {
       int i = cJSON_IsString(v) ? name_index(debug_names, 3, v->valuestring) : -1;
@@ -248,7 +259,7 @@ bool lt_model_config_equal(const lt_model_config *a, const lt_model_config *b) {
          a->in_channels == b->in_channels &&
          a->groups == b->groups && !memcmp(a->stage_convs, b->stage_convs, sizeof a->stage_convs) &&
          !memcmp(a->dec_convs, b->dec_convs, sizeof a->dec_convs) && a->hidden == b->hidden &&
-         a->attributes == b->attributes && a->concat == b->concat &&
+         a->attributes == b->attributes && a->concat == b->concat && a->mask_pool == b->mask_pool &&
          a->malignancy_only == b->malignancy_only && a->debug == b->debug && a->lambda == b->lambda &&
          a->debug_weight == b->debug_weight && a->attr_weight == b->attr_weight &&
          a->debug_coef_grad == b->debug_coef_grad &&

@@ -46,6 +46,10 @@ typedef struct {
   bool attributes;      /* regression branch on */
   bool concat;          /* classifier sees [c; a] (needs attributes) */
   bool malignancy_only; /* regress only the malignancy rating (1 output instead of 6) */
+  bool mask_pool;       /* the heads see f averaged inside the predicted nodule beside f's mean
+                         * (collaborative only, not with CAM debugging): the input of reg1,
+                         * cls1 is [mean of f; sum_q w_q f_q / sum_q w_q], w = the segmentation
+                         * pooled to the fusion grid plus 1e-6. JSON "mask_pool", absent = off */
   lt_debug_mode debug;
   /* Losses */
   double lambda;           /* hinge margin of Eq. 4 (0.5); also the trust-check margin */
@@ -82,6 +86,8 @@ int lt_model_config_n_attr(const lt_model_config *c);
 /* Side of the fusion map f (input_size / 4) and its channels (8w). */
 int lt_model_config_fusion_side(const lt_model_config *c);
 int lt_model_config_fusion_channels(const lt_model_config *c);
+/* Width of the heads' input: K = 8w, or 2K with mask_pool. */
+int lt_model_config_head_inputs(const lt_model_config *c);
 
 /* JSON text (caller frees with free()); NULL when out of memory. */
 char *lt_model_config_to_json(const lt_model_config *c);

@@ -18,6 +18,7 @@ static float *gp(const lt_param_table *t, float *block, const char *name) {
 void lt_heads_bind(lt_heads *hd, const lt_model_config *cfg, const lt_param_table *t,
                    const float *params, float *grads) {
   hd->K = lt_model_config_fusion_channels(cfg);
+  hd->Kin = lt_model_config_head_inputs(cfg);
   hd->H = cfg->hidden;
   hd->na = lt_model_config_n_attr(cfg);
   hd->concat = cfg->concat;
@@ -48,7 +49,7 @@ static float dense_relu(const float *W, const float *b, const float *h, int j, i
 }
 
 void lt_heads_forward(lt_heads *hd, const float *h, int n) {
-  const int K = hd->K, H = hd->H, na = hd->na;
+  const int K = hd->Kin, H = hd->H, na = hd->na;
   for (int i = 0; i < n; i++) {
     const float *hi = h + (size_t)i * K;
     float *a = hd->a + (size_t)i * H, *c = hd->c + (size_t)i * H;
@@ -77,18 +78,19 @@ void lt_heads_forward(lt_heads *hd, const float *h, int n) {
 }
 
 void lt_heads_g(const lt_heads *hd, int i, float *g) {
-  const int K = hd->K, H = hd->H;
-  if (hd->cam) {
+  const int K = hd->K, Kin = hd->Kin, H = hd->H;
+  if (hd->cam) { /* mask_pool is refused with CAM, so Kin == K */
     memcpy(g, hd->Wc1, (size_t)K * sizeof *g);
     return;
   }
   const float *a = hd->a + (size_t)i * H, *c = hd->c + (size_t)i * H;
   for (int k = 0; k < K; k++) {
     double s = 0;
-    for (int j = 0; j < H; j++) {
-      if (c[j] > 0) s += (double)hd->Wc1[(size_t)j * K + k] * hd->Wc2[j];
-      if (hd->concat && a[j] > 0) s += (double)hd->Wr1[(size_t)j * K + k] * hd->Wc2[H + j];
-    }
+    for (int kk = k; kk < Kin; kk += K) /* dz/dh_k + dz/dh_{K+k}: see heads.h */
+      for (int j = 0; j < H; j++) {
+        if (c[j] > 0) s += (double)hd->Wc1[(size_t)j * Kin + kk] * hd->Wc2[j];
+        if (hd->concat && a[j] > 0) s += (double)hd->Wr1[(size_t)j * Kin + kk] * hd->Wc2[H + j];
+      }
     g[k] = (float)s;
   }
 }
@@ -98,7 +100,7 @@ static void zero(float *p, size_t n) {
 }
 
 void lt_heads_zero_grads(lt_heads *hd) {
-  const size_t K = (size_t)hd->K, H = (size_t)hd->H, na = (size_t)hd->na;
+  const size_t K = (size_t)hd->Kin, H = (size_t)hd->H, na = (size_t)hd->na;
   zero(hd->dWr1, H * K);
   zero(hd->dbr1, H);
   zero(hd->dWr2, na * H);
@@ -111,13 +113,15 @@ void lt_heads_zero_grads(lt_heads *hd) {
 
 void lt_heads_backward(lt_heads *hd, int i, const float *h, float dz, const float *dattrs,
                        const float *dg, float *dh) {
-  const int K = hd->K, H = hd->H, na = hd->na;
+  /* K here is the input width; dg has f's Kf channels, and input kk's share of g_{kk mod Kf}
+   * gives it dL/dg_{kk mod Kf} (the fold of lt_heads_g). */
+  const int K = hd->Kin, Kf = hd->K, H = hd->H, na = hd->na;
   const float *a = hd->a + (size_t)i * H, *c = hd->c + (size_t)i * H;
   double *dar = hd->scratch, *dcr = hd->scratch + H; /* masked pre-activation gradients */
   if (hd->cam) {
     /* z = wcls . h + bcls, g = wcls: dL/dwcls = dz h + dL/dg. */
     for (int k = 0; k < K; k++) {
-      hd->dWc1[k] += dz * h[k] + (dg ? dg[k] : 0.0f);
+      hd->dWc1[k] += dz * h[k] + (dg ? dg[k % Kf] : 0.0f);
       dh[k] = dz * hd->Wc1[k];
     }
     hd->dbc1[0] += dz;
@@ -153,8 +157,8 @@ void lt_heads_backward(lt_heads *hd, int i, const float *h, float dz, const floa
       double gc = (c[j] > 0 && dg) ? hd->Wc2[j] : 0.0;
       double acc_c = 0;
       for (int k = 0; k < K; k++) {
-        dwc[k] += (float)(dcr[j] * h[k] + gc * (dg ? dg[k] : 0.0f));
-        if (gc != 0) acc_c += (double)wc[k] * dg[k];
+        dwc[k] += (float)(dcr[j] * h[k] + gc * (dg ? dg[k % Kf] : 0.0f));
+        if (gc != 0) acc_c += (double)wc[k] * dg[k % Kf];
       }
       if (gc != 0) hd->dWc2[j] += (float)acc_c;
       hd->dbc1[j] += (float)dcr[j];
@@ -165,8 +169,8 @@ void lt_heads_backward(lt_heads *hd, int i, const float *h, float dz, const floa
       double ga = (hd->concat && a[j] > 0 && dg) ? hd->Wc2[H + j] : 0.0;
       double acc_a = 0;
       for (int k = 0; k < K; k++) {
-        dwr[k] += (float)(dar[j] * h[k] + ga * (dg ? dg[k] : 0.0f));
-        if (ga != 0) acc_a += (double)wr[k] * dg[k];
+        dwr[k] += (float)(dar[j] * h[k] + ga * (dg ? dg[k % Kf] : 0.0f));
+        if (ga != 0) acc_a += (double)wr[k] * dg[k % Kf];
       }
       if (ga != 0) hd->dWc2[H + j] += (float)acc_a;
       hd->dbr1[j] += (float)dar[j];

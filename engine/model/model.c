@@ -49,8 +49,11 @@ struct lt_model {
   node nodes[MAX_NODES];
   int n_nodes;
   int a_input, a_seg, a_f;
+  int a_pooled;        /* the segmentation on the fusion grid (collaborative), else -1 */
   float *scratch;      /* largest activation: gradient contributions to add */
   float *h, *dh;       /* (batch, K) pooled f and its gradient */
+  float *hin, *dhin;   /* (batch, Kin) the heads' input and its gradient: h itself, or with
+                        * mask_pool [h; f's mean inside the nodule] */
   lt_heads heads;
   float *g, *u, *du, *cam, *p, *dg; /* per-sample debug work: (batch, K) g; N-sized rest */
   float *dbg_du;       /* (batch, N): debug dL/du scaled, for the f gradient */
@@ -176,6 +179,7 @@ static int build_resnet(lt_model *m, lt_error *err) {
   }
   if (x < 0) return -1;
   m->a_seg = -1;
+  m->a_pooled = -1;
   m->a_f = x;
   return 0;
 }
@@ -231,7 +235,7 @@ static int build(lt_model *m, lt_error *err) {
   n->in[0] = m->a_seg;
   n->n_in = 1;
   if ((n->out = new_act(m, lt_shape_make(B, F, F, F, 1), 1, err)) < 0) return -1;
-  int pooled = n->out;
+  int pooled = m->a_pooled = n->out;
   n = new_node(m, N_CONCAT);
   n->in[0] = e[2];
   n->in[1] = d3;
@@ -267,6 +271,8 @@ void lt_model_free(lt_model *m) {
   be->free(m->params);
   be->free(m->grads);
   be->free(m->scratch);
+  if (m->hin != m->h) free(m->hin);
+  if (m->dhin != m->dh) free(m->dhin);
   free(m->h);
   free(m->dh);
   free(m->heads.a);
@@ -324,6 +330,9 @@ int lt_model_create(lt_model **out, const lt_model_config *c, const lt_backend *
   m->scratch = training ? be->alloc(maxc * sizeof(float)) : NULL;
   m->h = calloc((size_t)batch * K, sizeof(float));
   m->dh = calloc((size_t)batch * K, sizeof(float));
+  const int Kin = lt_model_config_head_inputs(c);
+  m->hin = Kin == K ? m->h : calloc((size_t)batch * Kin, sizeof(float));
+  m->dhin = Kin == K ? m->dh : calloc((size_t)batch * Kin, sizeof(float));
   m->heads.a = calloc((size_t)batch * H, sizeof(float));
   m->heads.c = calloc((size_t)batch * H, sizeof(float));
   m->heads.z = calloc((size_t)batch, sizeof(float));
@@ -339,9 +348,9 @@ int lt_model_create(lt_model **out, const lt_model_config *c, const lt_backend *
   m->dbg_du = calloc((size_t)batch * N, sizeof(float));
   m->dbg_g = calloc((size_t)batch * K, sizeof(float));
   m->dbg_on = calloc((size_t)batch, sizeof(int));
-  if ((training && !m->scratch) || !m->h || !m->dh || !m->heads.a || !m->heads.c || !m->heads.z ||
-      !m->heads.x || !m->heads.attrs || !m->heads.scratch || !m->g || !m->dg || !m->u || !m->du ||
-      !m->cam || !m->p || !m->dbg_du || !m->dbg_g || !m->dbg_on) {
+  if ((training && !m->scratch) || !m->h || !m->dh || !m->hin || !m->dhin || !m->heads.a ||
+      !m->heads.c || !m->heads.z || !m->heads.x || !m->heads.attrs || !m->heads.scratch || !m->g ||
+      !m->dg || !m->u || !m->du || !m->cam || !m->p || !m->dbg_du || !m->dbg_g || !m->dbg_on) {
     lt_error_set(err, "model: out of memory");
     goto fail;
   }
@@ -372,6 +381,54 @@ double lt_model_forward_flops(const lt_model *m) {
   for (int i = 0; i < m->n_nodes; i++)
     if (m->nodes[i].conv) f += lt_conv_flops(&m->nodes[i].desc);
   return f;
+}
+
+/* mask_pool (config.h): y = sum_q w_q f_q / W, w_q = the pooled segmentation + 1e-6, W = sum w.
+ * The 1e-6 keeps W > 0 when the segmentation underflows, and keeps sum_q w_q / W exactly 1, so
+ * the Grad-CAM fold of heads.h stays exact. On the host, like the heads: (S/4)^3 x 8w values. */
+#define MASK_POOL_FLOOR 1e-6
+
+static void mask_pool_forward(lt_model *m, int n) {
+  const int N = m->n_cells, K = m->K;
+  const float *fv = m->acts[m->a_f].v, *sv = m->acts[m->a_pooled].v;
+  for (int i = 0; i < n; i++) {
+    const float *fi = fv + (size_t)i * N * K, *si = sv + (size_t)i * N;
+    float *hi = m->hin + (size_t)i * 2 * K;
+    memcpy(hi, m->h + (size_t)i * K, (size_t)K * sizeof *hi);
+    double W = 0;
+    for (int q = 0; q < N; q++) W += (double)si[q] + MASK_POOL_FLOOR;
+    for (int k = 0; k < K; k++) {
+      double y = 0;
+      for (int q = 0; q < N; q++) y += ((double)si[q] + MASK_POOL_FLOOR) * fi[(size_t)q * K + k];
+      hi[K + k] = (float)(y / W);
+    }
+  }
+}
+
+/* dL/df_q += (w_q / W) dL/dy; dL/dw_q = sum_k dL/dy_k (f_qk - y_k) / W into the pooled
+ * segmentation's gradient, its first contribution (the concatenation's comes later). */
+static void mask_pool_backward(lt_model *m, int n) {
+  const int N = m->n_cells, K = m->K;
+  act *f = &m->acts[m->a_f], *sp = &m->acts[m->a_pooled];
+  for (int i = 0; i < n; i++) {
+    const float *fi = f->v + (size_t)i * N * K, *si = sp->v + (size_t)i * N;
+    const float *y = m->hin + (size_t)i * 2 * K + K, *dy = m->dhin + (size_t)i * 2 * K + K;
+    float *fg = f->g + (size_t)i * N * K, *sg = sp->g + (size_t)i * N;
+    double W = 0;
+    for (int q = 0; q < N; q++) W += (double)si[q] + MASK_POOL_FLOOR;
+    for (int q = 0; q < N; q++) {
+      const float a = (float)(((double)si[q] + MASK_POOL_FLOOR) / W);
+      const float *fq = fi + (size_t)q * K;
+      float *gq = fg + (size_t)q * K;
+      double d = 0;
+      for (int k = 0; k < K; k++) {
+        gq[k] += a * dy[k];
+        d += (double)dy[k] * (fq[k] - y[k]);
+      }
+      sg[q] = (float)(d / W);
+    }
+  }
+  sp->g_set = 1;
 }
 
 void lt_model_forward(lt_model *m, const float *x, int n) {
@@ -427,7 +484,8 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
   }
   act *f = &m->acts[m->a_f];
   be->global_avg_pool_forward(m->h, f->v, n, m->n_cells, m->K);
-  lt_heads_forward(&m->heads, m->h, n);
+  if (m->cfg.mask_pool) mask_pool_forward(m, n);
+  lt_heads_forward(&m->heads, m->hin, n);
 }
 
 float lt_model_prob(const lt_model *m, int i) { return m->heads.x[i]; }
@@ -563,10 +621,15 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
         t.n_debug_skipped++;
       }
     }
-    lt_heads_backward(&m->heads, i, m->h + (size_t)i * K, dz, dat, dg, m->dh + (size_t)i * K);
+    const size_t Kin = (size_t)m->heads.Kin;
+    lt_heads_backward(&m->heads, i, m->hin + i * Kin, dz, dat, dg, m->dhin + i * Kin);
   }
   if (seg) seg->g_set = 1;
+  if (c->mask_pool) /* the first half of each sample's dL/dh is the mean's */
+    for (int i = 0; i < n; i++)
+      memcpy(m->dh + (size_t)i * K, m->dhin + (size_t)i * 2 * K, (size_t)K * sizeof(float));
   be->global_avg_pool_backward(f->g, m->dh, n, N, K);
+  if (c->mask_pool) mask_pool_backward(m, n);
   for (int i = 0; i < n; i++) {
     if (!m->dbg_on[i]) continue;
     float *fg = f->g + (size_t)i * N * K;

@@ -1,7 +1,9 @@
 /* engine/model/model.h — the collaborative model of DESIGN section 3 on an nn backend.
  *
  * Forward: a batch of 2 x S^3 patches (NDHWC) -> malignancy probability x_c, attribute scores,
- * an S^3 segmentation, and the fusion map f ((S/4)^3 cells, 8w channels). Grad-CAM (or CAM)
+ * an S^3 segmentation, and the fusion map f ((S/4)^3 cells, 8w channels). The heads see f's
+ * mean, and with the config's mask_pool also f's mean weighted by the segmentation pooled to
+ * the fusion grid (heads.h), whose gradient reaches the segmentation. Grad-CAM (or CAM)
  * from f and the head weights (gradcam.h). Backward: the joint loss of one batch,
  *   L = (1/n) sum_i [ BCE_i + Dice_i + MSE_i + debug_weight * L_debug,i ],
  * each term present only when sample i's labels allow it, with every parameter's gradient

@@ -132,7 +132,8 @@ int lt_param_table_build(lt_param_table *t, const lt_model_config *c, lt_error *
   conv_gn(&b, "fuse", wid[2] + wid[2] + 1, wid[3], 1);
 heads:;
   /* Heads */
-  const int K = wid[3], Hd = c->hidden, na = lt_model_config_n_attr(c);
+  /* K: the heads' input, f's mean (and with mask_pool its mean inside the nodule) */
+  const int K = lt_model_config_head_inputs(c), Hd = c->hidden, na = lt_model_config_n_attr(c);
   if (na > 0) {
     fc(&b, "reg1", K, Hd, LT_PK_FC_RELU);
     fc(&b, "reg2", Hd, na, LT_PK_FC_OUT);

@@ -107,7 +107,7 @@ bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *
          a->in_channels == b->in_channels &&
          a->groups == b->groups && !memcmp(a->stage_convs, b->stage_convs, sizeof a->stage_convs) &&
          !memcmp(a->dec_convs, b->dec_convs, sizeof a->dec_convs) && a->hidden == b->hidden &&
-         a->attributes == b->attributes && a->concat == b->concat &&
+         a->attributes == b->attributes && a->concat == b->concat && a->mask_pool == b->mask_pool &&
          a->malignancy_only == b->malignancy_only &&
          (a->debug == LT_DEBUG_CAM) == (b->debug == LT_DEBUG_CAM);
 }

@@ -90,7 +90,7 @@ static int eval(fd_ctx *c, double *loss, lt_loss_terms *terms) {
   return 0;
 }
 
-static void run(bool coef_grad) {
+static void run(bool coef_grad, bool mask_pool) {
   lt_error err;
   lt_model_config cfg;
   assert_int_equal(lt_model_config_preset(&cfg, "tiny", &err), 0);
@@ -98,6 +98,7 @@ static void run(bool coef_grad) {
   cfg.debug_coef_grad = coef_grad;
   cfg.debug_weight = 4.0; /* make the debug term weigh in the sum */
   cfg.attr_weight = 2.5;  /* and the attribute MSE by a weight of its own */
+  cfg.mask_pool = mask_pool;
   fd_ctx c;
   memset(&c, 0, sizeof c);
   const lt_backend *be = lt_backend_get(backend_name, &err);
@@ -210,10 +211,10 @@ static void run(bool coef_grad) {
       fprintf(stderr, "%s: every perturbation flipped the mask\n", v->name);
     }
   }
-  printf("coefficient %s, %d mask fallbacks: %d coordinates over %d tensors checked (%d skipped for a mask flip or min-max kink), "
+  printf("%scoefficient %s, %d mask fallbacks: %d coordinates over %d tensors checked (%d skipped for a mask flip or min-max kink), "
          "loss %.5f (debug %.5f), g_max %.3g, worst error / tolerance %.3f; %d coordinates where "
          "leaving out the debug term's gradient would fail\n",
-         coef_grad ? "differentiated" : "as a weight", terms.n_debug_fallback, checked, t->n, flipped, l0, terms.debug,
+         mask_pool ? "mask pooling, " : "", coef_grad ? "differentiated" : "as a weight", terms.n_debug_fallback, checked, t->n, flipped, l0, terms.debug,
          gmax, worst, sensitive);
   assert_int_equal(bad, 0);
   assert_true(checked >= t->n);
@@ -229,13 +230,21 @@ static void run(bool coef_grad) {
 
 static void joint_loss_with_debug_term_matches_finite_differences(void **state) {
   (void)state;
-  run(true);
+  run(true, false);
+}
+
+/* mask_pool: the heads' second input is f's mean weighted by the pooled segmentation; its
+ * gradient reaches f, the segmentation and (through Grad-CAM's fold) the debug term. */
+static void joint_loss_with_mask_pool_matches_finite_differences(void **state) {
+  (void)state;
+  run(true, true);
 }
 
 int main(int argc, char **argv) {
   if (argc > 1) backend_name = argv[1];
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(joint_loss_with_debug_term_matches_finite_differences),
+      cmocka_unit_test(joint_loss_with_mask_pool_matches_finite_differences),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -126,6 +126,7 @@ typedef struct {
   float cls_bias;     /* 0: keep; else set cls2.bias (x_c away from 0.5) */
   double debug_weight; /* 0: keep the preset's */
   bool debug_gradcam;  /* turn Grad-CAM debugging on (the ResNet presets have it off) */
+  bool mask_pool;      /* the heads also see f's mean inside the predicted nodule */
 } ref_case;
 
 static void run_case(const ref_case *rc) {
@@ -139,6 +140,7 @@ static void run_case(const ref_case *rc) {
     c.hidden = 16;
   }
   if (rc->debug_gradcam) c.debug = LT_DEBUG_GRADCAM;
+  c.mask_pool = rc->mask_pool;
   c.debug_on = rc->debug_on;
   if (rc->debug_weight > 0) c.debug_weight = rc->debug_weight;
   c.debug_coef_grad = rc->coef_grad;
@@ -311,28 +313,28 @@ static int have_torch(void) {
 static void tiny_default_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-default", "tiny", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false};
+  ref_case rc = {"tiny-default", "tiny", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false, false};
   run_case(&rc);
 }
 
 static void tiny_no_concat_malignancy_only_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-noconcat-mal", "tiny", 2, LT_DEBUG_ON_SURE, true, false, 0, 1, 1e-4, 0, 0, false};
+  ref_case rc = {"tiny-noconcat-mal", "tiny", 2, LT_DEBUG_ON_SURE, true, false, 0, 1, 1e-4, 0, 0, false, false};
   run_case(&rc);
 }
 
 static void tiny_plain_cam_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-cam", "mal+debug-cam", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false};
+  ref_case rc = {"tiny-cam", "mal+debug-cam", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false, false};
   run_case(&rc);
 }
 
 static void tiny_coef_grad_and_mask_fallback_match_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-coefgrad-fallback", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -30.0f, 2, 1e-4, 0, 0, false};
+  ref_case rc = {"tiny-coefgrad-fallback", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -30.0f, 2, 1e-4, 0, 0, false, false};
   run_case(&rc);
 }
 
@@ -342,7 +344,27 @@ static void tiny_confident_weighted_debug_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-confident", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -3.0f, 2, 1e-4, 2.0f, 4.0,
-                 false};
+                 false, false};
+  run_case(&rc);
+}
+
+/* mask_pool: the heads' second half is f's mean weighted by the pooled segmentation, whose
+ * gradient reaches the segmentation; Grad-CAM folds both halves (heads.h). With the debug term
+ * on both samples, the coefficient differentiated and weight 4, so every path carries weight. */
+static void tiny_mask_pool_matches_torch(void **state) {
+  (void)state;
+  if (!have_torch()) skip();
+  ref_case rc = {"tiny-mask-pool", "tiny", 2, LT_DEBUG_ON_ALL, false, true, 0, 2, 1e-4, 2.0f, 4.0,
+                 false, true};
+  run_case(&rc);
+}
+
+/* The same without concatenation, malignancy-only regression, and a faint segmentation. */
+static void tiny_mask_pool_no_concat_matches_torch(void **state) {
+  (void)state;
+  if (!have_torch()) skip();
+  ref_case rc = {"tiny-mask-pool-noconcat", "tiny", 2, LT_DEBUG_ON_ALL, true, false, -3.0f, 2, 1e-4,
+                 0, 0, false, true};
   run_case(&rc);
 }
 
@@ -352,7 +374,7 @@ static void tiny_resnet_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-resnet", "resnet-tiny", 2, LT_DEBUG_ON_SURE, false, false, 0, 0, 1e-4, 0, 0,
-                 false};
+                 false, false};
   run_case(&rc);
 }
 
@@ -362,7 +384,7 @@ static void tiny_resnet_debug_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-resnet-debug", "resnet-tiny", 2, LT_DEBUG_ON_ALL, false, true, 0, 2, 1e-4,
-                 2.0f, 4.0, true};
+                 2.0f, 4.0, true, false};
   run_case(&rc);
 }
 
@@ -370,7 +392,7 @@ static void tiny_resnet_debug_matches_torch(void **state) {
 static void default_size_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"default-64", "default", 1, LT_DEBUG_ON_SURE, false, false, 0, 1, 1e-4, 0, 0, false};
+  ref_case rc = {"default-64", "default", 1, LT_DEBUG_ON_SURE, false, false, 0, 1, 1e-4, 0, 0, false, false};
   run_case(&rc);
 }
 
@@ -387,6 +409,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(tiny_plain_cam_matches_torch),
       cmocka_unit_test(tiny_coef_grad_and_mask_fallback_match_torch),
       cmocka_unit_test(tiny_confident_weighted_debug_matches_torch),
+      cmocka_unit_test(tiny_mask_pool_matches_torch),
+      cmocka_unit_test(tiny_mask_pool_no_concat_matches_torch),
       cmocka_unit_test(tiny_resnet_matches_torch),
       cmocka_unit_test(tiny_resnet_debug_matches_torch),
       cmocka_unit_test(default_size_matches_torch),

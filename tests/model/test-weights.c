@@ -329,6 +329,32 @@ static void config_json_round_trip_and_presets(void **state) {
   assert_true(w2.attr_weight == 1.0 && !lt_model_config_equal(&w, &w2));
   assert_int_equal(lt_model_config_from_json(&w2, "{\"attr_weight\": -1}", &err), -1);
   assert_non_null(strstr(err.msg, "attr_weight"));
+  /* Mask pooling: written only when on (older files' metadata unchanged), off when absent,
+   * part of the architecture (its heads are twice as wide), refused without a segmentation or
+   * with plain CAM. */
+  lt_model_config_default(&w);
+  char *plain = lt_model_config_to_json(&w);
+  assert_null(strstr(plain, "mask_pool"));
+  free(plain);
+  w.mask_pool = true;
+  wj = lt_model_config_to_json(&w);
+  assert_int_equal(lt_model_config_from_json(&w2, wj, &err), 0);
+  free(wj);
+  assert_true(w2.mask_pool && lt_model_config_equal(&w, &w2) && lt_model_config_same_arch(&w, &w2));
+  w2.mask_pool = false;
+  assert_true(!lt_model_config_equal(&w, &w2) && !lt_model_config_same_arch(&w, &w2));
+  assert_int_equal(lt_model_config_from_json(&w2, "{\"mask_pool\": 1}", &err), -1);
+  assert_int_equal(lt_model_config_from_json(&w2, "{\"mask_pool\": true, \"arch\": \"resnet\", \"attributes\": false, \"concat\": false}", &err), -1);
+  assert_non_null(strstr(err.msg, "mask pooling needs the segmentation"));
+  assert_int_equal(lt_model_config_from_json(&w2, "{\"mask_pool\": true, \"debug\": \"cam\", \"concat\": false}", &err), -1);
+  assert_non_null(strstr(err.msg, "mask pooling needs Grad-CAM"));
+  {
+    lt_param_table tm;
+    assert_int_equal(lt_param_table_build(&tm, &w, &err), 0);
+    const lt_param_view *r1 = &tm.v[lt_param_find(&tm, "reg1.weight")];
+    assert_int_equal(r1->shape[1], 2 * lt_model_config_fusion_channels(&w));
+    lt_param_table_free(&tm);
+  }
   /* Default: about 1.2 M parameters at w = 16 (counted by hand from DESIGN section 3). */
   lt_model_config_default(&c);
   lt_param_table t;

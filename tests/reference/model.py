@@ -89,9 +89,13 @@ def resnet_trunk(P, cfg, x):
     return x
 
 
-def heads(P, cfg, f):
-    """Global average pooling of f, then the heads. Returns h, logit z (n), attrs or None."""
+def heads(P, cfg, f, pooled=None):
+    """Global average pooling of f (with mask_pool also f's mean weighted by the pooled
+    segmentation + 1e-6), then the heads. Returns h, logit z (n), attrs or None."""
     h = f.mean(dim=(2, 3, 4))
+    if cfg.get("mask_pool", False):
+        w = pooled + 1e-6
+        h = torch.cat([h, (w * f).sum(dim=(2, 3, 4)) / w.sum(dim=(2, 3, 4))], dim=1)
     attrs = None
     a = None
     if cfg["attributes"]:
@@ -130,7 +134,7 @@ def forward(P, cfg, x):
     pooled = F.avg_pool3d(seg, 4)
     fin = torch.cat([e[2], d3, pooled], dim=1)
     f = conv_gn(P, cfg, "fuse", fin, k=1)
-    h, z, attrs = heads(P, cfg, f)
+    h, z, attrs = heads(P, cfg, f, pooled)
     return f, seg, h, z, attrs
 
 

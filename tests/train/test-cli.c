@@ -231,6 +231,18 @@ static void train_cosine_schedule_and_validation_share(void **state) {
   assert_int_equal(c.width, 16);
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10", cli, data, m);
   assert_int_equal(run(cmd, out, sizeof out), 0);
+  /* --mask-pool is stored too, and the model it writes evaluates; with the ResNet it is
+   * refused in one line. */
+  train_tiny("maskpool", "--mask-pool", out, sizeof out, m, &c);
+  printf("mask_pool in the weights file: %d\n", c.mask_pool);
+  assert_true(c.mask_pool);
+  snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10", cli, data, m);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  snprintf(cmd, sizeof cmd, "%s train %s --out %s/mpr --config resnet-tiny --mask-pool", cli, data, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  printf("--mask-pool with the ResNet: %s", out);
+  assert_non_null(strstr(out, "mask pooling needs the segmentation"));
+  assert_int_equal(lines(out), 1);
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/w12 --config tiny --width 12", cli, data, dir);
   assert_int_equal(run(cmd, out, sizeof out), 1);
   printf("--width 12: %s", out);
