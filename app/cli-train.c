@@ -11,7 +11,7 @@
 
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"
-        "                           [--seed S] [--batch B] [--patience P] [--no-augment] "
+        "                           [--seed S] [--batch B] [--patience P] [--augment SET] "
         "[--resume]\n"
         "                           [--init FILE] [--side S] [--max-minutes M]\n"
         "                           [--lr-schedule constant|cosine] [--val-frac F]\n"
@@ -26,7 +26,9 @@ static void usage(FILE *f) {
         "  --seed S        seed (default 1)         --batch B    samples per step (default 1)\n"
         "  --patience P    early-stopping patience in epochs (default 5)\n"
         "  --fold F        train fold F only (1-based)\n"
-        "  --no-augment    no random flips, rotations and transposes\n"
+        "  --augment SET   random symmetries of each training patch: cube (the default: all 48\n"
+        "                  flips, rotations and transposes), axial (the 16 that keep the slice\n"
+        "                  axis, where CT's thick slices blur) or none (also --no-augment)\n"
         "  --resume        continue the run in DIR after an interruption\n"
         "  --init FILE     start every fold from FILE's weights (transfer learning): tensors of\n"
         "                  the same name and shape are copied, the others initialised as usual;\n"
@@ -110,6 +112,12 @@ int lt_cli_train(int argc, char **argv) {
       mask_pool = true;
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = false;
+    } else if (!strcmp(a, "--augment") && has) {
+      const char *set = argv[++i];
+      if (strcmp(set, "cube") && strcmp(set, "axial") && strcmp(set, "none"))
+        return lt_cli_usage_error("train", "--augment is cube, axial or none, not '%s'", set);
+      o.augment = strcmp(set, "none") != 0;
+      o.augment_axial = !strcmp(set, "axial");
     } else if (!strcmp(a, "--side") && has) {
       if (!lt_cli_parse_side(argv[++i], &side))
         return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");

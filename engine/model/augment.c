@@ -15,6 +15,11 @@ void lt_augment_nth(lt_augment *s, int k) {
 
 void lt_augment_random(lt_augment *s, lt_rng *r) { lt_augment_nth(s, (int)(lt_rng_next(r) % 48)); }
 
+/* perms[0] and perms[1] leave axis 0 first, and k / 8 picks the permutation. */
+void lt_augment_random_axial(lt_augment *s, lt_rng *r) {
+  lt_augment_nth(s, (int)(lt_rng_next(r) % 16));
+}
+
 void lt_augment_apply(const lt_augment *s, float *out, const float *in, int S, int C) {
   /* Input stride of each output axis (signed) and the input offset of output (0, 0, 0). */
   const long stride_in[3] = {(long)S * S * C, (long)S * C, (long)C};

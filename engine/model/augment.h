@@ -16,7 +16,11 @@ typedef struct {
 void lt_augment_identity(lt_augment *a);
 /* One of the 48 symmetries, uniformly. */
 void lt_augment_random(lt_augment *a, lt_rng *r);
-/* The k-th symmetry, k in [0, 48); 0 is the identity. */
+/* One of the 16 that keep the slice axis z as z (in-plane rotations, flips and transposes, and
+ * a z flip), uniformly: CT is anisotropic (2.5 mm slices against 0.7 mm pixels), and these keep
+ * its blur along z where it is at test time. */
+void lt_augment_random_axial(lt_augment *a, lt_rng *r);
+/* The k-th symmetry, k in [0, 48); 0 is the identity; k < 16 keep z (axis 0) in place. */
 void lt_augment_nth(lt_augment *a, int k);
 
 /* out = a(in) for an (S, S, S, C) volume with C channels innermost (NDHWC without N; C = 1 for

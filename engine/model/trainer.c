@@ -530,7 +530,10 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
     const float *x = t->sc.x + (size_t)i * t->sc.nx, *mk = t->sc.mask + (size_t)i * t->sc.nm;
     if (t->o->augment) {
       lt_augment a;
-      lt_augment_random(&a, &r);
+      if (t->o->augment_axial)
+        lt_augment_random_axial(&a, &r);
+      else
+        lt_augment_random(&a, &r);
       lt_augment_apply(&a, t->xa, x, t->sc.S, 2);
       lt_augment_apply(&a, t->ma, mk, t->sc.S, 1);
       x = t->xa;

@@ -57,6 +57,22 @@ static void cube_symmetries_are_48_distinct_voxel_permutations(void **state) {
       if (!memcmp(b, out[k], sizeof b) && !seen[k]++) distinct++;
   }
   assert_int_equal(distinct, 48);
+  /* The axial draws cover 16 distinct symmetries, each keeping every slice a slice: the voxels
+   * of input slice z all land in one output slice (z or S-1-z). */
+  int seen_ax[48] = {0}, distinct_ax = 0;
+  for (int i = 0; i < 1000; i++) {
+    lt_augment q;
+    lt_augment_random_axial(&q, &r);
+    assert_int_equal(q.perm[0], 0);
+    lt_augment_apply(&q, b, in, S, C);
+    for (int k = 0; k < 48; k++)
+      if (!memcmp(b, out[k], sizeof b) && !seen_ax[k]++) distinct_ax++;
+    for (int v = 0; v < S * S * S; v++) {
+      int zin = (int)b[v * C] / (S * S * C), zout = v / (S * S);
+      assert_true(zin == zout || zin == S - 1 - zout);
+    }
+  }
+  assert_int_equal(distinct_ax, 16);
 }
 
 static void folds_keep_each_patient_in_one_fold(void **state) {

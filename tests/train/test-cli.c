@@ -248,8 +248,13 @@ static void train_cosine_schedule_and_validation_share(void **state) {
   printf("--width 12: %s", out);
   assert_non_null(strstr(out, "groups 8 must divide width 12"));
   assert_int_equal(lines(out), 1);
-  const char *bad[] = {"--lr-schedule linear", "--val-frac 0.9", "--val-frac 0", "--val-frac x"};
-  for (int k = 0; k < 4; k++) {
+  /* --augment axial trains (the 16 symmetries that keep the slice axis; augment.h's test checks
+   * them); an unknown set is a usage error below. */
+  train_tiny("axial", "--augment axial", out, sizeof out, m, NULL);
+  assert_non_null(strstr(out, "fold 1: train "));
+  const char *bad[] = {"--lr-schedule linear", "--val-frac 0.9", "--val-frac 0", "--val-frac x",
+                       "--augment diagonal"};
+  for (int k = 0; k < 5; k++) {
     snprintf(cmd, sizeof cmd, "%s train %s --out %s/bad --config tiny %s", cli, data, dir, bad[k]);
     assert_int_equal(run(cmd, out, sizeof out), 2);
     printf("%s: %s", bad[k], out);
