@@ -62,6 +62,8 @@ def main():
     ap.add_argument("--val-frac", type=float, default=0.2)
     ap.add_argument("--lr-schedule", default="constant")
     ap.add_argument("--attr-weight", type=float, default=1.0)
+    ap.add_argument("--mask-pool", action="store_true")
+    ap.add_argument("--augment", default="cube", choices=["cube", "axial", "none"])
     a = ap.parse_args()
     val_pct = round(100 * a.val_frac)
     d = a.data
@@ -119,11 +121,15 @@ def main():
       f"input 2x{a.side}^3: the 64^3 patch of 0.5 mm voxels averaged to {32 / a.side:g} mm "
       "voxels, the same 32 mm field; analyze and the app do the same; "
       "attribute heads with concatenation, segmentation decoder, "
-      "Grad-CAM debug term on sure samples); loss: BCE + debug term on sure samples, Dice + "
+      + ("the heads seeing the fusion features' mean over the patch and their mean inside the "
+         "model's own segmentation (`--mask-pool`), " if a.mask_pool else "")
+      + "Grad-CAM debug term on sure samples); loss: BCE + debug term on sure samples, Dice + "
       + (f"{a.attr_weight:g} x " if a.attr_weight != 1 else "")
       + "attribute MSE on unsure samples; Adam, learning rate 1e-3"
       + (" falling along half a cosine to about 1e-5 (1%) by the last epoch" if a.lr_schedule == "cosine"
-         else "") + ", batch 1, augmentation by cube symmetries.")
+         else "") + ", batch 1, augmentation by "
+      + {"axial": "the 16 cube symmetries that keep the slice axis (`--augment axial`).",
+         "none": "nothing (`--augment none`).", "cube": "cube symmetries."}[a.augment])
     w(f"- Command: `{a.command}` (one command, fixed seeds), whose training step is "
       f"`lungtrust-cli train ds-train --config default --side {a.side} --folds {a.folds} "
       f"--fold 1 --epochs {a.epochs} --patience {a.patience} --seed {a.seed} --max-minutes "
@@ -131,6 +137,8 @@ def main():
       + (f" --val-frac {a.val_frac:g}" if a.val_frac != 0.2 else "")
       + (f" --lr-schedule {a.lr_schedule}" if a.lr_schedule != "constant" else "")
       + (f" --attr-weight {a.attr_weight:g}" if a.attr_weight != 1 else "")
+      + (" --mask-pool" if a.mask_pool else "")
+      + (f" --augment {a.augment}" if a.augment != "cube" else "")
       + f"` (no epoch starts that would end after {a.max_minutes} minutes).")
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
                 f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")

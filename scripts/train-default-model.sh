@@ -9,6 +9,7 @@
 # confirmation set (seed 6303) is kept for an estimate that no choice was made on.
 #
 #   scripts/train-default-model.sh [--tiny] [--data DIR] [--no-install] [--sure-fraction F]
+#                                  [--epochs N] [--patience P] [--mask-pool] [--augment SET]
 #
 #   --tiny        a few cases and one epoch: checks the pipeline end to end (never installs)
 #   --data DIR    generated data and the run (default ../data/default-model beside the checkout,
@@ -17,6 +18,8 @@
 #   --no-install  leave resources/models alone (the model and card stay under DIR/out)
 #   --sure-fraction F  the training set's share of sure nodules (synth's default 0.5 when not
 #                 given; the held-out sets keep the default, so they stay the same cases)
+#   --epochs N, --patience P, --mask-pool, --augment SET  train's options, to try a variant of
+#                 the recipe (its epochs 45, patience 20, no mask pooling, cube augmentation)
 #
 # Environment: LT_CLI (default build/app/lungtrust-cli), LT_SHARED_DATA (the LIDC study).
 set -eu
@@ -30,13 +33,18 @@ data=
 tiny=0
 install=1
 sure_frac=
+opt_epochs= opt_patience= variant= card_augment=cube
 while [ $# -gt 0 ]; do
   case $1 in
     --tiny) tiny=1; install=0 ;;
     --data) data=$2; shift ;;
     --no-install) install=0 ;;
     --sure-fraction) sure_frac=$2; shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    --epochs) opt_epochs=$2; shift ;;
+    --patience) opt_patience=$2; shift ;;
+    --mask-pool) variant="$variant --mask-pool" ;;
+    --augment) variant="$variant --augment $2"; card_augment=$2; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "train-default-model.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -76,6 +84,7 @@ else
   train_cases=900 test_cases=100 epochs=45 patience=20 minutes=56
   data=${data:-$here/../data/default-model}
 fi
+epochs=${opt_epochs:-$epochs} patience=${opt_patience:-$patience}
 confirm_cases=$test_cases confirm_seed=6303
 train_seed=6101 test_seed=6202 train_rng=1 folds=10 side=32 val_frac=0.1 schedule=cosine
 # OpenMP's waits: GNU OpenMP's default spins a while before it sleeps, which on a quiet machine
@@ -119,7 +128,7 @@ log "dataset: held-out evaluation sets (synthetic truth, evaluation only)"
 "$cli" dataset --synth "$data/synth-test" --out "$data/ds-test" --evaluation
 "$cli" dataset --synth "$data/synth-confirm" --out "$data/ds-confirm" --evaluation
 
-train_cmd="lungtrust-cli train ds-train --out run --config default --side $side --folds $folds --fold 1 --epochs $epochs --patience $patience --seed $train_rng --max-minutes $minutes --val-frac $val_frac --lr-schedule $schedule"
+train_cmd="lungtrust-cli train ds-train --out run --config default --side $side --folds $folds --fold 1 --epochs $epochs --patience $patience --seed $train_rng --max-minutes $minutes --val-frac $val_frac --lr-schedule $schedule$variant"
 if [ -f "$data/run/model.safetensors" ]; then
   log "train: reusing $data/run/model.safetensors"
 else
@@ -134,7 +143,7 @@ else
   rc=0
   "$cli" train "$data/ds-train" --out "$data/run" --config default --side $side --folds $folds \
     --fold 1 --epochs $epochs --patience $patience --seed $train_rng --max-minutes $minutes \
-    --val-frac $val_frac --lr-schedule $schedule $resume > "$data/train.log" 2>&1 || rc=$?
+    --val-frac $val_frac --lr-schedule $schedule $variant $resume > "$data/train.log" 2>&1 || rc=$?
   t1=$(date +%s)
   kill $loadpid 2>/dev/null || true
   cat "$data/train.log"
@@ -161,7 +170,7 @@ cp "$model" "$data/out/$name.safetensors"
   --train-cases $train_cases --test-cases $test_cases --train-seed $train_seed \
   --test-seed $test_seed --confirm-seed $confirm_seed --epochs $epochs --folds $folds --seed $train_rng \
   --side $side --patience $patience --max-minutes $minutes --val-frac $val_frac \
-  --lr-schedule $schedule \
+  --lr-schedule $schedule --augment $card_augment $(case $variant in *--mask-pool*) echo --mask-pool ;; esac) \
   --command "scripts/train-default-model.sh" > "$data/out/README.md"
 log "wrote $data/out/$name.safetensors and $data/out/README.md"
 if [ $install = 1 ]; then
