@@ -141,13 +141,15 @@ int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights 
   if (expect && !lt_model_config_same_arch(expect, &out->config)) {
     lt_st_free(f);
     return lt_error_set(err, "%s: the file's architecture (%s, w = %d, input %d, hidden %d, debug "
-                        "%s) differs from the expected one (%s, w = %d, input %d, hidden %d, "
-                        "debug %s)",
+                        "%s%s) differs from the expected one (%s, w = %d, input %d, hidden %d, "
+                        "debug %s%s)",
                         path, lt_model_arch_name(out->config.arch), out->config.width,
                         out->config.input_size, out->config.hidden,
-                        lt_debug_mode_name(out->config.debug), lt_model_arch_name(expect->arch),
-                        expect->width, expect->input_size, expect->hidden,
-                        lt_debug_mode_name(expect->debug));
+                        lt_debug_mode_name(out->config.debug),
+                        out->config.mask_pool ? ", mask pooling" : "",
+                        lt_model_arch_name(expect->arch), expect->width, expect->input_size,
+                        expect->hidden, lt_debug_mode_name(expect->debug),
+                        expect->mask_pool ? ", mask pooling" : "");
   }
   if (lt_param_table_build(&out->table, &out->config, err)) {
     lt_st_free(f);
