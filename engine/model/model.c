@@ -388,6 +388,29 @@ double lt_model_forward_flops(const lt_model *m) {
  * the Grad-CAM fold of heads.h stays exact. On the host, like the heads: (S/4)^3 x 8w values. */
 #define MASK_POOL_FLOOR 1e-6
 
+/* out[k] = sum_q (w[q] + w_add) f[q, k] / div, summed in double: f's channels weighted over the
+ * cells. The debug term's dL/dg and mask pooling's forward. */
+static void cells_weighted_sum(float *out, const float *w, double w_add, double div,
+                               const float *f, int N, int K) {
+  for (int k = 0; k < K; k++) {
+    double acc = 0;
+    for (int q = 0; q < N; q++) acc += ((double)w[q] + w_add) * f[(size_t)q * K + k];
+    out[k] = (float)(acc / div);
+  }
+}
+
+/* fg[q, k] += u[q] v[k]: a rank-one gradient into f (the debug term, mask pooling). */
+static void add_outer(float *fg, const float *u, const float *v, int N, int K) {
+  for (int q = 0; q < N; q++)
+    for (int k = 0; k < K; k++) fg[(size_t)q * K + k] += u[q] * v[k];
+}
+
+static double mask_pool_weight(const float *s, int N) {
+  double W = 0;
+  for (int q = 0; q < N; q++) W += (double)s[q] + MASK_POOL_FLOOR;
+  return W;
+}
+
 static void mask_pool_forward(lt_model *m, int n) {
   const int N = m->n_cells, K = m->K;
   const float *fv = m->acts[m->a_f].v, *sv = m->acts[m->a_pooled].v;
@@ -395,13 +418,7 @@ static void mask_pool_forward(lt_model *m, int n) {
     const float *fi = fv + (size_t)i * N * K, *si = sv + (size_t)i * N;
     float *hi = m->hin + (size_t)i * 2 * K;
     memcpy(hi, m->h + (size_t)i * K, (size_t)K * sizeof *hi);
-    double W = 0;
-    for (int q = 0; q < N; q++) W += (double)si[q] + MASK_POOL_FLOOR;
-    for (int k = 0; k < K; k++) {
-      double y = 0;
-      for (int q = 0; q < N; q++) y += ((double)si[q] + MASK_POOL_FLOOR) * fi[(size_t)q * K + k];
-      hi[K + k] = (float)(y / W);
-    }
+    cells_weighted_sum(hi + K, si, MASK_POOL_FLOOR, mask_pool_weight(si, N), fi, N, K);
   }
 }
 
@@ -413,20 +430,16 @@ static void mask_pool_backward(lt_model *m, int n) {
   for (int i = 0; i < n; i++) {
     const float *fi = f->v + (size_t)i * N * K, *si = sp->v + (size_t)i * N;
     const float *y = m->hin + (size_t)i * 2 * K + K, *dy = m->dhin + (size_t)i * 2 * K + K;
-    float *fg = f->g + (size_t)i * N * K, *sg = sp->g + (size_t)i * N;
-    double W = 0;
-    for (int q = 0; q < N; q++) W += (double)si[q] + MASK_POOL_FLOOR;
+    float *sg = sp->g + (size_t)i * N, *a = m->u; /* u: the debug term's scratch, free here */
+    const double W = mask_pool_weight(si, N);
     for (int q = 0; q < N; q++) {
-      const float a = (float)(((double)si[q] + MASK_POOL_FLOOR) / W);
+      a[q] = (float)(((double)si[q] + MASK_POOL_FLOOR) / W);
       const float *fq = fi + (size_t)q * K;
-      float *gq = fg + (size_t)q * K;
       double d = 0;
-      for (int k = 0; k < K; k++) {
-        gq[k] += a * dy[k];
-        d += (double)dy[k] * (fq[k] - y[k]);
-      }
+      for (int k = 0; k < K; k++) d += (double)dy[k] * (fq[k] - y[k]);
       sg[q] = (float)(d / W);
     }
+    add_outer(f->g + (size_t)i * N * K, a, dy, N, K);
   }
   sp->g_set = 1;
 }
@@ -604,11 +617,7 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
         const float scale = (float)c->debug_weight * inv_n;
         float *du = m->dbg_du + (size_t)i * N;
         for (int k = 0; k < N; k++) du[k] = m->du[k] * scale;
-        for (int k = 0; k < K; k++) {
-          double acc = 0;
-          for (int q = 0; q < N; q++) acc += (double)du[q] * fi[(size_t)q * K + k];
-          m->dg[k] = (float)acc;
-        }
+        cells_weighted_sum(m->dg, du, 0, 1, fi, N, K);
         dg = m->dg;
         m->dbg_on[i] = 1;
         if (c->debug_coef_grad) {
@@ -632,10 +641,7 @@ int lt_model_backward(lt_model *m, const lt_sample_labels *labels, lt_loss_terms
   if (c->mask_pool) mask_pool_backward(m, n);
   for (int i = 0; i < n; i++) {
     if (!m->dbg_on[i]) continue;
-    float *fg = f->g + (size_t)i * N * K;
-    const float *du = m->dbg_du + (size_t)i * N, *g = m->dbg_g + (size_t)i * K;
-    for (int q = 0; q < N; q++)
-      for (int k = 0; k < K; k++) fg[(size_t)q * K + k] += du[q] * g[k];
+    add_outer(f->g + (size_t)i * N * K, m->dbg_du + (size_t)i * N, m->dbg_g + (size_t)i * K, N, K);
   }
   f->g_set = 1;
 

@@ -23,7 +23,7 @@ extern "C" void lt_cuda_cam_weighted_sum(float *u, const float *f, const float *
   lt_cuda_done("cam_weighted_sum");
 }
 
-/* CPU twin: the f-gradient loop of lt_model_backward in engine/model/model.c. */
+/* CPU twin: add_outer in engine/model/model.c (the debug term's gradient into f). */
 __global__ void k_debug_f(float *fg, const float *du, const float *g, int N, int K) {
   size_t total = (size_t)N * K;
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
@@ -31,7 +31,8 @@ __global__ void k_debug_f(float *fg, const float *du, const float *g, int N, int
     fg[i] += du[i / K] * g[i % K];
 }
 
-/* CPU twin: the dg loop of lt_model_backward in engine/model/model.c. Thread per k. */
+/* CPU twin: cells_weighted_sum in engine/model/model.c (w_add 0, div 1: the debug term's
+ * dL/dg). Thread per k. */
 __global__ void k_debug_g(float *dg, const float *du, const float *f, int N, int K) {
   int k = blockIdx.x * blockDim.x + threadIdx.x;
   if (k >= K) return;
