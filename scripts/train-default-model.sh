@@ -179,7 +179,7 @@ cp "$model" "$data/out/$name.safetensors"
   --train-cases $train_cases --test-cases $test_cases --train-seed $train_seed \
   --test-seed $test_seed --confirm-seed $confirm_seed --epochs $epochs --folds $folds --seed $train_rng \
   --side $side --patience $patience --max-minutes $minutes --val-frac $val_frac \
-  --lr-schedule $schedule --augment $card_augment $(case $variant in *--mask-pool*) echo --mask-pool ;; esac) \
+  --lr-schedule $schedule --augment $card_augment $mask_pool \
   --command "scripts/train-default-model.sh" > "$data/out/README.md"
 log "wrote $data/out/$name.safetensors and $data/out/README.md"
 if [ $install = 1 ]; then
