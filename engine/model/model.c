@@ -374,6 +374,18 @@ const lt_model_config *lt_model_config_of(const lt_model *m) { return &m->cfg; }
 const lt_param_table *lt_model_table(const lt_model *m) { return &m->table; }
 float *lt_model_params(lt_model *m) { return m->params; }
 float *lt_model_grads(lt_model *m) { return m->grads; }
+const float *lt_model_relu_output(const lt_model *m, int j, size_t *count, size_t *params_end) {
+  for (int i = 0; i < m->n_nodes; i++) {
+    const node *nd = &m->nodes[i];
+    if (nd->kind != N_CONV_GN || !nd->relu || j-- > 0) continue;
+    const act *o = &m->acts[nd->out];
+    *count = lt_shape_count(o->s);
+    *params_end = (size_t)nd->beta + (size_t)o->s.c; /* gn.bias, the layer's last tensor */
+    return o->v;
+  }
+  return NULL;
+}
+
 int lt_model_cam_cells(const lt_model *m) { return m->n_cells; }
 
 double lt_model_forward_flops(const lt_model *m) {

@@ -76,6 +76,13 @@ const float *lt_model_seg(const lt_model *m, int i);   /* S^3 probabilities */
 const float *lt_model_fusion(const lt_model *m, int i); /* (N, K): N = (S/4)^3, K = 8w */
 int lt_model_cam_cells(const lt_model *m); /* N */
 
+/* For tests that compare backends: the output of the j-th convolution + GroupNorm + ReLU layer
+ * (creation order) after the last forward, the whole batch (count floats, on the backend), and
+ * where its parameters end in the table: every parameter upstream of it lies before that. A
+ * pre-activation within rounding of 0 can pass the ReLU on one backend and not on the other;
+ * comparing these outputs' signs finds such a flip. NULL when there is no j-th such layer. */
+const float *lt_model_relu_output(const lt_model *m, int j, size_t *count, size_t *params_end);
+
 /* g (K): d z / d h, so that Grad-CAM = minmax(s sum_k g_k f_k) (gradcam.h); for the CAM
  * configuration, the classifier's weights. */
 void lt_model_g(const lt_model *m, int i, float *g);

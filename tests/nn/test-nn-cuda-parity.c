@@ -1,12 +1,14 @@
 /* tests/nn/test-nn-cuda-parity.c — the cuda backend against the cpu backend on a GPU:
  * normalised error ||cuda - cpu|| / ||cpu|| <= 1e-5 (FMA math, no TF32; for sums over many
  * terms, weight and bias gradients, a budget that grows with the sum's length) for every layer's
- * forward and backward (each convolution shape of the default model at full size, batch 2 so
- * that GroupNorm's per-sample statistics are exercised), the whole model's forward (probability,
- * attributes, segmentation, fusion map), Grad-CAM, every parameter's gradient of the joint loss
- * with the debug term on, the model-level kernels against their CPU twins (Grad-CAM sum, mask
- * fraction, debug loss, the debug term into f and g, Dice, Adam), and the refusal of an
- * allocation beyond the device's memory (marked as OOM for the CPU retry).
+ * forward and backward (each convolution shape of the default model at full size and at half
+ * size, the recipe's 32^3 input; batch 2 so that GroupNorm's per-sample statistics are
+ * exercised), the whole model's forward (probability, attributes, segmentation, fusion map),
+ * Grad-CAM, every parameter's gradient of the joint loss with the debug term on (as the preset,
+ * 64^3, and as the shipped recipe, 32^3 with mask pooling; a kink budget upstream of a ReLU
+ * whose output sign differs between the backends), the model-level kernels against their CPU
+ * twins (Grad-CAM sum, mask fraction, debug loss, the debug term into f and g, Dice, Adam), and
+ * the refusal of an allocation beyond the device's memory (marked as OOM for the CPU retry).
  * Exits 77 with the reason where the cuda backend is not built or no GPU answers. */
 #include <math.h>
 #include <stdio.h>
@@ -390,13 +392,53 @@ static void sphere(float *m, int S, double cz, double cy, double cx, double r) {
       }
 }
 
-/* The default model, batch 2, both backends from the same parameters and input. */
-static void model_parity(void) {
+/* A pre-activation within rounding of 0 passes the ReLU on one backend and not on the other:
+ * the two backward passes then differ by that voxel's whole gradient, and so does every
+ * gradient upstream of it. One such voxel of 65,536 in the last 8^3 encoder layer, at a cell
+ * where the debug term and mask pooling concentrate the gradient, moved the first layer's weight
+ * gradient by 8.5e-3 on an H200 while every gradient downstream of it agreed to 3e-6. So the
+ * test finds the flips (the signs of every ReLU output) and holds the gradients upstream of the
+ * last one (the parameters before its end in the table) to TOL_KINKED only: enough to catch a
+ * lost or doubled contribution (an error of order 1), not rounding. */
+#define TOL_KINKED 5e-2
+
+/* The end in the parameter table of the last ReLU layer whose output signs differ between the
+ * two models (0: none), after printing how many flipped where. */
+static size_t relu_flips(const lt_model *mc, const lt_model *mg) {
+  size_t end = 0, count, count_g, pe, pe_g;
+  const float *vc, *vg;
+  for (int j = 0; (vc = lt_model_relu_output(mc, j, &count, &pe)); j++) {
+    vg = lt_model_relu_output(mg, j, &count_g, &pe_g);
+    if (!vg || count_g != count) {
+      printf("FAIL: ReLU layer %d differs between the models\n", j);
+      failures++;
+      return (size_t)-1;
+    }
+    float *h = down(cu, vg, count);
+    size_t flips = 0;
+    for (size_t q = 0; q < count; q++) flips += (h[q] > 0.0f) != (vc[q] > 0.0f);
+    free(h);
+    if (flips) {
+      printf("  ReLU layer %d: %zu of %zu outputs flipped (a pre-activation at 0)\n", j, flips,
+             count);
+      end = pe;
+    }
+  }
+  return end;
+}
+
+/* The default model, batch 2, both backends from the same parameters and input; side and
+ * mask_pool as the shipped recipe trains it (32, on) or as the preset (64, off). Mask pooling
+ * runs on the host beside the heads over the segmentation in managed memory, so this is what
+ * checks that the GPU's segmentation reaches it intact. */
+static void model_parity(int side, bool mask_pool) {
   enum { B = 2 };
   lt_error err;
   lt_model_config cfg;
   lt_model_config_default(&cfg);
   cfg.debug_on = LT_DEBUG_ON_ALL;
+  cfg.input_size = side;
+  cfg.mask_pool = mask_pool;
   lt_model *mc = NULL, *mg = NULL;
   if (lt_model_create(&mc, &cfg, cpu, B, true, &err) ||
       lt_model_create(&mg, &cfg, cu, B, true, &err)) {
@@ -472,22 +514,27 @@ static void model_parity(void) {
     failures++;
   }
   expect("joint loss", "total", fabs(tg.total - tc.total) / fabs(tc.total), TOL);
+  const size_t kinked = relu_flips(mc, mg);
   const float *Gc = lt_model_grads(mc), *Gg = lt_model_grads(mg);
   /* each parameter's gradient is a sum over the batch and its layer's volume, at most 64^3 */
   const double tol_grad = tol_sum((size_t)B * 64 * 64 * 64);
-  double worst = 0;
+  double worst = 0, worst_kinked = 0;
   const char *worst_name = "";
   for (int i = 0; i < t->n; i++) {
     double e = nn_norm_err_f32(Gg + t->v[i].offset, Gc + t->v[i].offset, t->v[i].count);
+    const int below = t->v[i].offset < kinked; /* upstream of a flipped ReLU */
     checks++;
-    if (!(e <= tol_grad)) {
+    if (!(e <= (below ? TOL_KINKED : tol_grad))) {
       printf("  gradient %-26s normalised error %.2e  FAIL\n", t->v[i].name, e);
       failures++;
     }
-    if (e > worst) worst = e, worst_name = t->v[i].name;
+    if (below && e > worst_kinked) worst_kinked = e;
+    if (!below && e > worst) worst = e, worst_name = t->v[i].name;
   }
   printf("  every gradient (%d tensors): worst %s %.2e (budget %.2e)\n", t->n, worst_name, worst,
          tol_grad);
+  if (kinked)
+    printf("  upstream of a flipped ReLU: worst %.2e (budget %.0e)\n", worst_kinked, TOL_KINKED);
   free(P), free(x), free(mask), free(nod);
   lt_model_free(mc);
   lt_model_free(mg);
@@ -539,10 +586,21 @@ int main(void) {
   printf("convolutions of the default model, batch 2, full size:\n");
   for (int i = 0; i < NN_MODEL_CONV_COUNT; i++)
     if (!nn_model_convs[i].repeat) conv_parity(&nn_model_convs[i], 100 + (uint64_t)i);
+  printf("the same convolutions at the shipped recipe's 32^3 input (half the size):\n");
+  for (int i = 0; i < NN_MODEL_CONV_COUNT; i++) {
+    if (nn_model_convs[i].repeat) continue;
+    nn_model_conv half = nn_model_convs[i];
+    char name[64];
+    snprintf(name, sizeof name, "%.40s, half size", half.name);
+    half.name = name;
+    half.size /= 2;
+    conv_parity(&half, 200 + (uint64_t)i);
+  }
   printf("GroupNorm + ReLU (per-sample statistics):\n");
   gn_parity(2, 64 * 64 * 64, 16, 8, 1, 1);
   gn_parity(2, 16 * 16 * 16, 64, 8, 2, 1);
   gn_parity(3, 8 * 8 * 8, 128, 8, 3, 1);
+  gn_parity(2, 4 * 4 * 4, 128, 8, 6, 1);
   gn_parity(2, 64 * 64 * 64, 16, 8, 4, 0);
   gn_parity(2, 16 * 16 * 16, 128, 8, 5, 0);
   printf("other layers:\n");
@@ -550,7 +608,9 @@ int main(void) {
   printf("model-level kernels:\n");
   model_kernels_parity();
   printf("the whole model (default config, batch 2, joint loss with the debug term):\n");
-  model_parity();
+  model_parity(64, false);
+  printf("the whole model as the shipped recipe (32^3 input, mask pooling):\n");
+  model_parity(32, true);
   oom_is_detected();
 #ifdef LT_HAVE_CUDA
   if (lt_cuda_take_error(&err)) {
