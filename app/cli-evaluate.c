@@ -5,6 +5,7 @@
  * (model/heldout.h, fixed seed), plus the mean and sd over folds of the cross-validation stored
  * in the weights (when the trainer wrote them). */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,15 +17,79 @@
 #include "model/weights.h"
 
 static void usage(FILE *f) {
-  fputs("Usage: lungtrust-cli evaluate DATA --model MODEL [--json] [--boot B] [--seed S]\n\n"
+  fputs("Usage: lungtrust-cli evaluate DATA --model MODEL [--json] [--boot B] [--seed S]\n"
+        "                              [--samples FILE.csv]\n\n"
         "Runs the model (a weights file written by train) on every sample of DATA (a data set\n"
         "folder or its manifest.json) and prints Accuracy, AUC, F1, Sensitivity, Specificity,\n"
         "Precision and benign Precision at 0.5, Dice (vs the readers' consensus; vs the true mask\n"
         "in a synthetic evaluation set), attribute MAE (vs the readers' mean; vs the true\n"
         "attributes) and the CAM share inside the masks, each with a 95% bootstrap interval\n"
         "(B resamples of the samples, default 1000, seed S, default 1); then the\n"
-        "cross-validation's mean and sd over folds stored in the weights.\n",
+        "cross-validation's mean and sd over folds stored in the weights.\n"
+        "  --samples FILE.csv  also writes one row per sample: its id, patient, whether it is\n"
+        "                  sure, label, size, the model's probability and scores, the readers'\n"
+        "                  mean ratings and the true attributes (empty where absent), Dice, MAE\n"
+        "                  and CAM share (written whole or not at all)\n",
         f);
+}
+
+static const char *const attr_names[LT_N_ATTRIBUTES] = {
+    "subtlety", "sphericity", "margin", "lobulation", "spiculation", "malignancy"};
+
+/* ",v" with `digits` decimals; "," alone when v is NaN (no such measure). */
+static void csv_number(FILE *f, double v, int digits) {
+  fputc(',', f);
+  if (isfinite(v))
+    fprintf(f, "%.*f", digits, v);
+}
+
+/* The per-sample rows, through a temporary file renamed over path: a failure leaves whatever
+ * path held before. Ids are [A-Za-z0-9._-] (dataset.h), patients come from the manifest: quoted. */
+static int write_samples(const char *path, const lt_dataset *ds, const lt_heldout_sample *r,
+                         int n_attr, lt_error *err) {
+  char tmp[1100];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f)
+    return lt_error_set(err, "cannot write %s: %s", path, strerror(errno));
+  const int a0 = n_attr == 1 ? LT_N_ATTRIBUTES - 1 : 0;
+  fputs("id,patient,sure,label,nodule_mm,probability", f);
+  static const char *const what[3] = {"model", "readers", "truth"};
+  for (int w = 0; w < 3; w++)
+    for (int k = 0; k < n_attr; k++) fprintf(f, ",%s_%s", what[w], attr_names[a0 + k]);
+  fputs(",dice,dice_truth,attr_mae,attr_mae_truth,cam_share_in\n", f);
+  for (int i = 0; i < ds->n; i++) {
+    const lt_sample *s = &ds->s[i];
+    fprintf(f, "%s,\"", s->id);
+    for (const char *c = s->patient; *c; c++) { /* CSV: a quote is doubled */
+      if (*c == '"')
+        fputc('"', f);
+      fputc(*c, f);
+    }
+    fprintf(f, "\",%d,", s->sure);
+    if (s->has_label)
+      fprintf(f, "%d", s->label);
+    csv_number(f, s->nodule_mm > 0 ? s->nodule_mm : NAN, 2);
+    csv_number(f, r[i].prob, 5);
+    for (int k = 0; k < n_attr; k++) csv_number(f, r[i].attrs[k], 4);
+    for (int k = 0; k < n_attr; k++)
+      csv_number(f, s->has_ratings ? s->ratings[a0 + k] : NAN, 4);
+    for (int k = 0; k < n_attr; k++)
+      csv_number(f, s->has_truth_attrs ? s->truth_attrs[a0 + k] : NAN, 4);
+    csv_number(f, r[i].dice, 4);
+    csv_number(f, r[i].dice_truth, 4);
+    csv_number(f, r[i].attr_mae, 4);
+    csv_number(f, r[i].attr_mae_truth, 4);
+    csv_number(f, r[i].cam_share_in, 4);
+    fputc('\n', f);
+  }
+  const bool ok = !ferror(f);
+  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
+    lt_error_set(err, "cannot write %s: %s", path, strerror(errno));
+    remove(tmp);
+    return -1;
+  }
+  return 0;
 }
 
 static double fin(double v) { return isfinite(v) ? v : -1; }
@@ -71,7 +136,7 @@ static void print_folds(const char *metrics_json, bool json, cJSON *root) {
 }
 
 int lt_cli_evaluate(int argc, char **argv) {
-  const char *data = NULL, *model = NULL;
+  const char *data = NULL, *model = NULL, *samples_csv = NULL;
   bool json = false;
   int boot = 1000;
   uint64_t seed = 1;
@@ -83,6 +148,8 @@ int lt_cli_evaluate(int argc, char **argv) {
       model = argv[++i];
     } else if (!strcmp(argv[i], "--json")) {
       json = true;
+    } else if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
+      samples_csv = argv[++i];
     } else if (!strcmp(argv[i], "--boot") && i + 1 < argc) {
       if (!lt_cli_parse_int(argv[++i], 1, 100000, &boot))
         return lt_cli_usage_error("evaluate", "--boot needs 1-100000");
@@ -110,11 +177,18 @@ int lt_cli_evaluate(int argc, char **argv) {
   }
   lt_model *m = NULL;
   lt_heldout h;
+  lt_heldout_sample *per = NULL;
   int rc = LT_EXIT_INPUT;
+  if (samples_csv && !(per = calloc((size_t)(ds.n ? ds.n : 1), sizeof *per))) {
+    lt_error_set(&err, "out of memory");
+    goto out;
+  }
   if (lt_model_create_auto(&m, &w.config, 1, false, &err))
     goto out;
   memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
-  if (lt_heldout_evaluate(m, &ds, boot, seed, &h, &err))
+  if (lt_heldout_evaluate(m, &ds, boot, seed, &h, per, &err))
+    goto out;
+  if (samples_csv && write_samples(samples_csv, &ds, per, h.n_attr, &err))
     goto out;
   if (json) {
     cJSON *root = cJSON_CreateObject(), *o = cJSON_AddObjectToObject(root, "data");
@@ -135,12 +209,10 @@ int lt_cli_evaluate(int argc, char **argv) {
       cJSON_AddNumberToObject(x, "hi", fin(h.m[q].hi));
       cJSON_AddNumberToObject(x, "n", h.m[q].n);
     }
-    static const char *an[6] = {"subtlety",   "sphericity",  "margin",
-                                "lobulation", "spiculation", "malignancy"};
     cJSON *pa = cJSON_AddObjectToObject(root, "attr_mae_per_attribute");
     cJSON *pt = cJSON_AddObjectToObject(root, "attr_mae_truth_per_attribute");
     for (int k = 0; k < h.n_attr; k++) {
-      const char *name = h.n_attr == 1 ? an[5] : an[k];
+      const char *name = h.n_attr == 1 ? attr_names[5] : attr_names[k];
       cJSON_AddNumberToObject(pa, name, fin(h.attr_mae[k]));
       cJSON_AddNumberToObject(pt, name, fin(h.attr_mae_truth[k]));
     }
@@ -172,6 +244,7 @@ int lt_cli_evaluate(int argc, char **argv) {
 out:
   if (rc != LT_EXIT_OK)
     lt_cli_fail(&err);
+  free(per);
   lt_model_free(m);
   lt_dataset_free(&ds);
   lt_weights_free(&w);

@@ -141,7 +141,7 @@ void lt_bootstrap_mean(const double *x, int n, int boot, uint64_t seed, lt_ci *o
 }
 
 int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t seed,
-                        lt_heldout *out, lt_error *err) {
+                        lt_heldout *out, lt_heldout_sample *samples, lt_error *err) {
   memset(out, 0, sizeof *out);
   if (boot < 1)
     return lt_error_set(err, "bootstrap needs at least one resample");
@@ -208,6 +208,18 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
       lt_trust_measure(&t, cam, p, N, c->lambda);
       if (t.valid)
         o->cam_in = t.share_in;
+    }
+    if (samples) {
+      lt_heldout_sample *q = &samples[i];
+      memset(q, 0, sizeof *q);
+      q->prob = o->prob;
+      if (na > 0)
+        memcpy(q->attrs, lt_model_attrs(m, 0), (size_t)na * sizeof(float));
+      q->dice = o->dice;
+      q->dice_truth = o->dice_t;
+      q->attr_mae = o->mae;
+      q->attr_mae_truth = o->mae_t;
+      q->cam_share_in = o->cam_in;
     }
   }
   for (int k = 0; k < 6; k++) {

@@ -50,9 +50,18 @@ typedef struct {
   double attr_mae[6], attr_mae_truth[6];     /* per attribute (NaN when none) */
 } lt_heldout;
 
-/* Runs model m (batch 1, inference) on every sample of ds. boot >= 1 (1000 in the CLI). */
+/* One sample's results, for an auditor's look at which samples the model gets wrong; NaN where
+ * the sample has no such measure. */
+typedef struct {
+  float prob;
+  float attrs[LT_N_ATTRIBUTES]; /* the model's scores: n_attr of them (malignancy only: [0]) */
+  double dice, dice_truth, attr_mae, attr_mae_truth, cam_share_in;
+} lt_heldout_sample;
+
+/* Runs model m (batch 1, inference) on every sample of ds. boot >= 1 (1000 in the CLI).
+ * samples: NULL, or ds->n entries that get each sample's results. */
 int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t seed,
-                        lt_heldout *out, lt_error *err);
+                        lt_heldout *out, lt_heldout_sample *samples, lt_error *err);
 
 /* The interval of a statistic over arrays, exposed for tests: the percentile bootstrap of the
  * mean of x[0..n) (NaN entries skipped). */

@@ -75,6 +75,33 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   assert_non_null(strstr(out, "\"auc\""));
   assert_non_null(strstr(out, "\"cross_validation\""));
 
+  /* --samples: a header and one row per sample; a path it cannot write (a folder) is one line
+   * and exit 1, and the folder is left as it was */
+  snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10 --samples %s/per.csv", cli, data,
+           model, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  char p[700], row[2048];
+  snprintf(p, sizeof p, "%s/per.csv", dir);
+  FILE *csv = fopen(p, "r");
+  assert_non_null(csv);
+  int rows = 0;
+  assert_non_null(fgets(row, sizeof row, csv));
+  assert_true(!strncmp(row, "id,patient,sure,label,nodule_mm,probability,model_", 50));
+  while (fgets(row, sizeof row, csv))
+    rows++;
+  fclose(csv);
+  assert_int_equal(rows, 24);
+  snprintf(cmd, sizeof cmd, "mkdir -p %s/csvdir && %s evaluate %s --model %s --boot 10 --samples "
+           "%s/csvdir", dir, cli, data, model, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  printf("evaluate --samples FOLDER: %s", out);
+  assert_int_equal(lines(out), 1);
+  assert_non_null(strstr(out, "csvdir"));
+  snprintf(p, sizeof p, "%s/csvdir", dir);
+  assert_int_equal(access(p, W_OK), 0);
+  snprintf(p, sizeof p, "%s/csvdir.tmp", dir);
+  assert_int_equal(access(p, F_OK), -1);
+
   snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --out %s/an", cli, study, model,
            dir);
   assert_int_equal(run(cmd, out, sizeof out), 0);
@@ -82,7 +109,6 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   assert_non_null(strstr(out, "malignancy probability"));
   assert_non_null(strstr(out, "trust vs consensus"));
   assert_non_null(strstr(out, "Dice of the segmentation"));
-  char p[700];
   lt_nifti_image seg, cam;
   lt_error err;
   snprintf(p, sizeof p, "%s/an/seg.nii.gz", dir);

@@ -317,7 +317,23 @@ static void heldout_matches_trainer_and_sphere_is_not_a_dice_target(void **state
   lt_eval e;
   assert_int_equal(lt_evaluate(m, &ds, idx, ds.n, &e, &err), 0);
   lt_heldout h;
-  assert_int_equal(lt_heldout_evaluate(m, &ds, 200, 3, &h, &err), 0);
+  lt_heldout_sample one[64];
+  assert_int_equal(lt_heldout_evaluate(m, &ds, 200, 3, &h, one, &err), 0);
+  /* the per-sample results are what the measures average */
+  double sum_dice = 0, sum_mae = 0;
+  int n_dice = 0, n_mae = 0;
+  for (int i = 0; i < ds.n; i++) {
+    assert_true(one[i].prob > 0 && one[i].prob < 1);
+    if (isfinite(one[i].dice))
+      sum_dice += one[i].dice, n_dice++;
+    if (isfinite(one[i].attr_mae))
+      sum_mae += one[i].attr_mae, n_mae++;
+  }
+  assert_int_equal(n_dice, h.m[LT_HO_DICE].n);
+  assert_int_equal(n_mae, h.m[LT_HO_ATTR_MAE].n);
+  assert_true(n_dice > 0 && n_mae > 0);
+  assert_float_equal(sum_dice / n_dice, h.m[LT_HO_DICE].value, 1e-9);
+  assert_float_equal(sum_mae / n_mae, h.m[LT_HO_ATTR_MAE].value, 1e-9);
   printf("trainer: AUC %.4f accuracy %.4f Dice %.4f (n %d) MAE %.4f; held-out: AUC %.4f [%.4f, "
          "%.4f] Dice %.4f (n %d) Dice vs truth %.4f (n %d)\n",
          e.auc, e.cls.accuracy, e.dice, e.n_masked, e.attr_mae, h.m[LT_HO_AUC].value,
