@@ -111,13 +111,11 @@ int lt_cli_train(int argc, char **argv) {
     } else if (!strcmp(a, "--mask-pool")) {
       mask_pool = true;
     } else if (!strcmp(a, "--no-augment")) {
-      o.augment = false;
+      o.augment = LT_AUGMENT_NONE;
     } else if (!strcmp(a, "--augment") && has) {
       const char *set = argv[++i];
-      if (strcmp(set, "cube") && strcmp(set, "axial") && strcmp(set, "none"))
+      if (lt_augment_set_parse(set, &o.augment))
         return lt_cli_usage_error("train", "--augment is cube, axial or none, not '%s'", set);
-      o.augment = strcmp(set, "none") != 0;
-      o.augment_axial = !strcmp(set, "axial");
     } else if (!strcmp(a, "--side") && has) {
       if (!lt_cli_parse_side(argv[++i], &side))
         return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");

@@ -5,6 +5,21 @@
 
 static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
 
+static const char *const set_names[3] = {"none", "cube", "axial"};
+
+int lt_augment_set_parse(const char *name, lt_augment_set *out) {
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(name, set_names[i])) {
+      *out = (lt_augment_set)i;
+      return 0;
+    }
+  return -1;
+}
+
+const char *lt_augment_set_name(lt_augment_set s) {
+  return (unsigned)s < 3 ? set_names[s] : "?";
+}
+
 void lt_augment_identity(lt_augment *s) { lt_augment_nth(s, 0); }
 
 void lt_augment_nth(lt_augment *s, int k) {

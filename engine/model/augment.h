@@ -13,6 +13,17 @@ typedef struct {
   int flip[3]; /* 1: that output axis runs backwards */
 } lt_augment;
 
+/* Which symmetries training draws from (train --augment). */
+typedef enum {
+  LT_AUGMENT_NONE,  /* none */
+  LT_AUGMENT_CUBE,  /* all 48 (lt_augment_random) */
+  LT_AUGMENT_AXIAL, /* the 16 that keep z (lt_augment_random_axial) */
+} lt_augment_set;
+
+/* "none", "cube", "axial" <-> the set; parse returns -1 for another name. */
+int lt_augment_set_parse(const char *name, lt_augment_set *out);
+const char *lt_augment_set_name(lt_augment_set s);
+
 void lt_augment_identity(lt_augment *a);
 /* One of the 48 symmetries, uniformly. */
 void lt_augment_random(lt_augment *a, lt_rng *r);

@@ -26,7 +26,7 @@ void lt_train_options_default(lt_train_options *o) {
   o->patience = 5;
   o->batch = 1;
   o->val_frac = 0.2;
-  o->augment = true;
+  o->augment = LT_AUGMENT_CUBE;
   o->seed = 1;
 }
 
@@ -370,6 +370,7 @@ static int state_save(const char *dir, const train_state *s, const lt_model_conf
   cJSON_AddStringToObject(root, "lr_schedule", lt_lr_schedule_name(o->lr_schedule));
   cJSON_AddNumberToObject(root, "epochs", o->epochs);
   cJSON_AddNumberToObject(root, "val_frac", o->val_frac);
+  cJSON_AddStringToObject(root, "augment", lt_augment_set_name(o->augment));
   cJSON_AddNumberToObject(root, "fold", s->fold);
   cJSON_AddNumberToObject(root, "epoch", s->epoch);
   cJSON_AddNumberToObject(root, "adam_step", (double)s->adam_step);
@@ -413,6 +414,16 @@ static bool split_and_schedule_match(const cJSON *root, const lt_train_options *
   return s != LT_LR_COSINE || (int)jnum(root, "epochs") == o->epochs;
 }
 
+/* States written before the augmentation set was recorded do not name it; it was cube or none
+ * then, which the state cannot tell, so such a state resumes under either. */
+static bool augment_matches(const cJSON *root, const lt_train_options *o) {
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "augment");
+  lt_augment_set s;
+  if (!a)
+    return true;
+  return cJSON_IsString(a) && !lt_augment_set_parse(a->valuestring, &s) && s == o->augment;
+}
+
 static int state_load(const char *dir, train_state *s, const lt_model_config *c,
                       const lt_train_options *o, lt_error *err) {
   char path[700];
@@ -446,6 +457,8 @@ static int state_load(const char *dir, train_state *s, const lt_model_config *c,
   } else if (!split_and_schedule_match(root, o)) {
     lt_error_set(err, "%s: the training state was made with another validation share or "
                       "learning-rate schedule (a cosine schedule also fixes the epoch count)", path);
+  } else if (!augment_matches(root, o)) {
+    lt_error_set(err, "%s: the training state was made with another augmentation set", path);
   } else {
     memset(s, 0, sizeof *s);
     s->fold = (int)jnum(root, "fold");
@@ -528,9 +541,9 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
   for (int q = 0; q < n_train; q++) {
     const int i = order[q];
     const float *x = t->sc.x + (size_t)i * t->sc.nx, *mk = t->sc.mask + (size_t)i * t->sc.nm;
-    if (t->o->augment) {
+    if (t->o->augment != LT_AUGMENT_NONE) {
       lt_augment a;
-      if (t->o->augment_axial)
+      if (t->o->augment == LT_AUGMENT_AXIAL)
         lt_augment_random_axial(&a, &r);
       else
         lt_augment_random(&a, &r);

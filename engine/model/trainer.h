@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #include "lt-error.h"
+#include "model/augment.h"
 #include "model/config.h"
 #include "model/dataset.h"
 #include "model/metrics.h"
@@ -43,8 +44,7 @@ typedef struct {
   int patience;    /* stop after this many epochs without a better validation loss (5) */
   int batch;       /* samples per Adam step (1) */
   double val_frac; /* share of a training fold's patients held for validation (0.2) */
-  bool augment;    /* random cube symmetries (true) */
-  bool augment_axial; /* with augment: only the 16 that keep the slice axis (augment.h) */
+  lt_augment_set augment; /* the symmetries drawn for each sample (augment.h; cube) */
   lt_lr_schedule lr_schedule; /* LT_LR_CONSTANT; a resume must use the same (and, for
                                * cosine, the same epochs) */
   uint64_t seed;

@@ -73,6 +73,16 @@ static void cube_symmetries_are_48_distinct_voxel_permutations(void **state) {
     }
   }
   assert_int_equal(distinct_ax, 16);
+
+  /* The sets' names (train --augment, the training state) go both ways; another name is refused. */
+  for (int k = LT_AUGMENT_NONE; k <= LT_AUGMENT_AXIAL; k++) {
+    lt_augment_set back;
+    assert_int_equal(lt_augment_set_parse(lt_augment_set_name((lt_augment_set)k), &back), 0);
+    assert_int_equal(back, k);
+  }
+  lt_augment_set x = LT_AUGMENT_CUBE;
+  assert_int_equal(lt_augment_set_parse("Cube", &x), -1);
+  assert_int_equal(x, LT_AUGMENT_CUBE);
 }
 
 static void folds_keep_each_patient_in_one_fold(void **state) {

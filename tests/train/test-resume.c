@@ -1,7 +1,7 @@
 /* tests/train/test-resume.c — an interrupted training resumes from its last checkpoint, losing
  * at most the epoch in progress, and ends where the uninterrupted run ends, with a constant or a
- * cosine learning rate; a checkpoint from another configuration, schedule or validation share is
- * refused. */
+ * cosine learning rate; a checkpoint from another configuration, schedule, validation share or
+ * augmentation set is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +162,17 @@ static void cosine_schedule_resumes_and_is_part_of_the_state(void **state) {
     assert_int_equal(lt_train(&ds, &c, &o, &rb, &err), -1);
     printf("resume %d: %s\n", v, err.msg);
     assert_non_null(strstr(err.msg, "learning-rate schedule"));
+  }
+  /* Refused: another augmentation set (the state names it). */
+  for (int v = 0; v < 2; v++) {
+    options(&o, b);
+    o.only_fold = 0;
+    o.resume = true;
+    o.lr_schedule = LT_LR_COSINE;
+    o.augment = v == 0 ? LT_AUGMENT_AXIAL : LT_AUGMENT_NONE;
+    assert_int_equal(lt_train(&ds, &c, &o, &rb, &err), -1);
+    printf("resume, augment %s: %s\n", lt_augment_set_name(o.augment), err.msg);
+    assert_non_null(strstr(err.msg, "augmentation"));
   }
   options(&o, b);
   o.only_fold = 0;
