@@ -41,8 +41,6 @@ static const char usage[] =
     "                 on the nodule in FILE, which 'lungtrust-cli import STUDY --db FILE'\n"
     "                 filled; needs --nodule\n";
 
-static const char *attr_names[LT_N_ATTRIBUTES] = {"subtlety",   "sphericity",  "margin",
-                                                  "lobulation", "spiculation", "malignancy"};
 static const char *scale_words[LT_N_ATTRIBUTES][5] = {
     {"extremely subtle", "moderately subtle", "fairly subtle", "moderately obvious", "obvious"},
     {"linear", "linear to ovoid", "ovoid", "ovoid to round", "round"},
@@ -450,7 +448,7 @@ int lt_cli_analyze(int argc, char **argv) {
     printf(", \"probability\": %.5f, \"attributes\": {", an.prob);
     for (int k = 0; k < an.n_attr; k++) {
       const int attr = an.n_attr == 1 ? 5 : k;
-      printf("%s\"%s\": {\"score\": %.3f, \"word\": \"%s\"}", k ? ", " : "", attr_names[attr],
+      printf("%s\"%s\": {\"score\": %.3f, \"word\": \"%s\"}", k ? ", " : "", lt_attribute_names[attr],
              an.attrs[k], scale_word(attr, an.attrs[k]));
     }
     printf("}, \"cam_flat\": %s, ", an.cam_flat ? "true" : "false");
@@ -476,7 +474,7 @@ int lt_cli_analyze(int argc, char **argv) {
     printf("malignancy probability %.3f (%s)\n", an.prob, an.prob >= 0.5f ? "malignant" : "benign");
     for (int k = 0; k < an.n_attr; k++) {
       const int attr = an.n_attr == 1 ? 5 : k;
-      printf("  %-12s %.2f  %s\n", attr_names[attr], an.attrs[k], scale_word(attr, an.attrs[k]));
+      printf("  %-12s %.2f  %s\n", lt_attribute_names[attr], an.attrs[k], scale_word(attr, an.attrs[k]));
     }
     if (an.cam_flat)
       printf("Grad-CAM is flat: it shows nothing\n");

@@ -3,7 +3,7 @@
  * set), attribute MAE (vs the readers' mean, and vs the true attributes) and the CAM share
  * inside the masks of a weights file on a data set, each with a 95% bootstrap interval
  * (model/heldout.h, fixed seed), plus the mean and sd over folds of the cross-validation stored
- * in the weights (when the trainer wrote them). */
+ * in the weights (when the trainer wrote them); with --samples, each sample's results as CSV. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -33,9 +33,6 @@ static void usage(FILE *f) {
         f);
 }
 
-static const char *const attr_names[LT_N_ATTRIBUTES] = {
-    "subtlety", "sphericity", "margin", "lobulation", "spiculation", "malignancy"};
-
 /* ",v" with `digits` decimals; "," alone when v is NaN (no such measure). */
 static void csv_number(FILE *f, double v, int digits) {
   fputc(',', f);
@@ -56,7 +53,7 @@ static int write_samples(const char *path, const lt_dataset *ds, const lt_heldou
   fputs("id,patient,sure,label,nodule_mm,probability", f);
   static const char *const what[3] = {"model", "readers", "truth"};
   for (int w = 0; w < 3; w++)
-    for (int k = 0; k < n_attr; k++) fprintf(f, ",%s_%s", what[w], attr_names[a0 + k]);
+    for (int k = 0; k < n_attr; k++) fprintf(f, ",%s_%s", what[w], lt_attribute_names[a0 + k]);
   fputs(",dice,dice_truth,attr_mae,attr_mae_truth,cam_share_in\n", f);
   for (int i = 0; i < ds->n; i++) {
     const lt_sample *s = &ds->s[i];
@@ -212,7 +209,7 @@ int lt_cli_evaluate(int argc, char **argv) {
     cJSON *pa = cJSON_AddObjectToObject(root, "attr_mae_per_attribute");
     cJSON *pt = cJSON_AddObjectToObject(root, "attr_mae_truth_per_attribute");
     for (int k = 0; k < h.n_attr; k++) {
-      const char *name = h.n_attr == 1 ? attr_names[5] : attr_names[k];
+      const char *name = h.n_attr == 1 ? lt_attribute_names[5] : lt_attribute_names[k];
       cJSON_AddNumberToObject(pa, name, fin(h.attr_mae[k]));
       cJSON_AddNumberToObject(pt, name, fin(h.attr_mae_truth[k]));
     }

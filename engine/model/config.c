@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *const lt_attribute_names[LT_N_ATTRIBUTES] = {"subtlety",   "sphericity",  "margin",
+                                                         "lobulation", "spiculation", "malignancy"};
+
 void lt_model_config_default(lt_model_config *c) {
   memset(c, 0, sizeof *c);
   c->width = 16;

@@ -14,6 +14,10 @@
 
 #define LT_N_ATTRIBUTES 6 /* subtlety, sphericity, margin, lobulation, spiculation, malignancy */
 
+/* The attributes' names in that order, as the manifests, the JSON and the CSV outputs spell
+ * them. */
+extern const char *const lt_attribute_names[LT_N_ATTRIBUTES];
+
 typedef enum {
   LT_DEBUG_OFF = 0,  /* no debug term; Grad-CAM is still computed for display */
   LT_DEBUG_GRADCAM,  /* Eq. 4 on Grad-CAM (the paper's method) */

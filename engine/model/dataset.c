@@ -13,9 +13,6 @@
 #define PATCH_V (PATCH_N * PATCH_N * PATCH_N)
 #define MAGIC "LTPATCH1"
 
-static const char *attr_keys[LT_N_ATTRIBUTES] = {"subtlety",   "sphericity",  "margin",
-                                                 "lobulation", "spiculation", "malignancy"};
-
 static uint64_t fnv(uint64_t h, const void *p, size_t n) {
   const unsigned char *b = p;
   for (size_t i = 0; i < n; i++) {
@@ -280,7 +277,7 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
     if (s->has_ratings) {
       cJSON *r = cJSON_CreateObject();
       for (int k = 0; k < LT_N_ATTRIBUTES; k++)
-        cJSON_AddNumberToObject(r, attr_keys[k], s->ratings[k]);
+        cJSON_AddNumberToObject(r, lt_attribute_names[k], s->ratings[k]);
       cJSON_AddItemToObject(o, "ratings", r);
     }
     if (s->spacing_mm > 0)
@@ -300,7 +297,7 @@ int lt_dataset_save(const lt_dataset *ds, lt_error *err) {
     if (s->has_truth_attrs) {
       cJSON *r = cJSON_CreateObject();
       for (int k = 0; k < LT_N_ATTRIBUTES; k++)
-        cJSON_AddNumberToObject(r, attr_keys[k], s->truth_attrs[k]);
+        cJSON_AddNumberToObject(r, lt_attribute_names[k], s->truth_attrs[k]);
       cJSON_AddItemToObject(o, "truth_attributes", r);
     }
   }
@@ -379,9 +376,9 @@ static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
   const cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "ratings");
   if (rt) {
     for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
-      r = get_num(rt, attr_keys[k], &v, err);
+      r = get_num(rt, lt_attribute_names[k], &v, err);
       if (r <= 0 || v < 1 || v > 5)
-        return lt_error_set(err, "ratings need \"%s\" in 1-5", attr_keys[k]);
+        return lt_error_set(err, "ratings need \"%s\" in 1-5", lt_attribute_names[k]);
       s->ratings[k] = (float)v;
     }
     s->has_ratings = true;
@@ -389,9 +386,9 @@ static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
   const cJSON *ta = cJSON_GetObjectItemCaseSensitive(o, "truth_attributes");
   if (ta) {
     for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
-      r = get_num(ta, attr_keys[k], &v, err);
+      r = get_num(ta, lt_attribute_names[k], &v, err);
       if (r <= 0 || v < 1 || v > 5)
-        return lt_error_set(err, "truth_attributes need \"%s\" in 1-5", attr_keys[k]);
+        return lt_error_set(err, "truth_attributes need \"%s\" in 1-5", lt_attribute_names[k]);
       s->truth_attrs[k] = (float)v;
     }
     s->has_truth_attrs = true;
