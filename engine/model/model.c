@@ -60,6 +60,8 @@ struct lt_model {
   float *dbg_g;        /* (batch, K): g of each sample with a debug term */
   int *dbg_on;         /* (batch) */
   int n_cells, K, S;
+  bool has_refit;      /* the attribute scores are refitted after the heads (refit.h) */
+  lt_attr_refit refit;
 };
 
 static int new_act(lt_model *m, lt_shape s, int need_g, lt_error *err) {
@@ -254,6 +256,17 @@ int lt_model_create_auto(lt_model **out, const lt_model_config *c, int batch, bo
   lt_engine_log("the %s backend cannot hold the model (%s); running on the CPU, which is slower",
                 be->name, err->msg);
   return lt_model_create(out, c, cpu, batch, training, err);
+}
+
+int lt_model_create_from_weights(lt_model **out, const lt_weights *w, lt_error *err) {
+  if (lt_model_create_auto(out, &w->config, 1, false, err)) return -1;
+  memcpy(lt_model_params(*out), w->params, lt_model_table(*out)->total * sizeof(float));
+  if (w->has_refit && lt_model_set_attr_refit(*out, &w->refit, err)) {
+    lt_model_free(*out);
+    *out = NULL;
+    return -1;
+  }
+  return 0;
 }
 
 void lt_model_free(lt_model *m) {
@@ -511,6 +524,28 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
   be->global_avg_pool_forward(m->h, f->v, n, m->n_cells, m->K);
   if (m->cfg.mask_pool) mask_pool_forward(m, n);
   lt_heads_forward(&m->heads, m->hin, n);
+  if (m->has_refit) /* the segmentation is in host-visible memory, as for mask pooling */
+    for (int i = 0; i < n; i++) {
+      double shape[LT_REFIT_N_SHAPE];
+      lt_seg_shape_measures(shape, lt_model_seg(m, i), m->S);
+      lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, shape);
+    }
+}
+
+int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err) {
+  if (!r) {
+    m->has_refit = false;
+    return 0;
+  }
+  if (m->training)
+    return lt_error_set(err, "model: the attribute refit is for inference; training needs the "
+                             "heads' own scores");
+  if (m->a_seg < 0 || lt_model_config_n_attr(&m->cfg) != LT_N_ATTRIBUTES)
+    return lt_error_set(err, "model: an attribute refit needs the six attributes and a "
+                             "segmentation");
+  m->refit = *r;
+  m->has_refit = true;
+  return 0;
 }
 
 float lt_model_prob(const lt_model *m, int i) { return m->heads.x[i]; }

@@ -22,6 +22,8 @@
 #include "model/gradcam.h"
 #include "model/loss.h"
 #include "model/params.h"
+#include "model/refit.h"
+#include "model/weights.h"
 #include "nn/backend.h"
 
 typedef struct lt_model lt_model;
@@ -54,6 +56,9 @@ int lt_model_create(lt_model **out, const lt_model_config *c, const lt_backend *
  * is made on the CPU. The jobs that run a model (analysis, evaluation, training) start here. */
 int lt_model_create_auto(lt_model **out, const lt_model_config *c, int batch, bool training,
                          lt_error *err);
+/* An inference model (batch 1, the automatic backend) with w's parameters and, when w has one,
+ * its attribute refit: what the analysis, evaluate and the workstation run. */
+int lt_model_create_from_weights(lt_model **out, const lt_weights *w, lt_error *err);
 void lt_model_free(lt_model *m);
 
 const lt_model_config *lt_model_config_of(const lt_model *m);
@@ -67,6 +72,11 @@ double lt_model_forward_flops(const lt_model *m);
 
 /* Forward pass of n == batch samples; x: (n, S, S, S, in_channels). */
 void lt_model_forward(lt_model *m, const float *x, int n);
+
+/* An inference model reports refitted attribute scores (refit.h) from the next forward on;
+ * NULL goes back to the heads' own. Refused (-1) for a training model, whose loss needs the
+ * heads' scores, and for a model without the six attributes and a segmentation. */
+int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err);
 
 /* Results of the last forward, sample i. */
 float lt_model_prob(const lt_model *m, int i);

@@ -68,14 +68,15 @@ static int stats_from_json(lt_train_stats *s, const char *js) {
   return ok ? 0 : -1;
 }
 
-int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_table *t,
+static int save_all(const char *path, const lt_model_config *c, const lt_param_table *t,
                     const float *params, const lt_train_stats *stats, const char *metrics_json,
-                    lt_error *err) {
+                    const lt_attr_refit *refit, lt_error *err) {
   lt_st_view *views = calloc((size_t)(t->n ? t->n : 1), sizeof *views);
   char *cfg = lt_model_config_to_json(c);
   char *st = stats ? stats_to_json(stats) : NULL;
+  char *rf = refit ? lt_attr_refit_to_json(refit) : NULL;
   int rc = -1;
-  if (!views || !cfg || (stats && !st)) {
+  if (!views || !cfg || (stats && !st) || (refit && !rf)) {
     lt_error_set(err, "%s: out of memory", path);
     goto out;
   }
@@ -85,7 +86,7 @@ int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_t
     for (int d = 0; d < t->v[i].ndim; d++) views[i].shape[d] = t->v[i].shape[d];
     views[i].data = params + t->v[i].offset;
   }
-  lt_st_meta_entry meta[5];
+  lt_st_meta_entry meta[6];
   int nm = 0;
   meta[nm++] = (lt_st_meta_entry){"lt_format", LT_WEIGHTS_FORMAT};
   meta[nm++] = (lt_st_meta_entry){"config", cfg};
@@ -94,12 +95,25 @@ int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_t
     meta[nm++] = (lt_st_meta_entry){"train_stats", st};
   }
   if (metrics_json) meta[nm++] = (lt_st_meta_entry){"metrics", metrics_json};
+  if (rf) meta[nm++] = (lt_st_meta_entry){"attr_refit", rf};
   rc = lt_st_write(path, views, t->n, meta, nm, err);
 out:
   free(views);
   free(cfg);
   free(st);
+  free(rf);
   return rc;
+}
+
+int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_table *t,
+                    const float *params, const lt_train_stats *stats, const char *metrics_json,
+                    lt_error *err) {
+  return save_all(path, c, t, params, stats, metrics_json, NULL, err);
+}
+
+int lt_weights_write(const char *path, const lt_weights *w, lt_error *err) {
+  return save_all(path, &w->config, &w->table, w->params, w->has_stats ? &w->stats : NULL,
+                  w->metrics_json, w->has_refit ? &w->refit : NULL, err);
 }
 
 bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *b) {
@@ -206,6 +220,21 @@ int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights 
   if (m && !(out->metrics_json = strdup(m))) {
     lt_error_set(err, "%s: out of memory", path);
     goto fail;
+  }
+  const char *rf = lt_st_meta(f, "attr_refit");
+  if (rf) {
+    lt_error e2;
+    if (lt_attr_refit_from_json(&out->refit, rf, &e2)) {
+      lt_error_set(err, "%s: corrupt attr_refit in the metadata (%s)", path, e2.msg);
+      goto fail;
+    }
+    if (out->config.arch != LT_ARCH_COLLABORATIVE ||
+        lt_model_config_n_attr(&out->config) != LT_N_ATTRIBUTES) {
+      lt_error_set(err, "%s: an attribute refit on a model without the six attributes and a "
+                        "segmentation", path);
+      goto fail;
+    }
+    out->has_refit = true;
   }
   lt_st_free(f);
   return 0;

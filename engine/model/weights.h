@@ -8,6 +8,7 @@
  *   "train_stats"  JSON {"n_samples", "spacing_mm": [min, max], "thickness_mm": [min, max],
  *                  "nodule_mm": [min, max], "nodule_mean_mm", "manufacturers": [..]}
  *   "metrics"      JSON as the trainer wrote it (free form)
+ *   "attr_refit"   JSON of the attribute refit (refit.h), when `lungtrust-cli refit` added one
  *   "lt_checksum"  FNV-1a 64 over the data buffer (safetensors.h)
  * Loading refuses a file whose tensors do not match the config's table (a missing, extra or
  * misshapen tensor) and, when the caller expects an architecture, a config that differs.
@@ -21,6 +22,7 @@
 #include "lt-error.h"
 #include "model/config.h"
 #include "model/params.h"
+#include "model/refit.h"
 
 #define LT_WEIGHTS_FORMAT "lungtrust-weights-1"
 
@@ -41,12 +43,17 @@ typedef struct {
   bool has_stats;
   lt_train_stats stats;
   char *metrics_json; /* NULL when absent */
+  bool has_refit;     /* the attribute scores are refitted (refit.h) */
+  lt_attr_refit refit;
 } lt_weights;
 
 /* Saves params (laid out by table) with the config, optional stats and metrics JSON. */
 int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_table *t,
                     const float *params, const lt_train_stats *stats, const char *metrics_json,
                     lt_error *err);
+
+/* Saves everything w holds (params, config, stats, metrics, refit) to path. */
+int lt_weights_write(const char *path, const lt_weights *w, lt_error *err);
 
 /* Loads and checks a weights file. When expect is not NULL its architecture (every field that
  * changes the tensors or the forward pass) must equal the file's. */

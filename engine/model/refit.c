@@ -1,0 +1,238 @@
+/* engine/model/refit.c — see refit.h. */
+#include "model/refit.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Eigenvalues of a symmetric 3x3 matrix by cyclic Jacobi rotations, descending. */
+static void eigen3(const double a_in[3][3], double out[3]) {
+  double a[3][3];
+  memcpy(a, a_in, sizeof a);
+  for (int sweep = 0; sweep < 50; sweep++) {
+    const double off = a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2];
+    if (off < 1e-30) break;
+    for (int p = 0; p < 2; p++)
+      for (int q = p + 1; q < 3; q++) {
+        if (fabs(a[p][q]) < 1e-300) continue;
+        const double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
+        const double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1));
+        const double c = 1 / sqrt(t * t + 1), s = t * c;
+        for (int k = 0; k < 3; k++) { /* columns p, q */
+          const double akp = a[k][p], akq = a[k][q];
+          a[k][p] = c * akp - s * akq;
+          a[k][q] = s * akp + c * akq;
+        }
+        for (int k = 0; k < 3; k++) { /* rows p, q */
+          const double apk = a[p][k], aqk = a[q][k];
+          a[p][k] = c * apk - s * aqk;
+          a[q][k] = s * apk + c * aqk;
+        }
+      }
+  }
+  double e[3] = {a[0][0], a[1][1], a[2][2]};
+  for (int i = 0; i < 3; i++) /* three elements: sort by hand */
+    for (int j = i + 1; j < 3; j++)
+      if (e[j] > e[i]) {
+        const double t = e[i];
+        e[i] = e[j];
+        e[j] = t;
+      }
+  memcpy(out, e, sizeof e);
+}
+
+void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S) {
+  const size_t S2 = (size_t)S * S;
+  double V = 0, m[3] = {0, 0, 0};
+  for (int z = 0; z < S; z++)
+    for (int y = 0; y < S; y++)
+      for (int x = 0; x < S; x++) {
+        const double w = seg[z * S2 + (size_t)y * S + x];
+        V += w;
+        m[0] += w * z, m[1] += w * y, m[2] += w * x;
+      }
+  if (!(V > 1e-3)) { /* nothing segmented: a point */
+    out[0] = log(1e-3), out[1] = out[2] = 1, out[3] = 0;
+    return;
+  }
+  for (int a = 0; a < 3; a++) m[a] /= V;
+  double c[3][3] = {{0}}, surf = 0;
+  for (int z = 0; z < S; z++)
+    for (int y = 0; y < S; y++)
+      for (int x = 0; x < S; x++) {
+        const size_t i = z * S2 + (size_t)y * S + x;
+        const double w = seg[i], d[3] = {z - m[0], y - m[1], x - m[2]};
+        for (int a = 0; a < 3; a++)
+          for (int b = a; b < 3; b++) c[a][b] += w * d[a] * d[b];
+        /* central differences inside, one-sided at the border */
+        const int p[3] = {z, y, x};
+        const size_t st[3] = {S2, (size_t)S, 1};
+        double g2 = 0;
+        for (int a = 0; a < 3; a++) {
+          double g;
+          if (p[a] == 0)
+            g = seg[i + st[a]] - seg[i];
+          else if (p[a] == S - 1)
+            g = seg[i] - seg[i - st[a]];
+          else
+            g = 0.5 * ((double)seg[i + st[a]] - seg[i - st[a]]);
+          g2 += g * g;
+        }
+        surf += sqrt(g2);
+      }
+  for (int a = 0; a < 3; a++)
+    for (int b = a; b < 3; b++) {
+      c[a][b] = c[a][b] / V + (a == b ? 1.0 / 12 : 0);
+      c[b][a] = c[a][b];
+    }
+  double l[3];
+  eigen3((const double(*)[3])c, l);
+  out[0] = log(V);
+  out[1] = sqrt(fmax(l[2], 0) / l[0]);
+  out[2] = sqrt(fmax(l[1], 0) / l[0]);
+  out[3] = surf / pow(V, 2.0 / 3);
+}
+
+/* Solves A x = b (A symmetric positive definite, n x n, overwritten) by Cholesky; -1 if not. */
+static int cholesky_solve(double *A, double *b, int n) {
+  for (int j = 0; j < n; j++) {
+    double d = A[j * n + j];
+    for (int k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
+    if (!(d > 0)) return -1;
+    d = sqrt(d);
+    A[j * n + j] = d;
+    for (int i = j + 1; i < n; i++) {
+      double s = A[i * n + j];
+      for (int k = 0; k < j; k++) s -= A[i * n + k] * A[j * n + k];
+      A[i * n + j] = s / d;
+    }
+  }
+  for (int i = 0; i < n; i++) { /* L y = b */
+    double s = b[i];
+    for (int k = 0; k < i; k++) s -= A[i * n + k] * b[k];
+    b[i] = s / A[i * n + i];
+  }
+  for (int i = n - 1; i >= 0; i--) { /* L^T x = y */
+    double s = b[i];
+    for (int k = i + 1; k < n; k++) s -= A[k * n + i] * b[k];
+    b[i] = s / A[i * n + i];
+  }
+  return 0;
+}
+
+int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n, double lambda,
+                      lt_error *err) {
+  enum { P = LT_REFIT_N_IN, Q = 1 + LT_REFIT_N_IN };
+  memset(r, 0, sizeof *r);
+  if (n < 2 * P)
+    return lt_error_set(err, "refit: %d rated samples, at least %d needed", n, 2 * P);
+  if (!(lambda >= 0) || !isfinite(lambda))
+    return lt_error_set(err, "refit: the penalty must be finite and >= 0");
+  double mu[P], sd[P];
+  for (int j = 0; j < P; j++) {
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) s += in[(size_t)i * P + j];
+    mu[j] = s / n;
+    for (int i = 0; i < n; i++) {
+      const double d = in[(size_t)i * P + j] - mu[j];
+      s2 += d * d;
+    }
+    sd[j] = sqrt(s2 / n);
+    if (!(sd[j] > 1e-9))
+      return lt_error_set(err, "refit: input %d does not vary over the samples", j);
+  }
+  /* normal equations on [1, standardised inputs]: (X^T X + lambda I') beta = X^T y */
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+    double A[Q * Q], b[Q];
+    memset(A, 0, sizeof A);
+    memset(b, 0, sizeof b);
+    for (int i = 0; i < n; i++) {
+      double x[Q];
+      x[0] = 1;
+      for (int j = 0; j < P; j++) x[1 + j] = (in[(size_t)i * P + j] - mu[j]) / sd[j];
+      for (int a = 0; a < Q; a++) {
+        b[a] += x[a] * y[(size_t)i * LT_N_ATTRIBUTES + k];
+        for (int c = 0; c < Q; c++) A[a * Q + c] += x[a] * x[c];
+      }
+    }
+    for (int a = 1; a < Q; a++) A[a * Q + a] += lambda;
+    if (cholesky_solve(A, b, Q))
+      return lt_error_set(err, "refit: the fit is singular for attribute %d", k);
+    /* back to raw inputs: beta_j / sd_j, and the intercept takes the means */
+    double w0 = b[0];
+    for (int j = 0; j < P; j++) {
+      r->w[k][1 + j] = b[1 + j] / sd[j];
+      w0 -= b[1 + j] * mu[j] / sd[j];
+    }
+    r->w[k][0] = w0;
+  }
+  r->lambda = lambda;
+  r->n_fit = n;
+  return 0;
+}
+
+void lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
+                         const double shape[LT_REFIT_N_SHAPE]) {
+  double in[LT_REFIT_N_IN];
+  for (int j = 0; j < LT_N_ATTRIBUTES; j++) in[j] = attrs[j];
+  for (int j = 0; j < LT_REFIT_N_SHAPE; j++) in[LT_N_ATTRIBUTES + j] = shape[j];
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+    double v = r->w[k][0];
+    for (int j = 0; j < LT_REFIT_N_IN; j++) v += r->w[k][1 + j] * in[j];
+    attrs[k] = (float)fmin(5.0, fmax(1.0, v));
+  }
+}
+
+char *lt_attr_refit_to_json(const lt_attr_refit *r) {
+  cJSON *o = cJSON_CreateObject(), *ws = cJSON_AddArrayToObject(o, "weights");
+  cJSON_AddNumberToObject(o, "version", 1);
+  cJSON_AddNumberToObject(o, "lambda", r->lambda);
+  cJSON_AddNumberToObject(o, "n_fit", r->n_fit);
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+    cJSON *row = cJSON_CreateArray();
+    for (int j = 0; j < 1 + LT_REFIT_N_IN; j++) {
+      /* 17 significant digits read back to the same double; cJSON's own printing may stop at 15
+       * when that is within its tolerance */
+      char num[32];
+      snprintf(num, sizeof num, "%.17g", r->w[k][j]);
+      cJSON_AddItemToArray(row, cJSON_CreateRaw(num));
+    }
+    cJSON_AddItemToArray(ws, row);
+  }
+  char *s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return s;
+}
+
+int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
+  memset(r, 0, sizeof *r);
+  cJSON *o = cJSON_Parse(json);
+  const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, "version") : NULL;
+  const cJSON *lam = o ? cJSON_GetObjectItemCaseSensitive(o, "lambda") : NULL;
+  const cJSON *nf = o ? cJSON_GetObjectItemCaseSensitive(o, "n_fit") : NULL;
+  const cJSON *ws = o ? cJSON_GetObjectItemCaseSensitive(o, "weights") : NULL;
+  int ok = cJSON_IsNumber(v) && v->valuedouble == 1 && cJSON_IsNumber(lam) &&
+           cJSON_IsNumber(nf) && cJSON_IsArray(ws) && cJSON_GetArraySize(ws) == LT_N_ATTRIBUTES;
+  for (int k = 0; ok && k < LT_N_ATTRIBUTES; k++) {
+    const cJSON *row = cJSON_GetArrayItem(ws, k);
+    ok = cJSON_IsArray(row) && cJSON_GetArraySize(row) == 1 + LT_REFIT_N_IN;
+    for (int j = 0; ok && j < 1 + LT_REFIT_N_IN; j++) {
+      const cJSON *x = cJSON_GetArrayItem(row, j);
+      ok = cJSON_IsNumber(x) && isfinite(x->valuedouble);
+      if (ok) r->w[k][j] = x->valuedouble;
+    }
+  }
+  if (ok) {
+    r->lambda = lam->valuedouble;
+    r->n_fit = (int)nf->valuedouble;
+  }
+  cJSON_Delete(o);
+  if (!ok) {
+    memset(r, 0, sizeof *r);
+    return lt_error_set(err, "attribute refit: not a version-1 refit with 6 x %d finite weights",
+                        1 + LT_REFIT_N_IN);
+  }
+  return 0;
+}

@@ -1,0 +1,268 @@
+/* tests/model/test-refit.c — the attribute refit: the shape measures of known solids (a ball, an
+ * ellipsoid along the axes and turned), the ridge fit recovering a known linear map and refusing
+ * what it cannot fit, the JSON round trip and its refusals, the weights file carrying the refit
+ * (and refusing a damaged one with one line), and a model reporting the refitted scores. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lt-test.h"
+#include "model/model.h"
+#include "model/refit.h"
+#include "model/weights.h"
+
+enum { S = 32 };
+
+/* A solid ellipsoid, semi-axes a along unit u, b along v, c along u x v, centred at the grid
+ * centre; each voxel's occupancy from 4^3 subsamples. */
+static void ellipsoid(float *seg, double a, double b, double c, const double u[3],
+                      const double v[3]) {
+  const double w[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],
+                       u[0] * v[1] - u[1] * v[0]};
+  const double ctr = (S - 1) / 2.0;
+  for (int z = 0; z < S; z++)
+    for (int y = 0; y < S; y++)
+      for (int x = 0; x < S; x++) {
+        int in = 0;
+        for (int q = 0; q < 64; q++) {
+          const double p[3] = {z - ctr + ((q & 3) - 1.5) / 4, y - ctr + (((q >> 2) & 3) - 1.5) / 4,
+                               x - ctr + ((q >> 4) - 1.5) / 4};
+          const double pu = p[0] * u[0] + p[1] * u[1] + p[2] * u[2];
+          const double pv = p[0] * v[0] + p[1] * v[1] + p[2] * v[2];
+          const double pw = p[0] * w[0] + p[1] * w[1] + p[2] * w[2];
+          in += pu * pu / (a * a) + pv * pv / (b * b) + pw * pw / (c * c) <= 1;
+        }
+        seg[((size_t)z * S + y) * S + x] = (float)in / 64;
+      }
+}
+
+static void shape_measures_of_known_solids(void **state) {
+  (void)state;
+  static float seg[S * S * S];
+  double m[LT_REFIT_N_SHAPE];
+  const double ex[3] = {1, 0, 0}, ey[3] = {0, 1, 0};
+  ellipsoid(seg, 8, 8, 8, ex, ey);
+  lt_seg_shape_measures(m, seg, S);
+  printf("ball r 8: log V %.4f (4/3 pi r^3: %.4f), ratios %.4f %.4f, surface/V^(2/3) %.3f\n", m[0],
+         log(4.0 / 3 * M_PI * 512), m[1], m[2], m[3]);
+  assert_true(fabs(m[0] - log(4.0 / 3 * M_PI * 512)) < 0.01);
+  assert_true(m[1] > 0.99 && m[2] > 0.99);
+  assert_true(m[3] > 4.4 && m[3] < 5.2); /* 4 pi / (4 pi / 3)^(2/3) = 4.84 for a smooth ball */
+  const double ball_surface = m[3];
+
+  /* semi-axes 12, 6, 3: the second moments are a^2 / 5, so the ratios are 3/12 and 6/12 (the
+   * 1/12 of a voxel's spread moves them a little) */
+  ellipsoid(seg, 12, 6, 3, ex, ey);
+  lt_seg_shape_measures(m, seg, S);
+  printf("ellipsoid 12, 6, 3: ratios %.4f %.4f, surface/V^(2/3) %.3f\n", m[1], m[2], m[3]);
+  assert_true(fabs(m[1] - 0.25) < 0.02 && fabs(m[2] - 0.5) < 0.02);
+  assert_true(m[3] > ball_surface + 0.5);
+  /* the same solid turned off the axes: the same measures */
+  const double u[3] = {0.6, 0.64, 0.48}; /* unit */
+  const double v0[3] = {-0.8, 0.48, 0.36};
+  double v[3];
+  for (int a = 0; a < 3; a++) v[a] = v0[a] / sqrt(0.64 + 0.2304 + 0.1296);
+  double m2[LT_REFIT_N_SHAPE];
+  ellipsoid(seg, 12, 6, 3, u, v);
+  lt_seg_shape_measures(m2, seg, S);
+  printf("turned: ratios %.4f %.4f, surface/V^(2/3) %.3f\n", m2[1], m2[2], m2[3]);
+  assert_true(fabs(m2[1] - m[1]) < 0.01 && fabs(m2[2] - m[2]) < 0.01);
+  assert_true(fabs(m2[0] - m[0]) < 0.01);
+  assert_true(fabs(m2[3] - m[3]) < 0.15 * m[3]);
+
+  memset(seg, 0, sizeof seg); /* nothing: a point, not NaN */
+  lt_seg_shape_measures(m, seg, S);
+  assert_true(isfinite(m[0]) && m[1] == 1 && m[2] == 1 && m[3] == 0);
+}
+
+static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **state) {
+  (void)state;
+  enum { N = 200 };
+  static double in[N * LT_REFIT_N_IN], y[N * LT_N_ATTRIBUTES];
+  lt_rng r;
+  lt_rng_seed(&r, 4);
+  double truth[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 0; j <= LT_REFIT_N_IN; j++) truth[k][j] = lt_rng_normal(&r) * 0.3;
+  for (int i = 0; i < N; i++) {
+    double *row = in + (size_t)i * LT_REFIT_N_IN;
+    for (int j = 0; j < LT_REFIT_N_IN; j++) row[j] = 2 + (j + 1) * lt_rng_normal(&r);
+    for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+      double t = truth[k][0];
+      for (int j = 0; j < LT_REFIT_N_IN; j++) t += truth[k][1 + j] * row[j];
+      y[(size_t)i * LT_N_ATTRIBUTES + k] = t;
+    }
+  }
+  lt_attr_refit f;
+  lt_error err;
+  assert_int_equal(lt_attr_refit_fit(&f, in, y, N, 0, &err), 0);
+  double worst = 0;
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 0; j <= LT_REFIT_N_IN; j++) worst = fmax(worst, fabs(f.w[k][j] - truth[k][j]));
+  printf("lambda 0: largest coefficient error %.2e\n", worst);
+  assert_true(worst < 1e-8);
+  /* a penalty shrinks the slopes towards 0, not the intercept's share of the mean */
+  lt_attr_refit g;
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, 1000, &err), 0);
+  double slope_f = 0, slope_g = 0;
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 1; j <= LT_REFIT_N_IN; j++) slope_f += fabs(f.w[k][j]), slope_g += fabs(g.w[k][j]);
+  assert_true(slope_g < 0.5 * slope_f);
+  /* apply clamps to the readers' 1-5 */
+  float a[LT_N_ATTRIBUTES] = {9, 9, 9, 9, 9, 9};
+  const double shape[LT_REFIT_N_SHAPE] = {9, 9, 9, 9};
+  lt_attr_refit big;
+  memset(&big, 0, sizeof big);
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) big.w[k][0] = k < 3 ? 100 : -100;
+  lt_attr_refit_apply(&big, a, shape);
+  assert_true(a[0] == 5 && a[5] == 1);
+
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, 2 * LT_REFIT_N_IN - 1, 10, &err), -1);
+  printf("too few: %s\n", err.msg);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, -1, &err), -1);
+  for (int i = 0; i < N; i++) in[(size_t)i * LT_REFIT_N_IN + 7] = 4.0; /* a constant measure */
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, 10, &err), -1);
+  printf("constant input: %s\n", err.msg);
+  assert_non_null(strstr(err.msg, "does not vary"));
+}
+
+static void json_round_trip_and_refusals(void **state) {
+  (void)state;
+  lt_attr_refit f, back;
+  memset(&f, 0, sizeof f);
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 0; j <= LT_REFIT_N_IN; j++) f.w[k][j] = (k + 1) * 0.1234567890123 - j / 7.0;
+  f.lambda = 10;
+  f.n_fit = 914;
+  char *s = lt_attr_refit_to_json(&f);
+  assert_non_null(s);
+  lt_error err;
+  assert_int_equal(lt_attr_refit_from_json(&back, s, &err), 0);
+  assert_memory_equal(back.w, f.w, sizeof f.w); /* bit for bit */
+  assert_int_equal(back.n_fit, 914);
+  free(s);
+  const char *bad[] = {
+      "not json",
+      "{\"version\": 2, \"lambda\": 1, \"n_fit\": 1, \"weights\": []}",
+      "{\"version\": 1, \"lambda\": 1, \"n_fit\": 1, \"weights\": [[1, 2]]}",
+      "{\"version\": 1, \"lambda\": 1, \"n_fit\": 1, \"weights\": [[1,1,1,1,1,1,1,1,1,1,\"x\"],"
+      "[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1],"
+      "[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1]]}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    assert_int_equal(lt_attr_refit_from_json(&back, bad[i], &err), -1);
+    printf("refused: %s\n", err.msg);
+  }
+}
+
+/* The weights file keeps the refit; a damaged one is refused with one line; a model reports the
+ * refitted scores, and a training model or one without the six attributes refuses a refit. */
+static void weights_and_model_carry_the_refit(void **state) {
+  (void)state;
+  char dir[512], path[600];
+  assert_true(lt_test_tmpdir(dir, sizeof dir));
+  snprintf(path, sizeof path, "%s/refit.safetensors", dir);
+  lt_error err;
+  lt_weights w;
+  memset(&w, 0, sizeof w);
+  assert_int_equal(lt_model_config_preset(&w.config, "tiny", &err), 0);
+  assert_int_equal(lt_param_table_build(&w.table, &w.config, &err), 0);
+  w.params = lt_param_block_new(&w.table);
+  lt_param_init(&w.table, w.params, 8);
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) { /* score' = 0.5 score + 0.25 ratio + 1 */
+    w.refit.w[k][0] = 1;
+    w.refit.w[k][1 + k] = 0.5;
+    w.refit.w[k][1 + LT_N_ATTRIBUTES + 1] = 0.25;
+  }
+  w.refit.lambda = 10;
+  w.refit.n_fit = 30;
+  w.has_refit = true;
+  assert_int_equal(lt_weights_write(path, &w, &err), 0);
+  lt_weights back;
+  assert_int_equal(lt_weights_load(path, NULL, &back, &err), 0);
+  assert_true(back.has_refit);
+  assert_memory_equal(back.refit.w, w.refit.w, sizeof w.refit.w);
+
+  /* the model: refitted scores are the map of the heads' own */
+  const int Sm = w.config.input_size;
+  const size_t n = (size_t)Sm * Sm * Sm * 2;
+  float *x = malloc(n * sizeof *x);
+  lt_rng r;
+  lt_rng_seed(&r, 2);
+  for (size_t i = 0; i < n; i++) x[i] = (float)lt_rng_uniform(&r);
+  lt_weights plain = back;
+  plain.has_refit = false;
+  lt_model *m0 = NULL, *m1 = NULL;
+  assert_int_equal(lt_model_create_from_weights(&m0, &plain, &err), 0);
+  assert_int_equal(lt_model_create_from_weights(&m1, &back, &err), 0);
+  lt_model_forward(m0, x, 1);
+  lt_model_forward(m1, x, 1);
+  float want[LT_N_ATTRIBUTES];
+  memcpy(want, lt_model_attrs(m0, 0), sizeof want);
+  double shape[LT_REFIT_N_SHAPE];
+  lt_seg_shape_measures(shape, lt_model_seg(m0, 0), Sm);
+  lt_attr_refit_apply(&back.refit, want, shape);
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+    printf("attribute %d: heads %.4f, refitted %.4f\n", k, lt_model_attrs(m0, 0)[k],
+           lt_model_attrs(m1, 0)[k]);
+    assert_float_equal(lt_model_attrs(m1, 0)[k], want[k], 1e-6);
+  }
+  assert_float_equal(lt_model_prob(m1, 0), lt_model_prob(m0, 0), 0); /* untouched */
+  lt_model_free(m0);
+  lt_model_free(m1);
+  free(x);
+  lt_model *t = NULL;
+  assert_int_equal(lt_model_create(&t, &back.config, lt_backend_default(), 1, true, &err), 0);
+  assert_int_equal(lt_model_set_attr_refit(t, &back.refit, &err), -1);
+  printf("training model: %s\n", err.msg);
+  lt_model_free(t);
+  lt_weights_free(&back);
+
+  /* a damaged refit: its version 1 made 7 in the file (the JSON sits escaped in the header's
+   * metadata string), the same length */
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  static char buf[1 << 16];
+  size_t len = fread(buf, 1, sizeof buf, f);
+  const char *key = "version\\\":1";
+  char *at = memmem(buf, len, key, strlen(key));
+  assert_non_null(at);
+  fseek(f, at - buf + (long)strlen(key) - 1, SEEK_SET);
+  fputc('7', f);
+  fclose(f);
+  assert_int_equal(lt_weights_load(path, NULL, &back, &err), -1);
+  printf("damaged: %s\n", err.msg);
+  assert_non_null(strstr(err.msg, "attr_refit"));
+  assert_null(strchr(err.msg, '\n'));
+
+  /* a refit on a model without the six attributes is refused at load */
+  lt_weights one;
+  memset(&one, 0, sizeof one);
+  assert_int_equal(lt_model_config_preset(&one.config, "tiny", &err), 0);
+  one.config.malignancy_only = true;
+  assert_int_equal(lt_param_table_build(&one.table, &one.config, &err), 0);
+  one.params = lt_param_block_new(&one.table);
+  one.refit = w.refit;
+  one.has_refit = true;
+  assert_int_equal(lt_weights_write(path, &one, &err), 0);
+  assert_int_equal(lt_weights_load(path, NULL, &back, &err), -1);
+  printf("malignancy only: %s\n", err.msg);
+  lt_weights_free(&one);
+  lt_weights_free(&w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(shape_measures_of_known_solids),
+      cmocka_unit_test(ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit),
+      cmocka_unit_test(json_round_trip_and_refusals),
+      cmocka_unit_test(weights_and_model_carry_the_refit),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
