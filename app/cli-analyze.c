@@ -399,9 +399,8 @@ int lt_cli_analyze(int argc, char **argv) {
       goto fail;
   }
   pool_patch(x, cm, p, cons, S);
-  if (lt_model_create_auto(&m, &w.config, 1, false, &err))
+  if (lt_model_create_from_weights(&m, &w, &err))
     goto fail;
-  memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
   if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err))
     goto fail;
 

@@ -180,9 +180,8 @@ int lt_cli_evaluate(int argc, char **argv) {
     lt_error_set(&err, "out of memory");
     goto out;
   }
-  if (lt_model_create_auto(&m, &w.config, 1, false, &err))
+  if (lt_model_create_from_weights(&m, &w, &err))
     goto out;
-  memcpy(lt_model_params(m), w.params, lt_model_table(m)->total * sizeof(float));
   if (lt_heldout_evaluate(m, &ds, boot, seed, &h, per, &err))
     goto out;
   if (samples_csv && write_samples(samples_csv, &ds, per, h.n_attr, &err))

@@ -45,12 +45,10 @@ static int model_ready(LtModelCtx *c, lt_error *err) {
     c->tried = TRUE;
     if (lt_weights_load(c->path, NULL, &c->w, err) != 0) {
       g_strlcpy(c->error, err->msg, sizeof c->error);
-    } else if (lt_model_create_auto(&c->m, &c->w.config, 1, false, err) != 0) {
+    } else if (lt_model_create_from_weights(&c->m, &c->w, err) != 0) {
       g_strlcpy(c->error, err->msg, sizeof c->error);
       lt_weights_free(&c->w);
       c->m = NULL;
-    } else {
-      memcpy(lt_model_params(c->m), c->w.params, lt_model_table(c->m)->total * sizeof(float));
     }
   }
   if (c->error[0]) return lt_error_set(err, _("The model %s cannot be used: %s"), c->path, c->error);

@@ -91,6 +91,28 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
     rows++;
   fclose(csv);
   assert_int_equal(rows, 24);
+  /* refit: fitted on the 24 rated samples, written beside, and evaluate reads it; a damaged
+   * input model is one line and exit 1, and OUT is not written */
+  snprintf(cmd, sizeof cmd, "%s refit %s --model %s --out %s/refit.safetensors", cli, data, model,
+           dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  printf("%s", out);
+  assert_non_null(strstr(out, "refit on 24 rated samples"));
+  assert_non_null(strstr(out, "sphericity"));
+  snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s/refit.safetensors --boot 10", cli, data,
+           dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "attribute MAE vs readers"));
+  snprintf(cmd, sizeof cmd, "head -c 5000 %s > %s/cut.safetensors && %s refit %s --model "
+           "%s/cut.safetensors --out %s/refit2.safetensors", model, dir, cli, data, dir, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 1);
+  printf("refit of a cut model: %s", out);
+  assert_int_equal(lines(out), 1);
+  snprintf(p, sizeof p, "%s/refit2.safetensors", dir);
+  assert_int_equal(access(p, F_OK), -1);
+  snprintf(cmd, sizeof cmd, "%s refit %s --model %s", cli, data, model);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+
   snprintf(cmd, sizeof cmd, "mkdir -p %s/csvdir && %s evaluate %s --model %s --boot 10 --samples "
            "%s/csvdir", dir, cli, data, model, dir);
   assert_int_equal(run(cmd, out, sizeof out), 1);

@@ -22,6 +22,7 @@
 #include "lt-test.h"
 #include "model/dataset.h"
 #include "model/heldout.h"
+#include "model/refit-data.h"
 #include "model/params.h"
 #include "model/trainer.h"
 
@@ -351,6 +352,12 @@ static void heldout_matches_trainer_and_sphere_is_not_a_dice_target(void **state
   for (int q = 0; q < LT_HO_N; q++)
     if (h.m[q].n > 0 && isfinite(h.m[q].lo))
       assert_true(h.m[q].lo <= h.m[q].value + 1e-9 && h.m[q].value <= h.m[q].hi + 1e-9);
+  /* the attribute refit is part of training: never fitted on an evaluation set */
+  lt_attr_refit refit;
+  lt_refit_report rep;
+  assert_int_equal(lt_attr_refit_on_dataset(&refit, m, &ds, 10, &rep, &err), -1);
+  printf("refit on an evaluation set: %s\n", err.msg);
+  assert_non_null(strstr(err.msg, "evaluation data set"));
   lt_model_free(m);
   lt_dataset_free(&ds);
 }

@@ -1,0 +1,24 @@
+/* engine/model/refit-data.h — fits the attribute refit (refit.h) of a model on a data set: the
+ * model runs (inference, its heads' own scores) on every rated sample, and the readers' mean
+ * ratings are fitted on [the six scores, the four shape measures of its segmentation]. An
+ * evaluation data set (labels and truth from the synthetic generator) is refused: the refit is
+ * part of training. It reads the data set's patches; it writes nothing. */
+#ifndef LT_MODEL_REFIT_DATA_H
+#define LT_MODEL_REFIT_DATA_H
+
+#include "lt-error.h"
+#include "model/dataset.h"
+#include "model/model.h"
+#include "model/refit.h"
+
+typedef struct {
+  int n;                                  /* rated samples fitted on */
+  double mae_before[LT_N_ATTRIBUTES];     /* the heads' scores vs the readers' mean, per attribute */
+  double mae_after[LT_N_ATTRIBUTES];      /* the refitted scores, on the same samples */
+} lt_refit_report;
+
+/* m: an inference model without a refit (its heads' scores are the inputs). */
+int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds, double lambda,
+                             lt_refit_report *rep, lt_error *err);
+
+#endif
