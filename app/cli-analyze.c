@@ -407,9 +407,12 @@ int lt_cli_analyze(int argc, char **argv) {
   /* Out-of-distribution warnings. */
   char ood[8][160];
   const double nodule_mm = nod ? nod->eq_diameter_mm : 0;
-  const int n_ood = lt_ood_warnings(w.has_stats ? &w.stats : NULL, g->spacing[0],
-                                    info.slice_thickness > 0 ? info.slice_thickness : g->spacing[2],
-                                    nodule_mm, v->manufacturer, ood, 8);
+  int n_ood = lt_ood_warnings(w.has_stats ? &w.stats : NULL, g->spacing[0],
+                              info.slice_thickness > 0 ? info.slice_thickness : g->spacing[2],
+                              nodule_mm, v->manufacturer, ood, 8);
+  if (n_ood > 8)
+    n_ood = 8;
+  n_ood += lt_attr_refit_warnings(an.refit_clipped, ood + n_ood, 8 - n_ood);
   if (out) {
     if (mkdir(out, 0777) && errno != EEXIST) {
       lt_error_set(&err, "cannot create %s: %s", out, strerror(errno));

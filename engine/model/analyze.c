@@ -36,6 +36,7 @@ int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt
   out->prob = lt_model_prob(m, 0);
   out->n_attr = lt_model_config_n_attr(c);
   memcpy(out->attrs, lt_model_attrs(m, 0), (size_t)out->n_attr * sizeof(float));
+  out->refit_clipped = lt_model_attr_refit_clipped(m, 0);
   out->has_seg = lt_model_seg(m, 0) != NULL;
   if (out->has_seg) memcpy(out->seg, lt_model_seg(m, 0), S3 * sizeof(float));
   out->cam_flat = lt_model_cam(m, 0, out->cam_grid) != 0;

@@ -32,6 +32,8 @@ typedef struct {
   bool has_consensus;
   lt_trust trust_consensus;        /* against the readers' consensus mask */
   double dice_consensus;           /* Dice of (seg >= 0.5) against the consensus */
+  int refit_clipped;               /* the attribute refit's inputs held at their range's edge
+                                    * (lt_attr_refit_warnings), 0 without a refit */
 } lt_analysis;
 
 /* The model must have been created with batch 1. patch: (S, S, S, in_channels) NDHWC;

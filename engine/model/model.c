@@ -62,6 +62,7 @@ struct lt_model {
   int n_cells, K, S;
   bool has_refit;      /* the attribute scores are refitted after the heads (refit.h) */
   lt_attr_refit refit;
+  int *refit_clipped;  /* (batch) the refit's inputs held at their range's edge, as bits */
 };
 
 static int new_act(lt_model *m, lt_shape s, int need_g, lt_error *err) {
@@ -270,6 +271,7 @@ int lt_model_create_from_weights(lt_model **out, const lt_weights *w, lt_error *
 }
 
 void lt_model_free(lt_model *m) {
+  if (m) free(m->refit_clipped);
   if (!m) return;
   const lt_backend *be = m->be;
   for (int i = 0; i < m->n_nodes; i++) {
@@ -528,7 +530,8 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
     for (int i = 0; i < n; i++) {
       double shape[LT_REFIT_N_SHAPE];
       lt_seg_shape_measures(shape, lt_model_seg(m, i), m->S);
-      lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, shape);
+      m->refit_clipped[i] =
+          lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, shape);
     }
 }
 
@@ -543,9 +546,15 @@ int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err) 
   if (m->a_seg < 0 || lt_model_config_n_attr(&m->cfg) != LT_N_ATTRIBUTES)
     return lt_error_set(err, "model: an attribute refit needs the six attributes and a "
                              "segmentation");
+  if (!m->refit_clipped && !(m->refit_clipped = calloc((size_t)m->batch, sizeof(int))))
+    return lt_error_set(err, "model: out of memory");
   m->refit = *r;
   m->has_refit = true;
   return 0;
+}
+
+int lt_model_attr_refit_clipped(const lt_model *m, int i) {
+  return m->has_refit ? m->refit_clipped[i] : 0;
 }
 
 float lt_model_prob(const lt_model *m, int i) { return m->heads.x[i]; }

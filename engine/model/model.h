@@ -77,6 +77,9 @@ void lt_model_forward(lt_model *m, const float *x, int n);
  * NULL goes back to the heads' own. Refused (-1) for a training model, whose loss needs the
  * heads' scores, and for a model without the six attributes and a segmentation. */
 int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err);
+/* The refit's inputs that the last forward held at their range's edge for sample i, as bits
+ * (lt_attr_refit_warnings words them); 0 without a refit. */
+int lt_model_attr_refit_clipped(const lt_model *m, int i);
 
 /* Results of the last forward, sample i. */
 float lt_model_prob(const lt_model *m, int i);

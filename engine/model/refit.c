@@ -168,21 +168,50 @@ int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n
     }
     r->w[k][0] = w0;
   }
+  for (int j = 0; j < P; j++) {
+    r->lo[j] = r->hi[j] = in[j];
+    for (int i = 1; i < n; i++) {
+      r->lo[j] = fmin(r->lo[j], in[(size_t)i * P + j]);
+      r->hi[j] = fmax(r->hi[j], in[(size_t)i * P + j]);
+    }
+  }
   r->lambda = lambda;
   r->n_fit = n;
   return 0;
 }
 
-void lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
-                         const double shape[LT_REFIT_N_SHAPE]) {
+int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs, const double shape[LT_REFIT_N_SHAPE]) {
   double in[LT_REFIT_N_IN];
+  int clipped = 0;
   for (int j = 0; j < LT_N_ATTRIBUTES; j++) in[j] = attrs[j];
   for (int j = 0; j < LT_REFIT_N_SHAPE; j++) in[LT_N_ATTRIBUTES + j] = shape[j];
+  for (int j = 0; j < LT_REFIT_N_IN; j++)
+    if (in[j] < r->lo[j] || in[j] > r->hi[j]) {
+      in[j] = in[j] < r->lo[j] ? r->lo[j] : r->hi[j];
+      clipped |= 1 << j;
+    }
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     double v = r->w[k][0];
     for (int j = 0; j < LT_REFIT_N_IN; j++) v += r->w[k][1 + j] * in[j];
     attrs[k] = (float)fmin(5.0, fmax(1.0, v));
   }
+  return clipped;
+}
+
+int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max) {
+  static const char *const shape_names[LT_REFIT_N_SHAPE] = {
+      "volume", "minor/major axis ratio", "middle/major axis ratio", "surface/volume^(2/3)"};
+  int n = 0;
+  for (int j = 0; j < LT_REFIT_N_IN && n < max; j++) {
+    if (!(clipped & (1 << j))) continue;
+    if (j < LT_N_ATTRIBUTES)
+      snprintf(lines[n++], 160, "attribute refit: the heads' %s score lies outside the range it "
+               "was fitted on; held at the edge", lt_attribute_names[j]);
+    else
+      snprintf(lines[n++], 160, "attribute refit: the segmentation's %s lies outside the range "
+               "it was fitted on; held at the edge", shape_names[j - LT_N_ATTRIBUTES]);
+  }
+  return n;
 }
 
 char *lt_attr_refit_to_json(const lt_attr_refit *r) {
@@ -200,6 +229,15 @@ char *lt_attr_refit_to_json(const lt_attr_refit *r) {
       cJSON_AddItemToArray(row, cJSON_CreateRaw(num));
     }
     cJSON_AddItemToArray(ws, row);
+  }
+  const double *ends[2] = {r->lo, r->hi};
+  for (int e = 0; e < 2; e++) {
+    cJSON *a = cJSON_AddArrayToObject(o, e ? "hi" : "lo");
+    for (int j = 0; j < LT_REFIT_N_IN; j++) {
+      char num[32];
+      snprintf(num, sizeof num, "%.17g", ends[e][j]);
+      cJSON_AddItemToArray(a, cJSON_CreateRaw(num));
+    }
   }
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
@@ -224,6 +262,16 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
       if (ok) r->w[k][j] = x->valuedouble;
     }
   }
+  for (int e = 0; ok && e < 2; e++) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, e ? "hi" : "lo");
+    ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) == LT_REFIT_N_IN;
+    for (int j = 0; ok && j < LT_REFIT_N_IN; j++) {
+      const cJSON *x = cJSON_GetArrayItem(a, j);
+      ok = cJSON_IsNumber(x) && isfinite(x->valuedouble);
+      if (ok) (e ? r->hi : r->lo)[j] = x->valuedouble;
+    }
+  }
+  for (int j = 0; ok && j < LT_REFIT_N_IN; j++) ok = r->lo[j] <= r->hi[j];
   if (ok) {
     r->lambda = lam->valuedouble;
     r->n_fit = (int)nf->valuedouble;
@@ -231,8 +279,8 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
   cJSON_Delete(o);
   if (!ok) {
     memset(r, 0, sizeof *r);
-    return lt_error_set(err, "attribute refit: not a version-1 refit with 6 x %d finite weights",
-                        1 + LT_REFIT_N_IN);
+    return lt_error_set(err, "attribute refit: not a version-1 refit with 6 x %d finite weights "
+                        "and %d input ranges", 1 + LT_REFIT_N_IN, LT_REFIT_N_IN);
   }
   return 0;
 }

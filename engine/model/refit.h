@@ -32,6 +32,10 @@
 typedef struct {
   /* score'_k = w[k][0] + sum_j w[k][1 + j] in_j over in = [the six scores, the four measures] */
   double w[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];
+  /* each input's range over the samples fitted on: a linear map must not extrapolate, so an
+   * input outside it is held at its edge (a real nodule's segmentation, joined to a vessel, can
+   * be far less compact than any synthetic one) */
+  double lo[LT_REFIT_N_IN], hi[LT_REFIT_N_IN];
   double lambda; /* the ridge penalty it was fitted with (on standardised inputs) */
   int n_fit;     /* samples it was fitted on */
 } lt_attr_refit;
@@ -47,11 +51,17 @@ int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n
                       lt_error *err);
 
 /* attrs (6): the heads' scores in, the refitted scores out, clamped to [1, 5] as the readers'
- * scale; shape: lt_seg_shape_measures of the same sample's segmentation. */
-void lt_attr_refit_apply(const lt_attr_refit *r, float *attrs, const double shape[LT_REFIT_N_SHAPE]);
+ * scale; shape: lt_seg_shape_measures of the same sample's segmentation. Returns the inputs
+ * held at the edge of their range, bit j for input j (0: none). */
+int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs, const double shape[LT_REFIT_N_SHAPE]);
 
-/* {"version": 1, "lambda": L, "n_fit": N, "weights": [[...11], x6]}; NULL when out of memory.
- * Parsing refuses another version, a wrong count or a non-finite number. */
+/* Warning lines (up to 160 characters, at most max) for the inputs in the mask `clipped`;
+ * returns how many were written. */
+int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max);
+
+/* {"version": 1, "lambda": L, "n_fit": N, "weights": [[...11], x6], "lo": [...10],
+ * "hi": [...10]}; NULL when out of memory.
+ * Parsing refuses another version, a wrong count, a non-finite number or lo > hi. */
 char *lt_attr_refit_to_json(const lt_attr_refit *r);
 int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err);
 

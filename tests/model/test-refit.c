@@ -114,11 +114,31 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   for (int k = 0; k < LT_N_ATTRIBUTES; k++)
     for (int j = 1; j <= LT_REFIT_N_IN; j++) slope_f += fabs(f.w[k][j]), slope_g += fabs(g.w[k][j]);
   assert_true(slope_g < 0.5 * slope_f);
+  /* the fit records each input's range; an input beyond it is held at the edge, and said */
+  for (int j = 0; j < LT_REFIT_N_IN; j++) assert_true(f.lo[j] < f.hi[j]);
+  {
+    float p[LT_N_ATTRIBUTES], q[LT_N_ATTRIBUTES];
+    double sh[LT_REFIT_N_SHAPE], sh_edge[LT_REFIT_N_SHAPE];
+    for (int j = 0; j < LT_N_ATTRIBUTES; j++) p[j] = q[j] = 3.0f;
+    for (int j = 0; j < LT_REFIT_N_SHAPE; j++) sh[j] = sh_edge[j] = in[LT_N_ATTRIBUTES + j];
+    sh[3] = f.hi[LT_N_ATTRIBUTES + 3] + 50; /* far beyond: a very irregular segmentation */
+    sh_edge[3] = f.hi[LT_N_ATTRIBUTES + 3];
+    const int clipped = lt_attr_refit_apply(&f, p, sh);
+    assert_int_equal(clipped & (1 << (LT_N_ATTRIBUTES + 3)), 1 << (LT_N_ATTRIBUTES + 3));
+    lt_attr_refit_apply(&f, q, sh_edge);
+    for (int k = 0; k < LT_N_ATTRIBUTES; k++) assert_float_equal(p[k], q[k], 0);
+    char lines[4][160];
+    const int nl = lt_attr_refit_warnings(clipped, lines, 4);
+    assert_true(nl >= 1);
+    printf("warning: %s\n", lines[nl - 1]);
+    assert_non_null(strstr(lines[nl - 1], "surface/volume"));
+    assert_int_equal(lt_attr_refit_warnings(0, lines, 4), 0);
+  }
   /* apply clamps to the readers' 1-5 */
   float a[LT_N_ATTRIBUTES] = {9, 9, 9, 9, 9, 9};
   const double shape[LT_REFIT_N_SHAPE] = {9, 9, 9, 9};
   lt_attr_refit big;
-  memset(&big, 0, sizeof big);
+  memset(&big, 0, sizeof big); /* every range [0, 0]: the inputs are held at 0 */
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) big.w[k][0] = k < 3 ? 100 : -100;
   lt_attr_refit_apply(&big, a, shape);
   assert_true(a[0] == 5 && a[5] == 1);
@@ -138,6 +158,7 @@ static void json_round_trip_and_refusals(void **state) {
   memset(&f, 0, sizeof f);
   for (int k = 0; k < LT_N_ATTRIBUTES; k++)
     for (int j = 0; j <= LT_REFIT_N_IN; j++) f.w[k][j] = (k + 1) * 0.1234567890123 - j / 7.0;
+  for (int j = 0; j < LT_REFIT_N_IN; j++) f.lo[j] = -j / 3.0, f.hi[j] = j * 1.1;
   f.lambda = 10;
   f.n_fit = 914;
   char *s = lt_attr_refit_to_json(&f);
@@ -145,6 +166,8 @@ static void json_round_trip_and_refusals(void **state) {
   lt_error err;
   assert_int_equal(lt_attr_refit_from_json(&back, s, &err), 0);
   assert_memory_equal(back.w, f.w, sizeof f.w); /* bit for bit */
+  assert_memory_equal(back.lo, f.lo, sizeof f.lo);
+  assert_memory_equal(back.hi, f.hi, sizeof f.hi);
   assert_int_equal(back.n_fit, 914);
   free(s);
   const char *bad[] = {
@@ -159,6 +182,11 @@ static void json_round_trip_and_refusals(void **state) {
     assert_int_equal(lt_attr_refit_from_json(&back, bad[i], &err), -1);
     printf("refused: %s\n", err.msg);
   }
+  /* a range turned over (lo > hi) */
+  f.lo[2] = f.hi[2] + 1;
+  s = lt_attr_refit_to_json(&f);
+  assert_int_equal(lt_attr_refit_from_json(&back, s, &err), -1);
+  free(s);
 }
 
 /* The weights file keeps the refit; a damaged one is refused with one line; a model reports the
@@ -180,6 +208,7 @@ static void weights_and_model_carry_the_refit(void **state) {
     w.refit.w[k][1 + k] = 0.5;
     w.refit.w[k][1 + LT_N_ATTRIBUTES + 1] = 0.25;
   }
+  for (int j = 0; j < LT_REFIT_N_IN; j++) w.refit.lo[j] = -1e9, w.refit.hi[j] = 1e9;
   w.refit.lambda = 10;
   w.refit.n_fit = 30;
   w.has_refit = true;
