@@ -152,3 +152,14 @@ int lt_cli_parse_db_job(const char *cmd, const char *what, int argc, char **argv
   if (!*arg) return lt_cli_usage_error(cmd, "missing %s", what);
   return -1;
 }
+
+int lt_cli_load_model_and_data(const char *model, const char *data, lt_weights *w, lt_dataset *ds) {
+  lt_error err = {{0}};
+  if (lt_weights_load(model, NULL, w, &err))
+    return lt_cli_fail(&err);
+  if (lt_dataset_load(ds, data, &err)) {
+    lt_weights_free(w);
+    return lt_cli_fail(&err);
+  }
+  return 0;
+}

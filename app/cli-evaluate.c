@@ -163,19 +163,16 @@ int lt_cli_evaluate(int argc, char **argv) {
   }
   if (!data || !model)
     return lt_cli_usage_error("evaluate", "needs DATA and --model MODEL");
-  lt_error err = {{0}};
   lt_weights w;
-  if (lt_weights_load(model, NULL, &w, &err))
-    return lt_cli_fail(&err);
   lt_dataset ds;
-  if (lt_dataset_load(&ds, data, &err)) {
-    lt_weights_free(&w);
-    return lt_cli_fail(&err);
-  }
+  int rc = lt_cli_load_model_and_data(model, data, &w, &ds);
+  if (rc)
+    return rc;
+  lt_error err = {{0}};
   lt_model *m = NULL;
   lt_heldout h;
   lt_heldout_sample *per = NULL;
-  int rc = LT_EXIT_INPUT;
+  rc = LT_EXIT_INPUT;
   if (samples_csv && !(per = calloc((size_t)(ds.n ? ds.n : 1), sizeof *per))) {
     lt_error_set(&err, "out of memory");
     goto out;

@@ -45,21 +45,18 @@ int lt_cli_refit(int argc, char **argv) {
   }
   if (!data || !model || !out)
     return lt_cli_usage_error("refit", "needs DATA, --model MODEL and --out OUT");
-  lt_error err = {{0}};
   lt_weights w;
-  if (lt_weights_load(model, NULL, &w, &err))
-    return lt_cli_fail(&err);
   lt_dataset ds;
-  if (lt_dataset_load(&ds, data, &err)) {
-    lt_weights_free(&w);
-    return lt_cli_fail(&err);
-  }
+  int rc = lt_cli_load_model_and_data(model, data, &w, &ds);
+  if (rc)
+    return rc;
+  lt_error err = {{0}};
   /* the heads' own scores are the refit's inputs: a model without any refit */
   lt_weights plain = w;
   plain.has_refit = false;
   lt_model *m = NULL;
   lt_refit_report rep;
-  int rc = LT_EXIT_INPUT;
+  rc = LT_EXIT_INPUT;
   if (lt_model_create_from_weights(&m, &plain, &err) ||
       lt_attr_refit_on_dataset(&w.refit, m, &ds, lambda, &rep, &err))
     goto done;

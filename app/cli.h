@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "lt-error.h"
+#include "model/dataset.h"
+#include "model/weights.h"
 
 enum { LT_EXIT_OK = 0, LT_EXIT_INPUT = 1, LT_EXIT_USAGE = 2 };
 
@@ -43,6 +45,9 @@ bool lt_cli_parse_int_triple(const char *s, int out[3]);
  * otherwise the exit code to return (help printed, or a usage error). */
 int lt_cli_parse_db_job(const char *cmd, const char *what, int argc, char **argv,
                         void (*usage)(FILE *), const char **db, const char **arg, bool *json);
+/* Loads a weights file and a data set (evaluate, refit): 0, or the failure printed as one line
+ * and nothing left to free (returns LT_EXIT_INPUT). */
+int lt_cli_load_model_and_data(const char *model, const char *data, lt_weights *w, lt_dataset *ds);
 /* True when s is --help or -h. */
 bool lt_cli_is_help(const char *s);
 
