@@ -15,11 +15,10 @@ const char *const lt_heldout_keys[LT_HO_N] = {
     "precision", "precision_benign", "dice", "dice_truth", "attr_mae", "attr_mae_truth",
     "cam_share_in"};
 
-/* Per-sample results; NaN where a sample has no such measure. */
+/* Per-sample results (what lt_heldout_evaluate hands out) and the label they are scored against. */
 typedef struct {
-  float prob;
+  lt_heldout_sample r;
   int label; /* -1: none */
-  double dice, dice_t, mae, mae_t, cam_in;
 } one;
 
 static int cmp_double(const void *a, const void *b) {
@@ -54,10 +53,10 @@ static void measures(const one *r, const int *idx, int k, float *prob, int *lab,
   for (int q = 0; q < k; q++) {
     const one *o = &r[idx[q]];
     if (o->label >= 0) {
-      prob[nl] = o->prob;
+      prob[nl] = o->r.prob;
       lab[nl++] = o->label;
     }
-    const double v[5] = {o->dice, o->dice_t, o->mae, o->mae_t, o->cam_in};
+    const double v[5] = {o->r.dice, o->r.dice_truth, o->r.attr_mae, o->r.attr_mae_truth, o->r.cam_share_in};
     for (int j = 0; j < 5; j++)
       if (isfinite(v[j])) {
         s[j] += v[j];
@@ -129,8 +128,8 @@ void lt_bootstrap_mean(const double *x, int n, int boot, uint64_t seed, lt_ci *o
   }
   for (int i = 0; i < n; i++) {
     r[i].label = -1;
-    r[i].dice = x[i];
-    r[i].dice_t = r[i].mae = r[i].mae_t = r[i].cam_in = NAN;
+    r[i].r.dice = x[i];
+    r[i].r.dice_truth = r[i].r.attr_mae = r[i].r.attr_mae_truth = r[i].r.cam_share_in = NAN;
     out->n += isfinite(x[i]) != 0;
   }
   bootstrap(r, n, boot, seed, &h);
@@ -167,18 +166,19 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
     const lt_sample *s = &ds->s[i];
     one *o = &r[i];
     o->label = s->has_label ? s->label : -1;
-    o->dice = o->dice_t = o->mae = o->mae_t = o->cam_in = NAN;
+    o->r.dice = o->r.dice_truth = o->r.attr_mae = o->r.attr_mae_truth = o->r.cam_share_in = NAN;
     if (lt_dataset_read_truth(ds, i, S, x, mask, truth, err))
       goto out;
     lt_model_forward(m, x, 1);
-    o->prob = lt_model_prob(m, 0);
+    o->r.prob = lt_model_prob(m, 0);
     const float *seg = lt_model_seg(m, 0);
     if (seg && s->has_mask && !s->mask_sphere) /* seg NULL: no segmentation (ResNet) */
-      o->dice = lt_dice(seg, mask, S3, 0.5f);
+      o->r.dice = lt_dice(seg, mask, S3, 0.5f);
     if (seg && s->has_truth_mask)
-      o->dice_t = lt_dice(seg, truth, S3, 0.5f);
+      o->r.dice_truth = lt_dice(seg, truth, S3, 0.5f);
     if (na > 0) {
       const float *pa = lt_model_attrs(m, 0);
+      memcpy(o->r.attrs, pa, (size_t)na * sizeof *pa);
       const int a0 = na == 1 ? LT_N_ATTRIBUTES - 1 : 0;
       if (s->has_ratings) {
         double e = 0;
@@ -187,7 +187,7 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
           e += d;
           sum_a[k] += d;
         }
-        o->mae = e / na;
+        o->r.attr_mae = e / na;
         n_a++;
       }
       if (s->has_truth_attrs) {
@@ -197,7 +197,7 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
           e += d;
           sum_t[k] += d;
         }
-        o->mae_t = e / na;
+        o->r.attr_mae_truth = e / na;
         n_t++;
       }
     }
@@ -207,20 +207,10 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
       lt_model_cam(m, 0, cam); /* a flat map is all 0: share 0 */
       lt_trust_measure(&t, cam, p, N, c->lambda);
       if (t.valid)
-        o->cam_in = t.share_in;
+        o->r.cam_share_in = t.share_in;
     }
-    if (samples) {
-      lt_heldout_sample *q = &samples[i];
-      memset(q, 0, sizeof *q);
-      q->prob = o->prob;
-      if (na > 0)
-        memcpy(q->attrs, lt_model_attrs(m, 0), (size_t)na * sizeof(float));
-      q->dice = o->dice;
-      q->dice_truth = o->dice_t;
-      q->attr_mae = o->mae;
-      q->attr_mae_truth = o->mae_t;
-      q->cam_share_in = o->cam_in;
-    }
+    if (samples)
+      samples[i] = o->r;
   }
   for (int k = 0; k < 6; k++) {
     out->attr_mae[k] = k < na && n_a ? sum_a[k] / n_a : NAN;
@@ -231,11 +221,11 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
     const bool lab = o->label >= 0;
     for (int j = LT_HO_ACCURACY; j <= LT_HO_PRECISION_BENIGN; j++)
       out->m[j].n += lab;
-    out->m[LT_HO_DICE].n += isfinite(o->dice) != 0;
-    out->m[LT_HO_DICE_TRUTH].n += isfinite(o->dice_t) != 0;
-    out->m[LT_HO_ATTR_MAE].n += isfinite(o->mae) != 0;
-    out->m[LT_HO_ATTR_MAE_TRUTH].n += isfinite(o->mae_t) != 0;
-    out->m[LT_HO_CAM_IN].n += isfinite(o->cam_in) != 0;
+    out->m[LT_HO_DICE].n += isfinite(o->r.dice) != 0;
+    out->m[LT_HO_DICE_TRUTH].n += isfinite(o->r.dice_truth) != 0;
+    out->m[LT_HO_ATTR_MAE].n += isfinite(o->r.attr_mae) != 0;
+    out->m[LT_HO_ATTR_MAE_TRUTH].n += isfinite(o->r.attr_mae_truth) != 0;
+    out->m[LT_HO_CAM_IN].n += isfinite(o->r.cam_share_in) != 0;
   }
   /* a GPU error in a layer is sticky, not returned: the predictions above cannot be trusted */
   if (lt_engine_take_error(err))
