@@ -410,8 +410,6 @@ int lt_cli_analyze(int argc, char **argv) {
   int n_ood = lt_ood_warnings(w.has_stats ? &w.stats : NULL, g->spacing[0],
                               info.slice_thickness > 0 ? info.slice_thickness : g->spacing[2],
                               nodule_mm, v->manufacturer, ood, 8);
-  if (n_ood > 8)
-    n_ood = 8;
   n_ood += lt_attr_refit_warnings(an.refit_clipped, ood + n_ood, 8 - n_ood);
   if (out) {
     if (mkdir(out, 0777) && errno != EEXIST) {
@@ -450,8 +448,8 @@ int lt_cli_analyze(int argc, char **argv) {
     printf(", \"probability\": %.5f, \"attributes\": {", an.prob);
     for (int k = 0; k < an.n_attr; k++) {
       const int attr = an.n_attr == 1 ? 5 : k;
-      printf("%s\"%s\": {\"score\": %.3f, \"word\": \"%s\"}", k ? ", " : "", lt_attribute_names[attr],
-             an.attrs[k], scale_word(attr, an.attrs[k]));
+      printf("%s\"%s\": {\"score\": %.3f, \"word\": \"%s\"}", k ? ", " : "",
+             lt_attribute_names[attr], an.attrs[k], scale_word(attr, an.attrs[k]));
     }
     printf("}, \"cam_flat\": %s, ", an.cam_flat ? "true" : "false");
     print_trust("own_mask", &an.trust_own, true);
@@ -476,7 +474,8 @@ int lt_cli_analyze(int argc, char **argv) {
     printf("malignancy probability %.3f (%s)\n", an.prob, an.prob >= 0.5f ? "malignant" : "benign");
     for (int k = 0; k < an.n_attr; k++) {
       const int attr = an.n_attr == 1 ? 5 : k;
-      printf("  %-12s %.2f  %s\n", lt_attribute_names[attr], an.attrs[k], scale_word(attr, an.attrs[k]));
+      printf("  %-12s %.2f  %s\n", lt_attribute_names[attr], an.attrs[k],
+             scale_word(attr, an.attrs[k]));
     }
     if (an.cam_flat)
       printf("Grad-CAM is flat: it shows nothing\n");

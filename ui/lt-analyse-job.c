@@ -147,7 +147,6 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
     r->n_ood = lt_ood_warnings(c->w.has_stats ? &c->w.stats : NULL, v->geom.spacing[0],
                                v->slice_thickness > 0 ? v->slice_thickness : v->geom.spacing[2],
                                nodule_mm, v->manufacturer, r->ood, 4);
-    if (r->n_ood > 4) r->n_ood = 4;
     r->n_ood += lt_attr_refit_warnings(an.refit_clipped, r->ood + r->n_ood, 4 - r->n_ood);
     lt_job_set_result(job, r, (void (*)(void *))lt_analysis_result_free);
   }

@@ -271,8 +271,8 @@ int lt_model_create_from_weights(lt_model **out, const lt_weights *w, lt_error *
 }
 
 void lt_model_free(lt_model *m) {
-  if (m) free(m->refit_clipped);
   if (!m) return;
+  free(m->refit_clipped);
   const lt_backend *be = m->be;
   for (int i = 0; i < m->n_nodes; i++) {
     be->conv_destroy(m->nodes[i].conv);
@@ -536,10 +536,6 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
 }
 
 int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err) {
-  if (!r) {
-    m->has_refit = false;
-    return 0;
-  }
   if (m->training)
     return lt_error_set(err, "model: the attribute refit is for inference; training needs the "
                              "heads' own scores");

@@ -73,9 +73,9 @@ double lt_model_forward_flops(const lt_model *m);
 /* Forward pass of n == batch samples; x: (n, S, S, S, in_channels). */
 void lt_model_forward(lt_model *m, const float *x, int n);
 
-/* An inference model reports refitted attribute scores (refit.h) from the next forward on;
- * NULL goes back to the heads' own. Refused (-1) for a training model, whose loss needs the
- * heads' scores, and for a model without the six attributes and a segmentation. */
+/* An inference model reports refitted attribute scores (refit.h) from the next forward on.
+ * Refused (-1) for a training model, whose loss needs the heads' scores, and for a model
+ * without the six attributes and a segmentation. */
 int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err);
 /* The refit's inputs that the last forward held at their range's edge for sample i, as bits
  * (lt_attr_refit_warnings words them); 0 without a refit. */
