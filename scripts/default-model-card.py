@@ -148,12 +148,13 @@ def main():
         if not m or len(rows) != 7:
             sys.exit(f"default-model-card.py: {a.refit}: not the output of lungtrust-cli refit")
         w("- Attribute refit, after training: `lungtrust-cli refit ds-train --lambda "
-          f"{m.group(2)}` fitted each attribute's readers' mean on the {m.group(1)} rated training samples by "
-          "ridge regression on the heads' six scores and four shape measures of the model's own "
-          "segmentation (log volume, two ratios of its principal axes, surface over "
-          "volume^(2/3); model/refit.h), and the model reports the fitted scores. The "
-          "probability, Grad-CAM and trust check are the network's alone. On the samples it was "
-          "fitted on, MAE heads -> refit: " + ", ".join(f"{k} {b} -> {c}" for k, b, c in rows)
+          f"{m.group(2)}` fitted each attribute's readers' mean on the {m.group(1)} rated "
+          "training samples by ridge regression on the heads' six scores and four shape "
+          "measures of the model's own segmentation (log volume, two ratios of its principal "
+          "axes, surface over volume^(2/3); model/refit.h), and the model reports the fitted "
+          "scores. The probability, Grad-CAM and trust check are the network's alone. On the "
+          "samples it was fitted on, MAE heads -> refit: "
+          + ", ".join(f"{k} {b} -> {c}" for k, b, c in rows)
           + ". The four measures were kept from seven tried on both held-out sets "
           "(docs/synth.md), so neither set is untouched by that choice.")
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "

@@ -12,9 +12,9 @@
 #include "model/refit.h"
 
 typedef struct {
-  int n;                                  /* rated samples fitted on */
-  double mae_before[LT_N_ATTRIBUTES];     /* the heads' scores vs the readers' mean, per attribute */
-  double mae_after[LT_N_ATTRIBUTES];      /* the refitted scores, on the same samples */
+  int n;                              /* rated samples fitted on */
+  double mae_before[LT_N_ATTRIBUTES]; /* the heads' scores vs the readers' mean, per attribute */
+  double mae_after[LT_N_ATTRIBUTES];  /* the refitted scores, on the same samples */
 } lt_refit_report;
 
 /* m: an inference model without a refit (its heads' scores are the inputs). */

@@ -180,7 +180,8 @@ int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n
   return 0;
 }
 
-int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs, const double shape[LT_REFIT_N_SHAPE]) {
+int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
+                        const double shape[LT_REFIT_N_SHAPE]) {
   double in[LT_REFIT_N_IN];
   int clipped = 0;
   for (int j = 0; j < LT_N_ATTRIBUTES; j++) in[j] = attrs[j];

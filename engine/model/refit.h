@@ -53,7 +53,8 @@ int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n
 /* attrs (6): the heads' scores in, the refitted scores out, clamped to [1, 5] as the readers'
  * scale; shape: lt_seg_shape_measures of the same sample's segmentation. Returns the inputs
  * held at the edge of their range, bit j for input j (0: none). */
-int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs, const double shape[LT_REFIT_N_SHAPE]);
+int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
+                        const double shape[LT_REFIT_N_SHAPE]);
 
 /* Warning lines (up to 160 characters, at most max) for the inputs in the mask `clipped`;
  * returns how many were written. */
