@@ -539,7 +539,7 @@ int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err) 
   if (m->training)
     return lt_error_set(err, "model: the attribute refit is for inference; training needs the "
                              "heads' own scores");
-  if (m->a_seg < 0 || lt_model_config_n_attr(&m->cfg) != LT_N_ATTRIBUTES)
+  if (!lt_attr_refit_allowed(&m->cfg))
     return lt_error_set(err, "model: an attribute refit needs the six attributes and a "
                              "segmentation");
   if (!m->refit_clipped && !(m->refit_clipped = calloc((size_t)m->batch, sizeof(int))))

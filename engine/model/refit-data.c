@@ -14,7 +14,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
     return lt_error_set(err, "%s is an evaluation data set (labels from the synthetic truth): "
                              "the refit is fitted on training data", ds->dir);
   const lt_model_config *c = lt_model_config_of(m);
-  if (c->arch != LT_ARCH_COLLABORATIVE || lt_model_config_n_attr(c) != LT_N_ATTRIBUTES)
+  if (!lt_attr_refit_allowed(c))
     return lt_error_set(err, "refit: the model needs the six attributes and a segmentation");
   const int S = c->input_size;
   const size_t S3 = (size_t)S * S * S;

@@ -43,6 +43,10 @@ static void eigen3(const double a_in[3][3], double out[3]) {
   memcpy(out, e, sizeof e);
 }
 
+bool lt_attr_refit_allowed(const lt_model_config *c) {
+  return c->arch == LT_ARCH_COLLABORATIVE && lt_model_config_n_attr(c) == LT_N_ATTRIBUTES;
+}
+
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S) {
   const size_t S2 = (size_t)S * S;
   double V = 0, m[3] = {0, 0, 0};

@@ -40,6 +40,10 @@ typedef struct {
   int n_fit;     /* samples it was fitted on */
 } lt_attr_refit;
 
+/* Whether a model of config c can carry a refit: the collaborative model (a segmentation) with
+ * all six attributes. */
+bool lt_attr_refit_allowed(const lt_model_config *c);
+
 /* The four measures of seg (S^3, probabilities). */
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S);
 

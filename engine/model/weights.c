@@ -228,8 +228,7 @@ int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights 
       lt_error_set(err, "%s: corrupt attr_refit in the metadata (%s)", path, e2.msg);
       goto fail;
     }
-    if (out->config.arch != LT_ARCH_COLLABORATIVE ||
-        lt_model_config_n_attr(&out->config) != LT_N_ATTRIBUTES) {
+    if (!lt_attr_refit_allowed(&out->config)) {
       lt_error_set(err, "%s: an attribute refit on a model without the six attributes and a "
                         "segmentation", path);
       goto fail;
