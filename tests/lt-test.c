@@ -1,10 +1,12 @@
 /* tests/lt-test.c — see lt-test.h. */
 #include "lt-test.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 const char *lt_test_shared_data(void) {
   const char *p = getenv("LT_SHARED_DATA");
@@ -28,8 +30,42 @@ const char *lt_test_lidc0001_dir(char *buf, int n) {
       "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192");
 }
 
+/* Every directory lt_test_tmpdir made, removed at exit. Left behind, each test run's copies
+ * of studies, databases and weights (about 100 MB a run) filled the disk within a day and
+ * failed the next build. */
+enum { LT_TEST_MAX_TMPDIRS = 32 };
+static char lt_test_tmpdirs[LT_TEST_MAX_TMPDIRS][4096];
+static int lt_test_n_tmpdirs;
+/* Only the process that made them removes them: a forked child that returns through exit()
+ * must not delete a folder its parent still uses. */
+static pid_t lt_test_tmpdir_owner;
+
+static int lt_test_remove_entry(const char *path, const struct stat *st, int type,
+                                struct FTW *ftw) {
+  (void)st; (void)ftw;
+  if (type == FTW_DP) rmdir(path);
+  else unlink(path);
+  return 0;
+}
+
+static void lt_test_remove_tmpdirs(void) {
+  if (getpid() != lt_test_tmpdir_owner) return;
+  const char *keep = getenv("LT_TEST_KEEP_TMP");
+  for (int i = 0; i < lt_test_n_tmpdirs; i++) {
+    if (keep && *keep) fprintf(stderr, "kept %s (LT_TEST_KEEP_TMP)\n", lt_test_tmpdirs[i]);
+    else nftw(lt_test_tmpdirs[i], lt_test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+}
+
 const char *lt_test_tmpdir(char *buf, int n) {
   const char *t = getenv("TMPDIR");
   snprintf(buf, (size_t)n, "%s/lt-test-XXXXXX", t && *t ? t : "/tmp");
-  return mkdtemp(buf);
+  if (!mkdtemp(buf)) return NULL;
+  if (lt_test_n_tmpdirs == 0) {
+    lt_test_tmpdir_owner = getpid();
+    atexit(lt_test_remove_tmpdirs);
+  }
+  if (lt_test_n_tmpdirs < LT_TEST_MAX_TMPDIRS && strlen(buf) < sizeof lt_test_tmpdirs[0])
+    strcpy(lt_test_tmpdirs[lt_test_n_tmpdirs++], buf);
+  return buf;
 }

@@ -12,7 +12,9 @@ const char *lt_test_shared_data(void);
 const char *lt_test_data_path(char *buf, int n, const char *rel);
 /* The LIDC-IDRI-0001 series folder, or NULL. */
 const char *lt_test_lidc0001_dir(char *buf, int n);
-/* A fresh empty temporary directory (mkdtemp under $TMPDIR); NULL on failure. */
+/* A fresh empty temporary directory (mkdtemp under $TMPDIR); NULL on failure. It and all
+ * in it are removed when the process that made it exits normally (return from main or exit);
+ * set LT_TEST_KEEP_TMP=1 to keep them for a look after a failure. */
 const char *lt_test_tmpdir(char *buf, int n);
 
 #endif
