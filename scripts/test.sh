@@ -9,6 +9,13 @@ if [ "${LT_SANITIZE:-0}" = 1 ]; then
   export LT_MESON_ARGS="-Db_sanitize=address,undefined -Db_lundef=false"
 fi
 builddir=${LT_BUILDDIR:-build}
+# A full disk shows up much later as a compiler's "error writing" line; say it first.
+for d in "$here" "${TMPDIR:-/tmp}"; do
+  free_mib=$(df -Pm "$d" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if [ -n "$free_mib" ] && [ "$free_mib" -lt 2048 ]; then
+    echo "warning: only $free_mib MiB free on $d; the build and tests need about 2 GiB"
+  fi
+done
 if ! bash scripts/setup.sh; then
   echo "setup or build failed"
   echo "0 passed, 1 failed"
