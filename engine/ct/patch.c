@@ -35,8 +35,8 @@ int lt_patch_extract(lt_patch *out, const lt_volume *v, const double center_mm[3
     return lt_error_prefix(err, "patch");
   for (int q = 0; q < LT_PATCH_VOXELS; q++) {
     float h = hu[q];
-    out->ch[0][q] = lt_window01(h, -1000.0f, 400.0f);
-    out->ch[1][q] = lt_window01(h, -160.0f, 240.0f);
+    out->ch[0][q] = lt_window01(h, LT_PATCH_LUNG_LO_HU, LT_PATCH_LUNG_HI_HU);
+    out->ch[1][q] = lt_window01(h, LT_PATCH_MEDIASTINAL_LO_HU, LT_PATCH_MEDIASTINAL_HI_HU);
   }
   return 0;
 }

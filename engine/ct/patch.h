@@ -24,6 +24,11 @@
 #define LT_PATCH_VOXELS (LT_PATCH_N * LT_PATCH_N * LT_PATCH_N)
 #define LT_PATCH_SPACING 0.5
 #define LT_PATCH_CENTRE 31.5 /* continuous patch index of the centre point */
+/* the two channels' windows, HU mapped to [0, 1] */
+#define LT_PATCH_LUNG_LO_HU (-1000.0f)
+#define LT_PATCH_LUNG_HI_HU 400.0f
+#define LT_PATCH_MEDIASTINAL_LO_HU (-160.0f)
+#define LT_PATCH_MEDIASTINAL_HI_HU 240.0f
 
 typedef struct {
   lt_geometry geom;
