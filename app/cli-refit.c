@@ -13,8 +13,10 @@ static void usage(FILE *f) {
         "Runs MODEL (a weights file written by train, with the six attributes and a\n"
         "segmentation) on every rated sample of DATA (a training data set; an evaluation set\n"
         "is refused) and fits each attribute's readers' mean rating by ridge regression on the\n"
-        "six scores of the heads and four shape measures of the model's own segmentation\n"
-        "(log volume, two ratios of its principal axes, surface over volume^(2/3)). Writes\n"
+        "six scores of the heads, four shape measures of the model's own segmentation (log\n"
+        "volume, two ratios of its principal axes, surface over volume^(2/3)) and three\n"
+        "density measures of the CT inside it (core and peak density in HU, edge sharpness\n"
+        "in HU/mm). Writes\n"
         "MODEL with that refit to OUT; analyze, evaluate and the workstation then report the\n"
         "refitted scores. The probability, Grad-CAM and trust check are unchanged.\n"
         "  --lambda L  the ridge penalty on standardised inputs (default 10)\n",

@@ -526,13 +526,15 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
   be->global_avg_pool_forward(m->h, f->v, n, m->n_cells, m->K);
   if (m->cfg.mask_pool) mask_pool_forward(m, n);
   lt_heads_forward(&m->heads, m->hin, n);
-  if (m->has_refit) /* the segmentation is in host-visible memory, as for mask pooling */
+  if (m->has_refit) { /* the segmentation is in host-visible memory, as for mask pooling */
+    const size_t S3 = (size_t)m->S * m->S * m->S;
     for (int i = 0; i < n; i++) {
-      double shape[LT_REFIT_N_SHAPE];
-      lt_seg_shape_measures(shape, lt_model_seg(m, i), m->S);
+      double measures[LT_REFIT_N_MEASURES];
+      lt_refit_measures(measures, x + (size_t)i * S3 * 2, lt_model_seg(m, i), m->S);
       m->refit_clipped[i] =
-          lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, shape);
+          lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, measures);
     }
+  }
 }
 
 int lt_model_set_attr_refit(lt_model *m, const lt_attr_refit *r, lt_error *err) {

@@ -39,7 +39,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
       row[j] = a[j];
       y[(size_t)k * LT_N_ATTRIBUTES + j] = s->ratings[j];
     }
-    lt_seg_shape_measures(row + LT_N_ATTRIBUTES, lt_model_seg(m, 0), S);
+    lt_refit_measures(row + LT_N_ATTRIBUTES, x, lt_model_seg(m, 0), S);
     k++;
   }
   /* a GPU error in a layer is sticky, not returned: the scores above cannot be trusted */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/patch.h"
+
 /* Eigenvalues of a symmetric 3x3 matrix by cyclic Jacobi rotations, descending. */
 static void eigen3(const double a_in[3][3], double out[3]) {
   double a[3][3];
@@ -44,7 +46,8 @@ static void eigen3(const double a_in[3][3], double out[3]) {
 }
 
 bool lt_attr_refit_allowed(const lt_model_config *c) {
-  return c->arch == LT_ARCH_COLLABORATIVE && lt_model_config_n_attr(c) == LT_N_ATTRIBUTES;
+  return c->arch == LT_ARCH_COLLABORATIVE && lt_model_config_n_attr(c) == LT_N_ATTRIBUTES &&
+         c->in_channels == 2;
 }
 
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S) {
@@ -99,6 +102,42 @@ void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S
   out[3] = surf / pow(V, 2.0 / 3);
 }
 
+void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, const float *seg,
+                               int S) {
+  const double lung = LT_PATCH_LUNG_HI_HU - LT_PATCH_LUNG_LO_HU;
+  const double med = LT_PATCH_MEDIASTINAL_HI_HU - LT_PATCH_MEDIASTINAL_LO_HU;
+  const double mm = LT_PATCH_N * LT_PATCH_SPACING / S; /* a voxel's side */
+  const size_t S2 = (size_t)S * S, S3 = S2 * (size_t)S;
+  double w4 = 0, core = 0, peak = -1;
+  for (size_t v = 0; v < S3; v++) {
+    const double s = seg[v], s4 = (s * s) * (s * s);
+    w4 += s4;
+    core += s4 * x[2 * v + 1];
+    if (s > 0.5 && x[2 * v] > peak) peak = x[2 * v];
+  }
+  double band = 0, g2 = 0;
+  for (int z = 1; z < S - 1; z++)
+    for (int y = 1; y < S - 1; y++)
+      for (int xx = 1; xx < S - 1; xx++) {
+        const size_t v = z * S2 + (size_t)y * S + xx;
+        const double s = seg[v], b = 4 * s * (1 - s);
+        if (!(b > 0)) continue;
+        const double gz = 0.5 * ((double)x[2 * (v + S2) + 1] - x[2 * (v - S2) + 1]);
+        const double gy = 0.5 * ((double)x[2 * (v + S) + 1] - x[2 * (v - S) + 1]);
+        const double gx = 0.5 * ((double)x[2 * (v + 1) + 1] - x[2 * (v - 1) + 1]);
+        band += b;
+        g2 += b * (gz * gz + gy * gy + gx * gx);
+      }
+  out[0] = LT_PATCH_MEDIASTINAL_LO_HU + (w4 > 1e-9 ? med * core / w4 : 0);
+  out[1] = LT_PATCH_LUNG_LO_HU + (peak >= 0 ? lung * peak : 0);
+  out[2] = band > 1e-9 ? med * sqrt(g2 / band) / mm : 0;
+}
+
+void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, const float *seg, int S) {
+  lt_seg_shape_measures(out, seg, S);
+  lt_patch_density_measures(out + LT_REFIT_N_SHAPE, x, seg, S);
+}
+
 /* Solves A x = b (A symmetric positive definite, n x n, overwritten) by Cholesky; -1 if not. */
 static int cholesky_solve(double *A, double *b, int n) {
   for (int j = 0; j < n; j++) {
@@ -130,8 +169,10 @@ int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n
                       lt_error *err) {
   enum { P = LT_REFIT_N_IN, Q = 1 + LT_REFIT_N_IN };
   memset(r, 0, sizeof *r);
-  if (n < 2 * P)
-    return lt_error_set(err, "refit: %d rated samples, at least %d needed", n, 2 * P);
+  /* more samples than coefficients, so that even lambda = 0 has a unique answer; the penalty
+   * keeps a fit on few samples from following their noise */
+  if (n < Q + 1)
+    return lt_error_set(err, "refit: %d rated samples, at least %d needed", n, Q + 1);
   if (!(lambda >= 0) || !isfinite(lambda))
     return lt_error_set(err, "refit: the penalty must be finite and >= 0");
   double mu[P], sd[P];
@@ -181,31 +222,41 @@ int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n
   }
   r->lambda = lambda;
   r->n_fit = n;
+  r->n_measures = LT_REFIT_N_MEASURES;
   return 0;
 }
 
+/* The inputs r reads: the six scores and its measures. */
+static int refit_inputs(const lt_attr_refit *r) {
+  const int m = r->n_measures;
+  return LT_N_ATTRIBUTES + (m < 0 ? 0 : m > LT_REFIT_N_MEASURES ? LT_REFIT_N_MEASURES : m);
+}
+
 int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
-                        const double shape[LT_REFIT_N_SHAPE]) {
+                        const double measures[LT_REFIT_N_MEASURES]) {
   double in[LT_REFIT_N_IN];
   int clipped = 0;
+  const int n_in = refit_inputs(r);
   for (int j = 0; j < LT_N_ATTRIBUTES; j++) in[j] = attrs[j];
-  for (int j = 0; j < LT_REFIT_N_SHAPE; j++) in[LT_N_ATTRIBUTES + j] = shape[j];
-  for (int j = 0; j < LT_REFIT_N_IN; j++)
+  for (int j = LT_N_ATTRIBUTES; j < n_in; j++) in[j] = measures[j - LT_N_ATTRIBUTES];
+  for (int j = 0; j < n_in; j++)
     if (in[j] < r->lo[j] || in[j] > r->hi[j]) {
       in[j] = in[j] < r->lo[j] ? r->lo[j] : r->hi[j];
       clipped |= 1 << j;
     }
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     double v = r->w[k][0];
-    for (int j = 0; j < LT_REFIT_N_IN; j++) v += r->w[k][1 + j] * in[j];
+    for (int j = 0; j < n_in; j++) v += r->w[k][1 + j] * in[j];
     attrs[k] = (float)fmin(5.0, fmax(1.0, v));
   }
   return clipped;
 }
 
 int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max) {
-  static const char *const shape_names[LT_REFIT_N_SHAPE] = {
-      "volume", "minor/major axis ratio", "middle/major axis ratio", "surface/volume^(2/3)"};
+  static const char *const measure_names[LT_REFIT_N_MEASURES] = {
+      "segmentation's volume", "segmentation's minor/major axis ratio",
+      "segmentation's middle/major axis ratio", "segmentation's surface/volume^(2/3)",
+      "core density (HU)", "peak density (HU)", "edge sharpness (HU/mm)"};
   int n = 0;
   for (int j = 0; j < LT_REFIT_N_IN && n < max; j++) {
     if (!(clipped & (1 << j))) continue;
@@ -213,20 +264,23 @@ int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max) {
       snprintf(lines[n++], 160, "attribute refit: the heads' %s score lies outside the range it "
                "was fitted on; held at the edge", lt_attribute_names[j]);
     else
-      snprintf(lines[n++], 160, "attribute refit: the segmentation's %s lies outside the range "
-               "it was fitted on; held at the edge", shape_names[j - LT_N_ATTRIBUTES]);
+      snprintf(lines[n++], 160, "attribute refit: the %s lies outside the range it was fitted "
+               "on; held at the edge", measure_names[j - LT_N_ATTRIBUTES]);
   }
   return n;
 }
 
 char *lt_attr_refit_to_json(const lt_attr_refit *r) {
   cJSON *o = cJSON_CreateObject(), *ws = cJSON_AddArrayToObject(o, "weights");
-  cJSON_AddNumberToObject(o, "version", 1);
+  /* version 1 for a refit read from one, else version 2 with every input */
+  const bool v1 = r->n_measures == LT_REFIT_N_SHAPE;
+  const int n_in = v1 ? LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE : LT_REFIT_N_IN;
+  cJSON_AddNumberToObject(o, "version", v1 ? 1 : 2);
   cJSON_AddNumberToObject(o, "lambda", r->lambda);
   cJSON_AddNumberToObject(o, "n_fit", r->n_fit);
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     cJSON *row = cJSON_CreateArray();
-    for (int j = 0; j < 1 + LT_REFIT_N_IN; j++) {
+    for (int j = 0; j < 1 + n_in; j++) {
       /* 17 significant digits read back to the same double; cJSON's own printing may stop at 15
        * when that is within its tolerance */
       char num[32];
@@ -238,7 +292,7 @@ char *lt_attr_refit_to_json(const lt_attr_refit *r) {
   const double *ends[2] = {r->lo, r->hi};
   for (int e = 0; e < 2; e++) {
     cJSON *a = cJSON_AddArrayToObject(o, e ? "hi" : "lo");
-    for (int j = 0; j < LT_REFIT_N_IN; j++) {
+    for (int j = 0; j < n_in; j++) {
       char num[32];
       snprintf(num, sizeof num, "%.17g", ends[e][j]);
       cJSON_AddItemToArray(a, cJSON_CreateRaw(num));
@@ -256,12 +310,16 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
   const cJSON *lam = o ? cJSON_GetObjectItemCaseSensitive(o, "lambda") : NULL;
   const cJSON *nf = o ? cJSON_GetObjectItemCaseSensitive(o, "n_fit") : NULL;
   const cJSON *ws = o ? cJSON_GetObjectItemCaseSensitive(o, "weights") : NULL;
-  int ok = cJSON_IsNumber(v) && v->valuedouble == 1 && cJSON_IsNumber(lam) &&
-           cJSON_IsNumber(nf) && cJSON_IsArray(ws) && cJSON_GetArraySize(ws) == LT_N_ATTRIBUTES;
+  /* version 1: the shape measures only; version 2: all seven */
+  const int version = cJSON_IsNumber(v) && (v->valuedouble == 1 || v->valuedouble == 2)
+                          ? (int)v->valuedouble : 0;
+  const int n_in = LT_N_ATTRIBUTES + (version == 1 ? LT_REFIT_N_SHAPE : LT_REFIT_N_MEASURES);
+  int ok = version && cJSON_IsNumber(lam) && cJSON_IsNumber(nf) && cJSON_IsArray(ws) &&
+           cJSON_GetArraySize(ws) == LT_N_ATTRIBUTES;
   for (int k = 0; ok && k < LT_N_ATTRIBUTES; k++) {
     const cJSON *row = cJSON_GetArrayItem(ws, k);
-    ok = cJSON_IsArray(row) && cJSON_GetArraySize(row) == 1 + LT_REFIT_N_IN;
-    for (int j = 0; ok && j < 1 + LT_REFIT_N_IN; j++) {
+    ok = cJSON_IsArray(row) && cJSON_GetArraySize(row) == 1 + n_in;
+    for (int j = 0; ok && j < 1 + n_in; j++) {
       const cJSON *x = cJSON_GetArrayItem(row, j);
       ok = cJSON_IsNumber(x) && isfinite(x->valuedouble);
       if (ok) r->w[k][j] = x->valuedouble;
@@ -269,23 +327,25 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
   }
   for (int e = 0; ok && e < 2; e++) {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, e ? "hi" : "lo");
-    ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) == LT_REFIT_N_IN;
-    for (int j = 0; ok && j < LT_REFIT_N_IN; j++) {
+    ok = cJSON_IsArray(a) && cJSON_GetArraySize(a) == n_in;
+    for (int j = 0; ok && j < n_in; j++) {
       const cJSON *x = cJSON_GetArrayItem(a, j);
       ok = cJSON_IsNumber(x) && isfinite(x->valuedouble);
       if (ok) (e ? r->hi : r->lo)[j] = x->valuedouble;
     }
   }
-  for (int j = 0; ok && j < LT_REFIT_N_IN; j++) ok = r->lo[j] <= r->hi[j];
+  for (int j = 0; ok && j < n_in; j++) ok = r->lo[j] <= r->hi[j];
   if (ok) {
     r->lambda = lam->valuedouble;
     r->n_fit = (int)nf->valuedouble;
+    r->n_measures = n_in - LT_N_ATTRIBUTES;
   }
   cJSON_Delete(o);
   if (!ok) {
     memset(r, 0, sizeof *r);
-    return lt_error_set(err, "attribute refit: not a version-1 refit with 6 x %d finite weights "
-                        "and %d input ranges", 1 + LT_REFIT_N_IN, LT_REFIT_N_IN);
+    return lt_error_set(err, "attribute refit: not a refit of version 2 (6 x %d finite weights, "
+                        "%d input ranges) or 1 (6 x %d, %d)", 1 + LT_REFIT_N_IN, LT_REFIT_N_IN,
+                        1 + LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE, LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE);
   }
   return 0;
 }

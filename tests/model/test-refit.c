@@ -1,5 +1,6 @@
 /* tests/model/test-refit.c — the attribute refit: the shape measures of known solids (a ball, an
- * ellipsoid along the axes and turned), the ridge fit recovering a known linear map and refusing
+ * ellipsoid along the axes and turned), the density measures of balls of known HU with a sharp
+ * and a blurred edge, the ridge fit recovering a known linear map and refusing
  * what it cannot fit, the JSON round trip and its refusals, the weights file carrying the refit
  * (and refusing a damaged one with one line), and a model reporting the refitted scores. */
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/patch.h"
 #include "lt-test.h"
 #include "model/model.h"
 #include "model/refit.h"
@@ -81,6 +83,70 @@ static void shape_measures_of_known_solids(void **state) {
   assert_true(isfinite(m[0]) && m[1] == 1 && m[2] == 1 && m[3] == 0);
 }
 
+/* x (S^3 x 2): a ball of radius r and core hu in lung tissue of -850 HU, its edge a Gaussian
+ * blur of sd mm (0: each voxel's occupancy); seg: the ball's occupancy. */
+static void ball_patch(float *x, float *seg, double r, double hu, double sd) {
+  const double ctr = (S - 1) / 2.0, mm = LT_PATCH_N * LT_PATCH_SPACING / S;
+  ellipsoid(seg, r, r, r, (const double[3]){1, 0, 0}, (const double[3]){0, 1, 0});
+  for (int z = 0; z < S; z++)
+    for (int y = 0; y < S; y++)
+      for (int xx = 0; xx < S; xx++) {
+        const size_t v = ((size_t)z * S + y) * S + xx;
+        double occ = seg[v];
+        if (sd > 0) {
+          const double d = (r - sqrt((z - ctr) * (z - ctr) + (y - ctr) * (y - ctr) +
+                                     (xx - ctr) * (xx - ctr))) * mm;
+          occ = 0.5 * erfc(-d / (sd * M_SQRT2));
+        }
+        const double h = -850 + occ * (hu + 850);
+        x[2 * v] = (float)fmin(1, fmax(0, (h - LT_PATCH_LUNG_LO_HU) /
+                                              (LT_PATCH_LUNG_HI_HU - LT_PATCH_LUNG_LO_HU)));
+        x[2 * v + 1] = (float)fmin(1, fmax(0, (h - LT_PATCH_MEDIASTINAL_LO_HU) /
+                                                  (LT_PATCH_MEDIASTINAL_HI_HU -
+                                                   LT_PATCH_MEDIASTINAL_LO_HU)));
+      }
+}
+
+static void density_measures_of_known_balls(void **state) {
+  (void)state;
+  static float x[S * S * S * 2], seg[S * S * S];
+  double m[LT_REFIT_N_DENSITY];
+  /* a sharp ball of 20 HU: the peak reads 20 HU; the core a little less, as the rim's partly
+   * filled voxels still weigh (s^4) */
+  ball_patch(x, seg, 6, 20, 0);
+  lt_patch_density_measures(m, x, seg, S);
+  printf("sharp ball of 20 HU: core %.1f HU, peak %.1f HU, edge %.1f HU/mm\n", m[0], m[1], m[2]);
+  assert_true(m[0] > 0 && m[0] <= 20.001);
+  assert_true(fabs(m[1] - 20) < 1);
+  const double sharp = m[2], core20 = m[0];
+  /* 80 HU fainter: the peak 80 HU lower, the core about as much (less the rim clamped at the
+   * window's lower end) */
+  ball_patch(x, seg, 6, -60, 0);
+  lt_patch_density_measures(m, x, seg, S);
+  printf("sharp ball of -60 HU: core %.1f, peak %.1f\n", m[0], m[1]);
+  assert_true(fabs(core20 - m[0] - 80) < 8 && fabs(m[1] + 60) < 1);
+  /* the same 20 HU ball with a 1.5 mm blurred edge: within the same outline the gradient is
+   * weaker (there the blurred edge is mostly below the mediastinal window), and the density
+   * lower */
+  ball_patch(x, seg, 6, 20, 1.5);
+  lt_patch_density_measures(m, x, seg, S);
+  printf("blurred ball of 20 HU: core %.1f HU, edge %.1f HU/mm (sharp %.1f)\n", m[0], m[2], sharp);
+  assert_true(m[2] < 0.6 * sharp);
+  assert_true(m[0] < core20 - 20);
+  /* nothing segmented: the windows' lower ends and no edge, not NaN */
+  memset(seg, 0, sizeof seg);
+  lt_patch_density_measures(m, x, seg, S);
+  assert_true(m[0] == LT_PATCH_MEDIASTINAL_LO_HU && m[1] == LT_PATCH_LUNG_LO_HU && m[2] == 0);
+  /* all seven: the shape ones, then these */
+  double all[LT_REFIT_N_MEASURES], shape[LT_REFIT_N_SHAPE];
+  ball_patch(x, seg, 6, 20, 0);
+  lt_refit_measures(all, x, seg, S);
+  lt_seg_shape_measures(shape, seg, S);
+  lt_patch_density_measures(m, x, seg, S);
+  assert_memory_equal(all, shape, sizeof shape);
+  assert_memory_equal(all + LT_REFIT_N_SHAPE, m, sizeof m);
+}
+
 static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **state) {
   (void)state;
   enum { N = 200 };
@@ -102,6 +168,7 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   lt_attr_refit f;
   lt_error err;
   assert_int_equal(lt_attr_refit_fit(&f, in, y, N, 0, &err), 0);
+  assert_int_equal(f.n_measures, LT_REFIT_N_MEASURES);
   double worst = 0;
   for (int k = 0; k < LT_N_ATTRIBUTES; k++)
     for (int j = 0; j <= LT_REFIT_N_IN; j++) worst = fmax(worst, fabs(f.w[k][j] - truth[k][j]));
@@ -118,9 +185,9 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   for (int j = 0; j < LT_REFIT_N_IN; j++) assert_true(f.lo[j] < f.hi[j]);
   {
     float p[LT_N_ATTRIBUTES], q[LT_N_ATTRIBUTES];
-    double sh[LT_REFIT_N_SHAPE], sh_edge[LT_REFIT_N_SHAPE];
+    double sh[LT_REFIT_N_MEASURES], sh_edge[LT_REFIT_N_MEASURES];
     for (int j = 0; j < LT_N_ATTRIBUTES; j++) p[j] = q[j] = 3.0f;
-    for (int j = 0; j < LT_REFIT_N_SHAPE; j++) sh[j] = sh_edge[j] = in[LT_N_ATTRIBUTES + j];
+    for (int j = 0; j < LT_REFIT_N_MEASURES; j++) sh[j] = sh_edge[j] = in[LT_N_ATTRIBUTES + j];
     sh[3] = f.hi[LT_N_ATTRIBUTES + 3] + 50; /* far beyond: a very irregular segmentation */
     sh_edge[3] = f.hi[LT_N_ATTRIBUTES + 3];
     const int clipped = lt_attr_refit_apply(&f, p, sh);
@@ -133,17 +200,21 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
     printf("warning: %s\n", lines[nl - 1]);
     assert_non_null(strstr(lines[nl - 1], "surface/volume"));
     assert_int_equal(lt_attr_refit_warnings(0, lines, 4), 0);
+    assert_int_equal(lt_attr_refit_warnings(1 << (LT_REFIT_N_IN - 1), lines, 4), 1);
+    printf("warning: %s\n", lines[0]);
+    assert_non_null(strstr(lines[0], "edge sharpness"));
   }
   /* apply clamps to the readers' 1-5 */
   float a[LT_N_ATTRIBUTES] = {9, 9, 9, 9, 9, 9};
-  const double shape[LT_REFIT_N_SHAPE] = {9, 9, 9, 9};
+  const double shape[LT_REFIT_N_MEASURES] = {9, 9, 9, 9, 9, 9, 9};
   lt_attr_refit big;
   memset(&big, 0, sizeof big); /* every range [0, 0]: the inputs are held at 0 */
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) big.w[k][0] = k < 3 ? 100 : -100;
   lt_attr_refit_apply(&big, a, shape);
   assert_true(a[0] == 5 && a[5] == 1);
 
-  assert_int_equal(lt_attr_refit_fit(&g, in, y, 2 * LT_REFIT_N_IN - 1, 10, &err), -1);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, LT_REFIT_N_IN + 1, 10, &err), -1);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, LT_REFIT_N_IN + 2, 10, &err), 0);
   printf("too few: %s\n", err.msg);
   assert_int_equal(lt_attr_refit_fit(&g, in, y, N, -1, &err), -1);
   for (int i = 0; i < N; i++) in[(size_t)i * LT_REFIT_N_IN + 7] = 4.0; /* a constant measure */
@@ -161,6 +232,7 @@ static void json_round_trip_and_refusals(void **state) {
   for (int j = 0; j < LT_REFIT_N_IN; j++) f.lo[j] = -j / 3.0, f.hi[j] = j * 1.1;
   f.lambda = 10;
   f.n_fit = 914;
+  f.n_measures = LT_REFIT_N_MEASURES;
   char *s = lt_attr_refit_to_json(&f);
   assert_non_null(s);
   lt_error err;
@@ -169,11 +241,39 @@ static void json_round_trip_and_refusals(void **state) {
   assert_memory_equal(back.lo, f.lo, sizeof f.lo);
   assert_memory_equal(back.hi, f.hi, sizeof f.hi);
   assert_int_equal(back.n_fit, 914);
+  assert_int_equal(back.n_measures, LT_REFIT_N_MEASURES);
+  assert_non_null(strstr(s, "\"version\":2"));
   free(s);
+  /* version 1 (the shape measures only, as LungTrust wrote it before the density measures):
+   * read, applied with the four, and written back as version 1 */
+  lt_attr_refit v1 = f;
+  v1.n_measures = LT_REFIT_N_SHAPE;
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 1 + LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE; j <= LT_REFIT_N_IN; j++) v1.w[k][j] = 0;
+  for (int j = LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE; j < LT_REFIT_N_IN; j++) v1.lo[j] = v1.hi[j] = 0;
+  s = lt_attr_refit_to_json(&v1);
+  assert_non_null(strstr(s, "\"version\":1"));
+  assert_int_equal(lt_attr_refit_from_json(&back, s, &err), 0);
+  free(s);
+  assert_int_equal(back.n_measures, LT_REFIT_N_SHAPE);
+  assert_memory_equal(back.w, v1.w, sizeof v1.w);
+  {
+    float p[LT_N_ATTRIBUTES] = {3, 3, 3, 3, 3, 3}, q[LT_N_ATTRIBUTES] = {3, 3, 3, 3, 3, 3};
+    double a[LT_REFIT_N_MEASURES] = {1, 0.5, 0.5, 1, 0, 0, 0};
+    double b[LT_REFIT_N_MEASURES] = {1, 0.5, 0.5, 1, 500, 900, 700};
+    /* the density measures are not read, so neither change the scores nor count as clipped */
+    assert_int_equal(lt_attr_refit_apply(&back, p, a), lt_attr_refit_apply(&back, q, b));
+    assert_memory_equal(p, q, sizeof p);
+  }
   const char *bad[] = {
       "not json",
       "{\"version\": 2, \"lambda\": 1, \"n_fit\": 1, \"weights\": []}",
+      "{\"version\": 3, \"lambda\": 1, \"n_fit\": 1, \"weights\": []}",
       "{\"version\": 1, \"lambda\": 1, \"n_fit\": 1, \"weights\": [[1, 2]]}",
+      "{\"version\": 2, \"lambda\": 1, \"n_fit\": 1, \"weights\": [[1,1,1,1,1,1,1,1,1,1,1],"
+      "[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1],"
+      "[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1]], \"lo\": [0,0,0,0,0,0,0,0,0,0], "
+      "\"hi\": [1,1,1,1,1,1,1,1,1,1]}",
       "{\"version\": 1, \"lambda\": 1, \"n_fit\": 1, \"weights\": [[1,1,1,1,1,1,1,1,1,1,\"x\"],"
       "[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1],"
       "[1,1,1,1,1,1,1,1,1,1,1],[1,1,1,1,1,1,1,1,1,1,1]]}",
@@ -209,6 +309,9 @@ static void weights_and_model_carry_the_refit(void **state) {
     w.refit.w[k][1 + LT_N_ATTRIBUTES + 1] = 0.25;
   }
   for (int j = 0; j < LT_REFIT_N_IN; j++) w.refit.lo[j] = -1e9, w.refit.hi[j] = 1e9;
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) /* and + 0.002 core density (HU) */
+    w.refit.w[k][1 + LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE] = 0.002;
+  w.refit.n_measures = LT_REFIT_N_MEASURES;
   w.refit.lambda = 10;
   w.refit.n_fit = 30;
   w.has_refit = true;
@@ -234,9 +337,9 @@ static void weights_and_model_carry_the_refit(void **state) {
   lt_model_forward(m1, x, 1);
   float want[LT_N_ATTRIBUTES];
   memcpy(want, lt_model_attrs(m0, 0), sizeof want);
-  double shape[LT_REFIT_N_SHAPE];
-  lt_seg_shape_measures(shape, lt_model_seg(m0, 0), Sm);
-  lt_attr_refit_apply(&back.refit, want, shape);
+  double measures[LT_REFIT_N_MEASURES];
+  lt_refit_measures(measures, x, lt_model_seg(m0, 0), Sm);
+  lt_attr_refit_apply(&back.refit, want, measures);
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     printf("attribute %d: heads %.4f, refitted %.4f\n", k, lt_model_attrs(m0, 0)[k],
            lt_model_attrs(m1, 0)[k]);
@@ -253,13 +356,13 @@ static void weights_and_model_carry_the_refit(void **state) {
   lt_model_free(t);
   lt_weights_free(&back);
 
-  /* a damaged refit: its version 1 made 7 in the file (the JSON sits escaped in the header's
+  /* a damaged refit: its version 2 made 7 in the file (the JSON sits escaped in the header's
    * metadata string), the same length */
   FILE *f = fopen(path, "r+b");
   assert_non_null(f);
   static char buf[1 << 16];
   size_t len = fread(buf, 1, sizeof buf, f);
-  const char *key = "version\\\":1";
+  const char *key = "version\\\":2";
   char *at = memmem(buf, len, key, strlen(key));
   assert_non_null(at);
   fseek(f, at - buf + (long)strlen(key) - 1, SEEK_SET);
@@ -289,6 +392,7 @@ static void weights_and_model_carry_the_refit(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(shape_measures_of_known_solids),
+      cmocka_unit_test(density_measures_of_known_balls),
       cmocka_unit_test(ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit),
       cmocka_unit_test(json_round_trip_and_refusals),
       cmocka_unit_test(weights_and_model_carry_the_refit),
