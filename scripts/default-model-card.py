@@ -149,13 +149,14 @@ def main():
             sys.exit(f"default-model-card.py: {a.refit}: not the output of lungtrust-cli refit")
         w("- Attribute refit, after training: `lungtrust-cli refit ds-train --lambda "
           f"{m.group(2)}` fitted each attribute's readers' mean on the {m.group(1)} rated "
-          "training samples by ridge regression on the heads' six scores and four shape "
-          "measures of the model's own segmentation (log volume, two ratios of its principal "
-          "axes, surface over volume^(2/3); model/refit.h), and the model reports the fitted "
-          "scores. The probability, Grad-CAM and trust check are the network's alone. On the "
-          "samples it was fitted on, MAE heads -> refit: "
+          "training samples by ridge regression on the heads' six scores, four shape measures "
+          "of the model's own segmentation (log volume, two ratios of its principal axes, "
+          "surface over volume^(2/3)) and three density measures of the CT inside it (core and "
+          "peak density in HU, edge sharpness in HU/mm; model/refit.h), and the model reports "
+          "the fitted scores. The probability, Grad-CAM and trust check are the network's "
+          "alone. On the samples it was fitted on, MAE heads -> refit: "
           + ", ".join(f"{k} {b} -> {c}" for k, b, c in rows)
-          + ". The four measures were kept from seven tried on both held-out sets "
+          + ". The seven measures were chosen among others tried on both held-out sets "
           "(docs/synth.md), so neither set is untouched by that choice.")
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
                 f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")
@@ -294,7 +295,8 @@ def main():
     if a.refit:
         w("- The attribute refit is a linear map fitted on synthetic nodules. A real segmentation "
           "whose measures leave the ranges it was fitted on (a nodule joined to a vessel or the "
-          "pleura is far less compact than any synthetic one) is held at the ranges' edge, and "
+          "pleura is far less compact than any synthetic one, a calcified one denser) is held "
+          "at the ranges' edge, and "
           "analyze and the workstation say so, as for LIDC-IDRI-0001 above; "
           "`scripts/train-default-model.sh --no-refit` gives the network's own scores.")
     w("- **Not for clinical use.** Not a medical device; no diagnostic claim.")
