@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--mask-pool", action="store_true")
     ap.add_argument("--refit", default=None, help="the output of lungtrust-cli refit")
     ap.add_argument("--augment", default="cube", choices=["cube", "axial", "none"])
+    ap.add_argument("--extra-train-seed", type=int, action="append", default=[],
+                    help="another training set of --train-cases cases from this seed")
     a = ap.parse_args()
     val_pct = round(100 * a.val_frac)
     d = a.data
@@ -103,7 +105,9 @@ def main():
       "`../shared/data/lidc/ATTRIBUTION`). Synthetic solid nodules (attributes drawn from the "
       "real joint distribution of LIDC ratings) are inserted into slabs of it and rated and "
       "outlined by four simulated readers (`lungtrust-cli synth`, docs/synth.md).")
-    w(f"- Training: `lungtrust-cli synth --count {a.train_cases} --seed {a.train_seed}` -> "
+    more = "".join(f" and `synth --count {a.train_cases} --seed {s}` (appended)"
+                   for s in a.extra_train_seed)
+    w(f"- Training: `lungtrust-cli synth --count {a.train_cases} --seed {a.train_seed}`{more} -> "
       f"`lungtrust-cli dataset --synth`: {len(dtrain)} samples, {n_sure} sure (label, centre, "
       f"radius; {n_mal} malignant) and {n_unsure} unsure (readers' consensus mask and six mean "
       "ratings, no label, as in the paper). The synthetic truth was not read for training. "
