@@ -16,9 +16,9 @@ static void usage(FILE *f) {
         "six scores of the heads, four shape measures of the model's own segmentation (log\n"
         "volume, two ratios of its principal axes, surface over volume^(2/3)) and three\n"
         "density measures of the CT inside it (core and peak density in HU, edge sharpness\n"
-        "in HU/mm). Writes\n"
-        "MODEL with that refit to OUT; analyze, evaluate and the workstation then report the\n"
-        "refitted scores. The probability, Grad-CAM and trust check are unchanged.\n"
+        "in HU/mm). Writes MODEL with that refit to OUT; analyze, evaluate and the\n"
+        "workstation then report the refitted scores. The probability, Grad-CAM and trust\n"
+        "check are unchanged.\n"
         "  --lambda L  the ridge penalty on standardised inputs (default 10)\n",
         f);
 }

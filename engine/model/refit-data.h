@@ -1,6 +1,7 @@
 /* engine/model/refit-data.h — fits the attribute refit (refit.h) of a model on a data set: the
  * model runs (inference, its heads' own scores) on every rated sample, and the readers' mean
- * ratings are fitted on [the six scores, the four shape measures of its segmentation]. An
+ * ratings are fitted on [the six scores, the seven measures of its segmentation and the CT
+ * inside it (lt_refit_measures)]. An
  * evaluation data set (labels and truth from the synthetic generator) is refused: the refit is
  * part of training. It reads the data set's patches; it writes nothing. */
 #ifndef LT_MODEL_REFIT_DATA_H

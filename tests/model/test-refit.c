@@ -98,12 +98,9 @@ static void ball_patch(float *x, float *seg, double r, double hu, double sd) {
                                      (xx - ctr) * (xx - ctr))) * mm;
           occ = 0.5 * erfc(-d / (sd * M_SQRT2));
         }
-        const double h = -850 + occ * (hu + 850);
-        x[2 * v] = (float)fmin(1, fmax(0, (h - LT_PATCH_LUNG_LO_HU) /
-                                              (LT_PATCH_LUNG_HI_HU - LT_PATCH_LUNG_LO_HU)));
-        x[2 * v + 1] = (float)fmin(1, fmax(0, (h - LT_PATCH_MEDIASTINAL_LO_HU) /
-                                                  (LT_PATCH_MEDIASTINAL_HI_HU -
-                                                   LT_PATCH_MEDIASTINAL_LO_HU)));
+        const float h = (float)(-850 + occ * (hu + 850));
+        x[2 * v] = lt_window01(h, LT_PATCH_LUNG_LO_HU, LT_PATCH_LUNG_HI_HU);
+        x[2 * v + 1] = lt_window01(h, LT_PATCH_MEDIASTINAL_LO_HU, LT_PATCH_MEDIASTINAL_HI_HU);
       }
 }
 
