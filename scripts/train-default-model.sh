@@ -120,7 +120,8 @@ done
 # lobulation 4.64 where the readers' mean is 3.0; they rated it 1, 3, 3 and 5).
 # Tried and not kept (session 11, 2026-12-06): a third training set (--extra-train-seed 6107
 # --epochs 28 --patience 14, about the same steps, 49.9 min with OMP_WAIT_POLICY=active; the
-# script's own choice, passive after the busy data stage, made an epoch 142 s instead of ~100 s):
+# script's own choice, passive because the load was 1 or more at its start (an earlier
+# attempt's data stage had just ended), made an epoch 142 s instead of ~100 s):
 # test AUC 0.911, Dice 0.834, MAE 0.517 (confirmation 0.908, 0.838, 0.517): the readers'
 # figure does not move (docs/synth.md).
 if [ $tiny = 1 ]; then
