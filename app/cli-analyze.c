@@ -21,6 +21,7 @@
 #include "ct/series.h"
 #include "model/analyze.h"
 #include "model/gradcam.h"
+#include "model/input.h"
 #include "model/weights.h"
 #include "lt-db.h"
 #include "lt-db-write.h"
@@ -54,32 +55,6 @@ static const char *scale_word(int attr, double v) {
   int k = (int)lround(v);
   k = k < 1 ? 1 : k > 5 ? 5 : k;
   return scale_words[attr][k - 1];
-}
-
-/* 64^3 patch channels -> (S, S, S, 2) NDHWC by k^3 averages; mask -> S^3 (fraction >= 0.5). */
-static void pool_patch(float *x, float *m, const lt_patch *p, const uint8_t *mask, int S) {
-  const int k = LT_PATCH_N / S;
-  for (int z = 0; z < S; z++)
-    for (int y = 0; y < S; y++)
-      for (int xx = 0; xx < S; xx++) {
-        double a0 = 0, a1 = 0;
-        int in = 0;
-        for (int dz = 0; dz < k; dz++)
-          for (int dy = 0; dy < k; dy++)
-            for (int dx = 0; dx < k; dx++) {
-              size_t v = (size_t)(xx * k + dx) +
-                         LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz));
-              a0 += p->ch[0][v];
-              a1 += p->ch[1][v];
-              if (mask)
-                in += mask[v] != 0;
-            }
-        const size_t o = ((size_t)z * S + (size_t)y) * S + (size_t)xx;
-        x[2 * o] = (float)(a0 / (k * k * k));
-        x[2 * o + 1] = (float)(a1 / (k * k * k));
-        if (m)
-          m[o] = 2 * in >= k * k * k ? 1.0f : 0.0f;
-      }
 }
 
 /* Geometry of the pooled grid of side S inside the 64^3 patch geometry. */
@@ -379,7 +354,7 @@ int lt_cli_analyze(int argc, char **argv) {
   if (!nod)
     nod = nodule_at(set, g, centre); /* a point inside a reader-outlined nodule */
   p = malloc(sizeof *p);
-  x = malloc((size_t)S * S * S * 2 * sizeof *x);
+  x = malloc((size_t)S * S * S * (size_t)w.config.in_channels * sizeof *x);
   cm = malloc((size_t)S * S * S * sizeof *cm);
   if (!p || !x || !cm) {
     lt_error_set(&err, "out of memory");
@@ -398,7 +373,9 @@ int lt_cli_analyze(int argc, char **argv) {
     if (lt_patch_mask(cons, &p->geom, full, g, &err) < 0)
       goto fail;
   }
-  pool_patch(x, cm, p, cons, S);
+  lt_model_input_make(x, S, w.config.in_channels, p->ch[0], p->ch[1]);
+  if (cons)
+    lt_model_input_mask(cm, S, cons);
   if (lt_model_create_from_weights(&m, &w, &err))
     goto fail;
   if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err))

@@ -15,7 +15,7 @@ static void usage(FILE *f) {
         "[--resume]\n"
         "                           [--init FILE] [--side S] [--max-minutes M]\n"
         "                           [--lr-schedule constant|cosine] [--val-frac F]\n"
-        "                           [--attr-weight W] [--width W] [--mask-pool]\n\n"
+        "                           [--attr-weight W] [--width W] [--mask-pool] [--fovea]\n\n"
         "Trains the collaborative model on DATA (a data set folder or its manifest.json) with\n"
         "k-fold cross-validation split by patient; 20% of each training fold's patients are held\n"
         "for validation and early stopping. DIR gets a checkpoint per fold and epoch, state.json,\n"
@@ -46,7 +46,9 @@ static void usage(FILE *f) {
         "                  multiple of the preset's GroupNorm groups (8), at most 256\n"
         "  --mask-pool     the heads also see the fusion features averaged inside the model's\n"
         "                  own segmentation, not only over the whole patch (the collaborative\n"
-        "                  presets with Grad-CAM or no debugging)\n",
+        "                  presets with Grad-CAM or no debugging)\n"
+        "  --fovea         two more input channels: the windows at twice the resolution over the\n"
+        "                  patch's central 16 mm (needs --side 32 or less)\n",
         f);
 }
 
@@ -60,7 +62,7 @@ int lt_cli_train(int argc, char **argv) {
   const char *data = NULL, *out = NULL, *config = "default";
   int side = 0, width = 0;
   double attr_weight = -1;
-  bool mask_pool = false;
+  bool mask_pool = false, fovea = false;
   lt_train_options o;
   lt_train_options_default(&o);
   o.progress = stdout;
@@ -110,6 +112,8 @@ int lt_cli_train(int argc, char **argv) {
         return lt_cli_usage_error("train", "--attr-weight needs a weight from 0 to 100");
     } else if (!strcmp(a, "--mask-pool")) {
       mask_pool = true;
+    } else if (!strcmp(a, "--fovea")) {
+      fovea = true;
     } else if (!strcmp(a, "--no-augment")) {
       o.augment = LT_AUGMENT_NONE;
     } else if (!strcmp(a, "--augment") && has) {
@@ -148,7 +152,9 @@ int lt_cli_train(int argc, char **argv) {
     c.width = width;
   if (mask_pool)
     c.mask_pool = true;
-  if ((side || width || mask_pool) && lt_model_config_validate(&c, &err))
+  if (fovea)
+    c.in_channels = 4;
+  if ((side || width || mask_pool || fovea) && lt_model_config_validate(&c, &err))
     return lt_cli_fail(&err);
   lt_dataset ds;
   if (lt_dataset_load(&ds, data, &err))

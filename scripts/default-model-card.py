@@ -63,6 +63,7 @@ def main():
     ap.add_argument("--lr-schedule", default="constant")
     ap.add_argument("--attr-weight", type=float, default=1.0)
     ap.add_argument("--mask-pool", action="store_true")
+    ap.add_argument("--fovea", action="store_true")
     ap.add_argument("--refit", default=None, help="the output of lungtrust-cli refit")
     ap.add_argument("--augment", default="cube", choices=["cube", "axial", "none"])
     ap.add_argument("--extra-train-seed", type=int, action="append", default=[],
@@ -123,8 +124,11 @@ def main():
     w("- No confound (`--confound` not used).\n")
     w("## Configuration and training\n")
     w("- Architecture: the collaborative model of DESIGN section 3, preset `default` (width 16, "
-      f"input 2x{a.side}^3: the 64^3 patch of 0.5 mm voxels averaged to {32 / a.side:g} mm "
-      "voxels, the same 32 mm field; analyze and the app do the same; "
+      f"input {4 if a.fovea else 2}x{a.side}^3: the 64^3 patch of 0.5 mm voxels averaged to "
+      f"{32 / a.side:g} mm voxels, the same 32 mm field"
+      + (f", and its central 16 mm at {16 / a.side:g} mm voxels (`--fovea`: the two windows "
+         "again, at twice the resolution)" if a.fovea else "")
+      + "; analyze and the app do the same; "
       "attribute heads with concatenation, segmentation decoder, "
       + ("the heads seeing the fusion features' mean over the patch and their mean inside the "
          "model's own segmentation (`--mask-pool`), " if a.mask_pool else "")
@@ -143,6 +147,7 @@ def main():
       + (f" --lr-schedule {a.lr_schedule}" if a.lr_schedule != "constant" else "")
       + (f" --attr-weight {a.attr_weight:g}" if a.attr_weight != 1 else "")
       + (" --mask-pool" if a.mask_pool else "")
+      + (" --fovea" if a.fovea else "")
       + (f" --augment {a.augment}" if a.augment != "cube" else "")
       + f"` (no epoch starts that would end after {a.max_minutes} minutes).")
     if a.refit:

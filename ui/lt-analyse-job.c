@@ -8,6 +8,7 @@
 #include "ct/lungmask.h"
 #include "ct/patch.h"
 #include "model/analyze.h"
+#include "model/input.h"
 #include "model/weights.h"
 
 struct LtModelCtx {
@@ -55,31 +56,6 @@ static int model_ready(LtModelCtx *c, lt_error *err) {
   return 0;
 }
 
-/* 64^3 patch channels -> (S, S, S, 2) NDHWC by k^3 averages; mask -> S^3 (fraction >= 0.5),
- * as lungtrust-cli analyze. */
-static void pool_patch(float *x, float *m, const lt_patch *p, const uint8_t *mask, int S) {
-  const int k = LT_PATCH_N / S;
-  for (int z = 0; z < S; z++)
-    for (int y = 0; y < S; y++)
-      for (int xx = 0; xx < S; xx++) {
-        double a0 = 0, a1 = 0;
-        int in = 0;
-        for (int dz = 0; dz < k; dz++)
-          for (int dy = 0; dy < k; dy++)
-            for (int dx = 0; dx < k; dx++) {
-              size_t v = (size_t)(xx * k + dx) +
-                         LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz));
-              a0 += p->ch[0][v];
-              a1 += p->ch[1][v];
-              if (mask) in += mask[v] != 0;
-            }
-        const size_t o = ((size_t)z * S + (size_t)y) * S + (size_t)xx;
-        x[2 * o] = (float)(a0 / (k * k * k));
-        x[2 * o + 1] = (float)(a1 / (k * k * k));
-        if (m) m[o] = 2 * in >= k * k * k ? 1.0f : 0.0f;
-      }
-}
-
 /* Geometry of the pooled grid of side S inside the 64^3 patch geometry. */
 static void pooled_geometry(lt_geometry *g, const lt_geometry *patch, int S) {
   *g = *patch;
@@ -101,10 +77,12 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
   const int S = cfg->input_size;
   if (S <= 0 || LT_PATCH_N % S != 0)
     return lt_error_set(err, _("The model's input size %d does not divide the 64^3 patch."), S);
+  if (lt_model_input_check(S, cfg->in_channels, err))
+    return -1;
   double ijk[3] = {vox[0], vox[1], vox[2]}, mm[3];
   lt_geometry_voxel_to_mm(&v->geom, ijk, mm);
   lt_patch *p = g_try_malloc(sizeof *p);
-  float *x = g_try_malloc((size_t)S * S * S * 2 * sizeof(float));
+  float *x = g_try_malloc((size_t)S * S * S * (size_t)cfg->in_channels * sizeof(float));
   float *cm = g_try_malloc((size_t)S * S * S * sizeof(float));
   uint8_t *pm = cons ? g_try_malloc(LT_PATCH_VOXELS) : NULL;
   if (!p || !x || !cm || (cons && !pm)) {
@@ -123,7 +101,8 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
     if (in_patch < 0) rc = -1;
   }
   if (rc == 0) {
-    pool_patch(x, cm, p, in_patch > 0 ? pm : NULL, S);
+    lt_model_input_make(x, S, cfg->in_channels, p->ch[0], p->ch[1]);
+    if (in_patch > 0) lt_model_input_mask(cm, S, pm);
     rc = lt_analyze_patch(c->m, x, in_patch > 0 ? cm : NULL, &an, err);
   }
   if (rc == 0) {

@@ -88,8 +88,14 @@ int lt_model_config_validate(const lt_model_config *c, lt_error *err) {
   if (c->width < 1 || c->width > 1024) return lt_error_set(err, "config: width %d out of range", c->width);
   if (c->input_size < 8 || c->input_size > 512 || c->input_size % 8)
     return lt_error_set(err, "config: input_size %d must be a multiple of 8 in [8, 512]", c->input_size);
-  if (c->in_channels < 1 || c->in_channels > 16)
-    return lt_error_set(err, "config: in_channels %d out of range", c->in_channels);
+  /* model/input.h makes 2 channels (the two windows) or 4 (with their fovea, which halves the
+   * voxel: it needs an input side dividing 32) */
+  if (c->in_channels != 2 && c->in_channels != 4)
+    return lt_error_set(err, "config: in_channels %d: 2 (the windows) or 4 (with the fovea)",
+                        c->in_channels);
+  if (c->in_channels == 4 && 32 % c->input_size)
+    return lt_error_set(err, "config: the fovea (in_channels 4) needs input_size dividing 32, not %d",
+                        c->input_size);
   if (c->groups < 1 || c->width % c->groups)
     return lt_error_set(err, "config: groups %d must divide width %d", c->groups, c->width);
   for (int i = 0; i < 4; i++)

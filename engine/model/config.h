@@ -41,7 +41,8 @@ typedef struct {
   lt_model_arch arch;   /* JSON "arch", absent = collaborative (files before the switch) */
   int width;            /* w: stage widths w, 2w, 4w, 8w; default 16 */
   int input_size;       /* patch side (64); divisible by 8 */
-  int in_channels;      /* 2: lung and mediastinal windows */
+  int in_channels;      /* 2: lung and mediastinal windows; 4: also both at twice the resolution
+                         * over the central 16 mm (the fovea, model/input.h; train --fovea) */
   int groups;           /* GroupNorm groups (8); must divide w */
   int stage_convs[4];   /* (collaborative only) extra stride-1 3x3x3 convolutions in each encoder stage after its
                          * first one (E1's 2 -> w, E2-E4's stride-2): default {0, 1, 1, 1} */

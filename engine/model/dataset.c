@@ -1,5 +1,6 @@
 /* engine/model/dataset.c — manifest (cJSON) and patch files of a data set (dataset.h). */
 #include "model/dataset.h"
+#include "model/input.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -147,15 +148,22 @@ int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
 }
 
 int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask, lt_error *err) {
-  return lt_dataset_read_truth(ds, i, side, x, mask, NULL, err);
+  return lt_dataset_read_input(ds, i, side, 2, x, mask, NULL, err);
 }
 
 int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float *mask,
                           float *truth, lt_error *err) {
+  return lt_dataset_read_input(ds, i, side, 2, x, mask, truth, err);
+}
+
+int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
+                          float *mask, float *truth, lt_error *err) {
   if (i < 0 || i >= ds->n)
     return lt_error_set(err, "dataset: no sample %d", i);
   if (side < 1 || side > PATCH_N || PATCH_N % side)
     return lt_error_set(err, "dataset: input side %d does not divide 64", side);
+  if (lt_model_input_check(side, in_channels, err))
+    return -1;
   const lt_sample *s = &ds->s[i];
   char path[700];
   snprintf(path, sizeof path, "%s/%s", ds->dir, s->patch_file);
@@ -167,9 +175,10 @@ int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float
   const size_t nq = 2 * (size_t)PATCH_V;
   uint16_t *q = malloc(nq * sizeof *q);
   uint8_t *bits = calloc(PATCH_V / 8, 1), *tbits = calloc(PATCH_V / 8, 1);
+  float *win = x ? malloc(nq * sizeof *win) : NULL; /* the two windows, dequantised */
   uint64_t h_file = 0;
   int rc = -1;
-  if (!q || !bits || !tbits) {
+  if (!q || !bits || !tbits || (x && !win)) {
     lt_error_set(err, "out of memory");
     goto out;
   }
@@ -194,28 +203,25 @@ int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float
     lt_error_set(err, "%s: checksum mismatch (damaged patch file)", path);
     goto out;
   }
+  if (x) {
+    for (size_t v = 0; v < nq; v++)
+      win[v] = (float)q[v] * (1.0f / 65535.0f);
+    lt_model_input_make(x, side, in_channels, win, win + PATCH_V);
+  }
   const int k = PATCH_N / side;
-  const float inv = 1.0f / (float)(k * k * k) / 65535.0f;
   for (int z = 0; z < side; z++)
     for (int y = 0; y < side; y++)
       for (int xx = 0; xx < side; xx++) {
-        double acc[2] = {0, 0};
         int inside = 0, tin = 0;
         for (int dz = 0; dz < k; dz++)
           for (int dy = 0; dy < k; dy++)
             for (int dx = 0; dx < k; dx++) {
               size_t v = ((size_t)(z * k + dz) * PATCH_N + (size_t)(y * k + dy)) * PATCH_N +
                          (size_t)(xx * k + dx);
-              acc[0] += q[v];
-              acc[1] += q[PATCH_V + v];
               inside += (bits[v >> 3] >> (v & 7)) & 1;
               tin += (tbits[v >> 3] >> (v & 7)) & 1;
             }
         size_t o = ((size_t)z * side + (size_t)y) * side + (size_t)xx;
-        if (x) {
-          x[o * 2] = (float)acc[0] * inv;
-          x[o * 2 + 1] = (float)acc[1] * inv;
-        }
         if (mask)
           mask[o] = 2 * inside >= k * k * k ? 1.0f : 0.0f;
         if (truth)
@@ -224,6 +230,7 @@ int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float
   rc = 0;
 out:
   free(q);
+  free(win);
   free(bits);
   free(tbits);
   fclose(f);

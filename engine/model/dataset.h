@@ -77,6 +77,10 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
  * NULL. */
 int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float *mask,
                           float *truth, lt_error *err);
+/* The same for a model reading in_channels (model/input.h: 2, or 4 with the fovea); x holds
+ * S^3 * in_channels. */
+int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
+                          float *mask, float *truth, lt_error *err);
 /* FNV-1a 64 of the manifest's samples (ids, patients, labels, ratings), as "fnv1a64:<hex>". */
 void lt_dataset_hash(const lt_dataset *ds, char *out, int n);
 /* Index of the sample with that id, or -1. */

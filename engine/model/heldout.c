@@ -152,7 +152,7 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
   out->seed = seed;
   out->n_attr = na;
   one *r = calloc((size_t)(ds->n ? ds->n : 1), sizeof *r);
-  float *x = malloc(2 * S3 * sizeof *x), *mask = malloc(S3 * sizeof *mask),
+  float *x = malloc((size_t)c->in_channels * S3 * sizeof *x), *mask = malloc(S3 * sizeof *mask),
         *truth = malloc(S3 * sizeof *truth);
   float *cam = malloc((size_t)N * sizeof *cam), *p = malloc((size_t)N * sizeof *p);
   double sum_a[6] = {0}, sum_t[6] = {0};
@@ -167,7 +167,7 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
     one *o = &r[i];
     o->label = s->has_label ? s->label : -1;
     o->r.dice = o->r.dice_truth = o->r.attr_mae = o->r.attr_mae_truth = o->r.cam_share_in = NAN;
-    if (lt_dataset_read_truth(ds, i, S, x, mask, truth, err))
+    if (lt_dataset_read_input(ds, i, S, c->in_channels, x, mask, truth, err))
       goto out;
     lt_model_forward(m, x, 1);
     o->r.prob = lt_model_prob(m, 0);

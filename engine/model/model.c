@@ -530,7 +530,8 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
     const size_t S3 = (size_t)m->S * m->S * m->S;
     for (int i = 0; i < n; i++) {
       double measures[LT_REFIT_N_MEASURES];
-      lt_refit_measures(measures, x + (size_t)i * S3 * 2, lt_model_seg(m, i), m->S);
+      const int C = m->cfg.in_channels;
+      lt_refit_measures(measures, x + (size_t)i * S3 * (size_t)C, C, lt_model_seg(m, i), m->S);
       m->refit_clipped[i] =
           lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, measures);
     }

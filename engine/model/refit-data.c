@@ -22,7 +22,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
   for (int i = 0; i < ds->n; i++) n += ds->s[i].has_ratings;
   double *in = malloc((size_t)(n ? n : 1) * LT_REFIT_N_IN * sizeof *in);
   double *y = malloc((size_t)(n ? n : 1) * LT_N_ATTRIBUTES * sizeof *y);
-  float *x = malloc(2 * S3 * sizeof *x);
+  float *x = malloc((size_t)c->in_channels * S3 * sizeof *x);
   int rc = -1, k = 0;
   if (!in || !y || !x) {
     lt_error_set(err, "out of memory");
@@ -31,7 +31,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
   for (int i = 0; i < ds->n; i++) {
     const lt_sample *s = &ds->s[i];
     if (!s->has_ratings) continue;
-    if (lt_dataset_read(ds, i, S, x, NULL, err)) goto out;
+    if (lt_dataset_read_input(ds, i, S, c->in_channels, x, NULL, NULL, err)) goto out;
     lt_model_forward(m, x, 1);
     const float *a = lt_model_attrs(m, 0);
     double *row = in + (size_t)k * LT_REFIT_N_IN;
@@ -39,7 +39,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
       row[j] = a[j];
       y[(size_t)k * LT_N_ATTRIBUTES + j] = s->ratings[j];
     }
-    lt_refit_measures(row + LT_N_ATTRIBUTES, x, lt_model_seg(m, 0), S);
+    lt_refit_measures(row + LT_N_ATTRIBUTES, x, c->in_channels, lt_model_seg(m, 0), S);
     k++;
   }
   /* a GPU error in a layer is sticky, not returned: the scores above cannot be trusted */

@@ -47,7 +47,7 @@ static void eigen3(const double a_in[3][3], double out[3]) {
 
 bool lt_attr_refit_allowed(const lt_model_config *c) {
   return c->arch == LT_ARCH_COLLABORATIVE && lt_model_config_n_attr(c) == LT_N_ATTRIBUTES &&
-         c->in_channels == 2;
+         (c->in_channels == 2 || c->in_channels == 4);
 }
 
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S) {
@@ -102,8 +102,8 @@ void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S
   out[3] = surf / pow(V, 2.0 / 3);
 }
 
-void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, const float *seg,
-                               int S) {
+void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, int C,
+                               const float *seg, int S) {
   const double lung = LT_PATCH_LUNG_HI_HU - LT_PATCH_LUNG_LO_HU;
   const double med = LT_PATCH_MEDIASTINAL_HI_HU - LT_PATCH_MEDIASTINAL_LO_HU;
   const double mm = LT_PATCH_N * LT_PATCH_SPACING / S; /* a voxel's side */
@@ -112,8 +112,8 @@ void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, c
   for (size_t v = 0; v < S3; v++) {
     const double s = seg[v], s4 = (s * s) * (s * s);
     w4 += s4;
-    core += s4 * x[2 * v + 1];
-    if (s > 0.5 && x[2 * v] > peak) peak = x[2 * v];
+    core += s4 * x[C * v + 1];
+    if (s > 0.5 && x[C * v] > peak) peak = x[C * v];
   }
   double band = 0, g2 = 0;
   for (int z = 1; z < S - 1; z++)
@@ -122,9 +122,9 @@ void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, c
         const size_t v = z * S2 + (size_t)y * S + xx;
         const double s = seg[v], b = 4 * s * (1 - s);
         if (!(b > 0)) continue;
-        const double gz = 0.5 * ((double)x[2 * (v + S2) + 1] - x[2 * (v - S2) + 1]);
-        const double gy = 0.5 * ((double)x[2 * (v + S) + 1] - x[2 * (v - S) + 1]);
-        const double gx = 0.5 * ((double)x[2 * (v + 1) + 1] - x[2 * (v - 1) + 1]);
+        const double gz = 0.5 * ((double)x[C * (v + S2) + 1] - x[C * (v - S2) + 1]);
+        const double gy = 0.5 * ((double)x[C * (v + S) + 1] - x[C * (v - S) + 1]);
+        const double gx = 0.5 * ((double)x[C * (v + 1) + 1] - x[C * (v - 1) + 1]);
         band += b;
         g2 += b * (gz * gz + gy * gy + gx * gx);
       }
@@ -133,9 +133,10 @@ void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, c
   out[2] = band > 1e-9 ? med * sqrt(g2 / band) / mm : 0;
 }
 
-void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, const float *seg, int S) {
+void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, const float *seg,
+                       int S) {
   lt_seg_shape_measures(out, seg, S);
-  lt_patch_density_measures(out + LT_REFIT_N_SHAPE, x, seg, S);
+  lt_patch_density_measures(out + LT_REFIT_N_SHAPE, x, C, seg, S);
 }
 
 /* Solves A x = b (A symmetric positive definite, n x n, overwritten) by Cholesky; -1 if not. */

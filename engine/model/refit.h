@@ -54,17 +54,19 @@ typedef struct {
 } lt_attr_refit;
 
 /* Whether a model of config c can carry a refit: the collaborative model (a segmentation) with
- * all six attributes, reading the patch's two windows. */
+ * all six attributes, reading the patch's two windows (and, with 4 channels, their fovea). */
 bool lt_attr_refit_allowed(const lt_model_config *c);
 
 /* The four shape measures of seg (S^3, probabilities). */
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S);
-/* The three density measures of x (S^3 x 2, NDHWC, the patch's windows at side S: a voxel of
- * 32 / S mm) inside seg. With nothing segmented: the windows' lower ends and 0. */
-void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, const float *seg,
-                               int S);
+/* The three density measures of x (S^3 x C, NDHWC, whose channels 0-1 are the patch's windows
+ * at side S: a voxel of 32 / S mm; model/input.h) inside seg. With nothing segmented: the
+ * windows' lower ends and 0. */
+void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, int C,
+                               const float *seg, int S);
 /* All seven: shape, then density. */
-void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, const float *seg, int S);
+void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, const float *seg,
+                       int S);
 
 /* Fits r on n samples: in (n x LT_REFIT_N_IN, row-major: scores then measures) and y (n x 6,
  * the readers' mean ratings). Each input is standardised over the n samples, the penalty

@@ -140,12 +140,12 @@ typedef struct {
   float *x, *mask; /* n * nx, n * nm */
 } sample_cache;
 
-static int cache_load(sample_cache *sc, const lt_dataset *ds, int S, lt_error *err) {
+static int cache_load(sample_cache *sc, const lt_dataset *ds, int S, int C, lt_error *err) {
   memset(sc, 0, sizeof *sc);
   sc->S = S;
   sc->n = ds->n;
   sc->nm = (size_t)S * S * S;
-  sc->nx = 2 * sc->nm;
+  sc->nx = (size_t)C * sc->nm;
   sc->x = malloc((size_t)ds->n * sc->nx * sizeof(float));
   sc->mask = malloc((size_t)ds->n * sc->nm * sizeof(float));
   if (!sc->x || !sc->mask) {
@@ -154,7 +154,8 @@ static int cache_load(sample_cache *sc, const lt_dataset *ds, int S, lt_error *e
     return lt_error_set(err, "out of memory for %d samples at %d^3", ds->n, S);
   }
   for (int i = 0; i < ds->n; i++)
-    if (lt_dataset_read(ds, i, S, sc->x + (size_t)i * sc->nx, sc->mask + (size_t)i * sc->nm, err)) {
+    if (lt_dataset_read_input(ds, i, S, C, sc->x + (size_t)i * sc->nx,
+                              sc->mask + (size_t)i * sc->nm, NULL, err)) {
       free(sc->x);
       free(sc->mask);
       return -1;
@@ -263,7 +264,7 @@ static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache
 int lt_evaluate(lt_model *m, const lt_dataset *ds, const int *idx, int n, lt_eval *out,
                 lt_error *err) {
   sample_cache sc;
-  if (cache_load(&sc, ds, lt_model_config_of(m)->input_size, err))
+  if (cache_load(&sc, ds, lt_model_config_of(m)->input_size, lt_model_config_of(m)->in_channels, err))
     return -1;
   int rc = evaluate_cached(m, ds, &sc, idx, n, out, err);
   cache_free(&sc);
@@ -547,7 +548,7 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
         lt_augment_random_axial(&a, &r);
       else
         lt_augment_random(&a, &r);
-      lt_augment_apply(&a, t->xa, x, t->sc.S, 2);
+      lt_augment_apply(&a, t->xa, x, t->sc.S, (int)(t->sc.nx / t->sc.nm));
       lt_augment_apply(&a, t->ma, mk, t->sc.S, 1);
       x = t->xa;
       mk = t->ma;
@@ -822,7 +823,7 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
   int rc = -1, stopped = 0;
   if (o->resume && state_load(o->out_dir, &st, c, o, err))
     goto out0;
-  if (cache_load(&t.sc, ds, c->input_size, err))
+  if (cache_load(&t.sc, ds, c->input_size, c->in_channels, err))
     goto out0;
   if (lt_model_create(&t.m, c, be, 1, true, err))
     goto out1;

@@ -127,6 +127,7 @@ typedef struct {
   double debug_weight; /* 0: keep the preset's */
   bool debug_gradcam;  /* turn Grad-CAM debugging on (the ResNet presets have it off) */
   bool mask_pool;      /* the heads also see f's mean inside the predicted nodule */
+  int in_channels;     /* 0: keep the preset's 2; 4: the fovea's two more (model/input.h) */
 } ref_case;
 
 static void run_case(const ref_case *rc) {
@@ -141,6 +142,7 @@ static void run_case(const ref_case *rc) {
   }
   if (rc->debug_gradcam) c.debug = LT_DEBUG_GRADCAM;
   c.mask_pool = rc->mask_pool;
+  if (rc->in_channels) c.in_channels = rc->in_channels;
   c.debug_on = rc->debug_on;
   if (rc->debug_weight > 0) c.debug_weight = rc->debug_weight;
   c.debug_coef_grad = rc->coef_grad;
@@ -313,28 +315,28 @@ static int have_torch(void) {
 static void tiny_default_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-default", "tiny", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false, false};
+  ref_case rc = {"tiny-default", "tiny", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false, false, 0};
   run_case(&rc);
 }
 
 static void tiny_no_concat_malignancy_only_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-noconcat-mal", "tiny", 2, LT_DEBUG_ON_SURE, true, false, 0, 1, 1e-4, 0, 0, false, false};
+  ref_case rc = {"tiny-noconcat-mal", "tiny", 2, LT_DEBUG_ON_SURE, true, false, 0, 1, 1e-4, 0, 0, false, false, 0};
   run_case(&rc);
 }
 
 static void tiny_plain_cam_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-cam", "mal+debug-cam", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false, false};
+  ref_case rc = {"tiny-cam", "mal+debug-cam", 2, LT_DEBUG_ON_ALL, false, false, 0, 2, 1e-4, 0, 0, false, false, 0};
   run_case(&rc);
 }
 
 static void tiny_coef_grad_and_mask_fallback_match_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"tiny-coefgrad-fallback", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -30.0f, 2, 1e-4, 0, 0, false, false};
+  ref_case rc = {"tiny-coefgrad-fallback", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -30.0f, 2, 1e-4, 0, 0, false, false, 0};
   run_case(&rc);
 }
 
@@ -344,7 +346,7 @@ static void tiny_confident_weighted_debug_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-confident", "tiny", 2, LT_DEBUG_ON_ALL, false, true, -3.0f, 2, 1e-4, 2.0f, 4.0,
-                 false, false};
+                 false, false, 0};
   run_case(&rc);
 }
 
@@ -355,7 +357,7 @@ static void tiny_mask_pool_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-mask-pool", "tiny", 2, LT_DEBUG_ON_ALL, false, true, 0, 2, 1e-4, 2.0f, 4.0,
-                 false, true};
+                 false, true, 0};
   run_case(&rc);
 }
 
@@ -364,7 +366,17 @@ static void tiny_mask_pool_no_concat_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-mask-pool-noconcat", "tiny", 2, LT_DEBUG_ON_ALL, true, false, -3.0f, 2, 1e-4,
-                 0, 0, false, true};
+                 0, 0, false, true, 0};
+  run_case(&rc);
+}
+
+/* Four input channels (the windows and their fovea, train --fovea): only the stem's input
+ * widens; with mask pooling, as the recipe trains it. */
+static void tiny_fovea_matches_torch(void **state) {
+  (void)state;
+  if (!have_torch()) skip();
+  ref_case rc = {"tiny-fovea", "tiny", 2, LT_DEBUG_ON_ALL, false, true, 0, 2, 1e-4, 2.0f, 4.0,
+                 false, true, 4};
   run_case(&rc);
 }
 
@@ -374,7 +386,7 @@ static void tiny_resnet_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-resnet", "resnet-tiny", 2, LT_DEBUG_ON_SURE, false, false, 0, 0, 1e-4, 0, 0,
-                 false, false};
+                 false, false, 0};
   run_case(&rc);
 }
 
@@ -384,7 +396,7 @@ static void tiny_resnet_debug_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
   ref_case rc = {"tiny-resnet-debug", "resnet-tiny", 2, LT_DEBUG_ON_ALL, false, true, 0, 2, 1e-4,
-                 2.0f, 4.0, true, false};
+                 2.0f, 4.0, true, false, 0};
   run_case(&rc);
 }
 
@@ -392,7 +404,7 @@ static void tiny_resnet_debug_matches_torch(void **state) {
 static void default_size_matches_torch(void **state) {
   (void)state;
   if (!have_torch()) skip();
-  ref_case rc = {"default-64", "default", 1, LT_DEBUG_ON_SURE, false, false, 0, 1, 1e-4, 0, 0, false, false};
+  ref_case rc = {"default-64", "default", 1, LT_DEBUG_ON_SURE, false, false, 0, 1, 1e-4, 0, 0, false, false, 0};
   run_case(&rc);
 }
 
@@ -411,6 +423,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(tiny_confident_weighted_debug_matches_torch),
       cmocka_unit_test(tiny_mask_pool_matches_torch),
       cmocka_unit_test(tiny_mask_pool_no_concat_matches_torch),
+      cmocka_unit_test(tiny_fovea_matches_torch),
       cmocka_unit_test(tiny_resnet_matches_torch),
       cmocka_unit_test(tiny_resnet_debug_matches_torch),
       cmocka_unit_test(default_size_matches_torch),

@@ -111,7 +111,7 @@ static void density_measures_of_known_balls(void **state) {
   /* a sharp ball of 20 HU: the peak reads 20 HU; the core a little less, as the rim's partly
    * filled voxels still weigh (s^4) */
   ball_patch(x, seg, 6, 20, 0);
-  lt_patch_density_measures(m, x, seg, S);
+  lt_patch_density_measures(m, x, 2, seg, S);
   printf("sharp ball of 20 HU: core %.1f HU, peak %.1f HU, edge %.1f HU/mm\n", m[0], m[1], m[2]);
   assert_true(m[0] > 0 && m[0] <= 20.001);
   assert_true(fabs(m[1] - 20) < 1);
@@ -119,27 +119,27 @@ static void density_measures_of_known_balls(void **state) {
   /* 80 HU fainter: the peak 80 HU lower, the core about as much (less the rim clamped at the
    * window's lower end) */
   ball_patch(x, seg, 6, -60, 0);
-  lt_patch_density_measures(m, x, seg, S);
+  lt_patch_density_measures(m, x, 2, seg, S);
   printf("sharp ball of -60 HU: core %.1f, peak %.1f\n", m[0], m[1]);
   assert_true(fabs(core20 - m[0] - 80) < 8 && fabs(m[1] + 60) < 1);
   /* the same 20 HU ball with a 1.5 mm blurred edge: within the same outline the gradient is
    * weaker (there the blurred edge is mostly below the mediastinal window), and the density
    * lower */
   ball_patch(x, seg, 6, 20, 1.5);
-  lt_patch_density_measures(m, x, seg, S);
+  lt_patch_density_measures(m, x, 2, seg, S);
   printf("blurred ball of 20 HU: core %.1f HU, edge %.1f HU/mm (sharp %.1f)\n", m[0], m[2], sharp);
   assert_true(m[2] < 0.6 * sharp);
   assert_true(m[0] < core20 - 20);
   /* nothing segmented: the windows' lower ends and no edge, not NaN */
   memset(seg, 0, sizeof seg);
-  lt_patch_density_measures(m, x, seg, S);
+  lt_patch_density_measures(m, x, 2, seg, S);
   assert_true(m[0] == LT_PATCH_MEDIASTINAL_LO_HU && m[1] == LT_PATCH_LUNG_LO_HU && m[2] == 0);
   /* all seven: the shape ones, then these */
   double all[LT_REFIT_N_MEASURES], shape[LT_REFIT_N_SHAPE];
   ball_patch(x, seg, 6, 20, 0);
-  lt_refit_measures(all, x, seg, S);
+  lt_refit_measures(all, x, 2, seg, S);
   lt_seg_shape_measures(shape, seg, S);
-  lt_patch_density_measures(m, x, seg, S);
+  lt_patch_density_measures(m, x, 2, seg, S);
   assert_memory_equal(all, shape, sizeof shape);
   assert_memory_equal(all + LT_REFIT_N_SHAPE, m, sizeof m);
 }
@@ -335,7 +335,7 @@ static void weights_and_model_carry_the_refit(void **state) {
   float want[LT_N_ATTRIBUTES];
   memcpy(want, lt_model_attrs(m0, 0), sizeof want);
   double measures[LT_REFIT_N_MEASURES];
-  lt_refit_measures(measures, x, lt_model_seg(m0, 0), Sm);
+  lt_refit_measures(measures, x, 2, lt_model_seg(m0, 0), Sm);
   lt_attr_refit_apply(&back.refit, want, measures);
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     printf("attribute %d: heads %.4f, refitted %.4f\n", k, lt_model_attrs(m0, 0)[k],
