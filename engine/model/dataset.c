@@ -151,17 +151,10 @@ int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask
   return lt_dataset_read_input(ds, i, side, 2, x, mask, NULL, err);
 }
 
-int lt_dataset_read_truth(const lt_dataset *ds, int i, int side, float *x, float *mask,
-                          float *truth, lt_error *err) {
-  return lt_dataset_read_input(ds, i, side, 2, x, mask, truth, err);
-}
-
 int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
                           float *mask, float *truth, lt_error *err) {
   if (i < 0 || i >= ds->n)
     return lt_error_set(err, "dataset: no sample %d", i);
-  if (side < 1 || side > PATCH_N || PATCH_N % side)
-    return lt_error_set(err, "dataset: input side %d does not divide 64", side);
   if (lt_model_input_check(side, in_channels, err))
     return -1;
   const lt_sample *s = &ds->s[i];

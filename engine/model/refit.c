@@ -46,8 +46,8 @@ static void eigen3(const double a_in[3][3], double out[3]) {
 }
 
 bool lt_attr_refit_allowed(const lt_model_config *c) {
-  return c->arch == LT_ARCH_COLLABORATIVE && lt_model_config_n_attr(c) == LT_N_ATTRIBUTES &&
-         (c->in_channels == 2 || c->in_channels == 4);
+  /* every valid config reads the two windows in channels 0-1 (model/input.h) */
+  return c->arch == LT_ARCH_COLLABORATIVE && lt_model_config_n_attr(c) == LT_N_ATTRIBUTES;
 }
 
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S) {

@@ -135,7 +135,7 @@ void lt_train_stats_of(const lt_dataset *ds, lt_train_stats *st) {
 
 /* ---- samples in memory at the model's input side ---- */
 typedef struct {
-  int S, n;
+  int S, n, C; /* C: the input's channels */
   size_t nx, nm;
   float *x, *mask; /* n * nx, n * nm */
 } sample_cache;
@@ -145,6 +145,7 @@ static int cache_load(sample_cache *sc, const lt_dataset *ds, int S, int C, lt_e
   sc->S = S;
   sc->n = ds->n;
   sc->nm = (size_t)S * S * S;
+  sc->C = C;
   sc->nx = (size_t)C * sc->nm;
   sc->x = malloc((size_t)ds->n * sc->nx * sizeof(float));
   sc->mask = malloc((size_t)ds->n * sc->nm * sizeof(float));
@@ -548,7 +549,7 @@ static int train_epoch(trainer *t, const int *train, int n_train, int fold, int 
         lt_augment_random_axial(&a, &r);
       else
         lt_augment_random(&a, &r);
-      lt_augment_apply(&a, t->xa, x, t->sc.S, (int)(t->sc.nx / t->sc.nm));
+      lt_augment_apply(&a, t->xa, x, t->sc.S, t->sc.C);
       lt_augment_apply(&a, t->ma, mk, t->sc.S, 1);
       x = t->xa;
       mk = t->ma;

@@ -100,7 +100,7 @@ static long count_mask(const lt_dataset *ds, int i, bool truth) {
   static float m[64 * 64 * 64];
   lt_error err;
   assert_int_equal(
-      lt_dataset_read_truth(ds, i, 64, NULL, truth ? NULL : m, truth ? m : NULL, &err), 0);
+      lt_dataset_read_input(ds, i, 64, 2, NULL, truth ? NULL : m, truth ? m : NULL, &err), 0);
   long n = 0;
   for (int v = 0; v < 64 * 64 * 64; v++)
     n += m[v] > 0.5f;
