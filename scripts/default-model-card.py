@@ -152,13 +152,19 @@ def main():
       + f"` (no epoch starts that would end after {a.max_minutes} minutes).")
     if a.refit:
         rf = read(a.refit)
-        m = re.search(r"refit on (\d+) rated samples .*?\(lambda ([0-9.eg+-]+)\)", rf)
+        # "(lambda L)" before the loss could be chosen (squared), "(lambda L, E error)" since
+        m = re.search(r"refit on (\d+) rated samples .*?\(lambda ([0-9.eg+-]+)"
+                      r"(?:, (squared|absolute) error)?\)", rf)
         rows = re.findall(r"^\s+(\w+)\s+([0-9.]+) -> ([0-9.]+)", rf, re.M)
         if not m or len(rows) != 7:
             sys.exit(f"default-model-card.py: {a.refit}: not the output of lungtrust-cli refit")
+        absolute = m.group(3) == "absolute"
         w("- Attribute refit, after training: `lungtrust-cli refit ds-train --lambda "
-          f"{m.group(2)}` fitted each attribute's readers' mean on the {m.group(1)} rated "
-          "training samples by ridge regression on the heads' six scores, four shape measures "
+          f"{m.group(2)}{' --loss absolute' if absolute else ''}` fitted each attribute's "
+          f"readers' mean on the {m.group(1)} rated training samples by "
+          + ("a linear map of least absolute error (with the ridge penalty; the error the "
+             "held-out sets are scored with)" if absolute else "ridge regression")
+          + " on the heads' six scores, four shape measures "
           "of the model's own segmentation (log volume, two ratios of its principal axes, "
           "surface over volume^(2/3)) and three density measures of the CT inside it (core and "
           "peak density in HU, edge sharpness in HU/mm; model/refit.h), and the model reports "

@@ -16,7 +16,7 @@
 #   scripts/train-default-model.sh [--tiny] [--data DIR] [--no-install] [--sure-fraction F]
 #                                  [--epochs N] [--patience P] [--no-mask-pool] [--augment SET]
 #                                  [--no-refit] [--one-train-set] [--extra-train-seed S]...
-#                                  [--fovea]
+#                                  [--fovea] [--refit-loss E]
 #
 #   --tiny        a few cases and one epoch: checks the pipeline end to end (never installs)
 #   --data DIR    generated data and the run (default ../data/default-model beside the checkout,
@@ -26,9 +26,11 @@
 #   --sure-fraction F  the training set's share of sure nodules (synth's default 0.5 when not
 #                 given; the held-out sets keep the default, so they stay the same cases)
 #   --epochs N, --patience P, --no-mask-pool, --augment SET, --fovea  train's options, to try a
-#                 variant of the recipe (its epochs 40, patience 20, mask pooling, cube
+#                 variant of the recipe (its epochs 52, patience 20, mask pooling, cube
 #                 augmentation, no fovea)
 #   --no-refit    report the heads' own attribute scores (no `lungtrust-cli refit` step)
+#   --refit-loss E  what the refit minimises: absolute (the recipe's, since 2026-12-06) or
+#                 squared (ridge regression, as v8-v10 shipped)
 #   --one-train-set  train on the first training set only (seed 6101), without the recipe's
 #                 second (seed 6104)
 #   --extra-train-seed S  one more synthetic training set of as many cases from seed S,
@@ -47,7 +49,7 @@ tiny=0
 install=1
 sure_frac=
 opt_epochs= opt_patience= variant= card_augment=cube mask_pool=--mask-pool refit=1
-extra_seeds= one_set=0 card_fovea=
+extra_seeds= one_set=0 card_fovea= refit_loss=absolute
 while [ $# -gt 0 ]; do
   case $1 in
     --tiny) tiny=1; install=0 ;;
@@ -58,11 +60,12 @@ while [ $# -gt 0 ]; do
     --patience) opt_patience=$2; shift ;;
     --no-mask-pool) mask_pool= ;;
     --no-refit) refit=0 ;;
+    --refit-loss) refit_loss=$2; shift ;;
     --extra-train-seed) extra_seeds="$extra_seeds $2"; shift ;;
     --one-train-set) one_set=1 ;;
     --fovea) variant="$variant --fovea"; card_fovea=--fovea ;;
     --augment) variant="$variant --augment $2"; card_augment=$2; shift ;;
-    -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
     *) echo "train-default-model.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -71,7 +74,7 @@ done
 # The fixed recipe: the default architecture (w = 16, attributes, concatenation, Grad-CAM
 # debugging on sure samples) with the heads also seeing the features inside the model's own
 # segmentation (--mask-pool), a 32^3 input, the 64^3 patch averaged to 1 mm voxels, on two
-# synthetic training sets of 900 cases (seeds 6101 and 6104), for 40 epochs (Adam from lr 1e-3
+# synthetic training sets of 900 cases (seeds 6101 and 6104), for 52 epochs (Adam from lr 1e-3
 # down a cosine to 1e-5, batch 1; the best validation loss kept, early stopping after 20 epochs
 # without a better one). Why 32^3: at 64^3 one epoch of ~490
 # training samples took 150-350 s on this shared 2-core machine, so 60 minutes allowed ~12 epochs, and in a 12-epoch run (2026-11-25) the
@@ -130,11 +133,22 @@ done
 # Tried and not kept (session 12, 2026-12-06): --fovea (the central 16 mm at 0.5 mm as two more
 # input channels), v10's recipe otherwise, 38.0 min (2278 s): test AUC 0.914, Dice 0.830, MAE
 # 0.521 (confirmation 0.920, 0.844, 0.537): better classification, worse attributes on both sets.
+# Then (session 13, 2026-12-06) two changes, each scored on both held-out sets. The refit fitted
+# on the absolute error (--refit-loss absolute, by reweighted least squares) in place of the
+# squared: on v10's network, MAE 0.508 -> 0.504 and 0.522 -> 0.521 against the readers, 0.461 ->
+# 0.450 and 0.471 -> 0.456 against the truth. And 52 epochs in place of 40 (the cosine
+# stretched), which spinning OpenMP waits fit in the 56 minutes: 50.7 min (3044 s) with
+# OMP_WAIT_POLICY=active (with passive waits, ~69 s an epoch, the guard would stop it near epoch
+# 48, its learning rate by then 2.4e-5 on the way to 1e-5): with the squared refit
+# 0.509 / 0.521, with the absolute one 0.505 / 0.518 against the readers and 0.444 / 0.446
+# against the truth; AUC 0.909 / 0.919, Dice 0.836 / 0.836; on LIDC-IDRI-0001 Dice 0.826 and a
+# Grad-CAM share of 52.1% inside the consensus (v10: 0.780, 51.2%). Both kept: the model shipped
+# (v13). The readers' target of 0.5 is still not met on either set.
 if [ $tiny = 1 ]; then
   train_cases=30 test_cases=4 epochs=1 patience=1 minutes=5 # refit needs 15 rated samples
   data=${data:-$here/../data/default-model-tiny}
 else
-  train_cases=900 test_cases=100 epochs=40 patience=20 minutes=56
+  train_cases=900 test_cases=100 epochs=52 patience=20 minutes=56
   data=${data:-$here/../data/default-model}
   [ $one_set = 1 ] || extra_seeds=" 6104$extra_seeds" # each seed after a space
 fi
@@ -225,7 +239,7 @@ card_refit=
 if [ $refit = 1 ]; then
   log "refit: the attribute scores on the segmentation's shape and density, on the training set"
   "$cli" refit "$data/ds-train" --model "$model" --out "$data/run/model-refit.safetensors" \
-    | tee "$data/refit.txt"
+    --loss "$refit_loss" | tee "$data/refit.txt"
   model=$data/run/model-refit.safetensors
   card_refit="--refit $data/refit.txt"
 fi

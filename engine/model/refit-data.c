@@ -8,7 +8,7 @@
 #include "nn/cuda/engine-select.h"
 
 int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds, double lambda,
-                             lt_refit_report *rep, lt_error *err) {
+                             lt_refit_loss loss, lt_refit_report *rep, lt_error *err) {
   memset(rep, 0, sizeof *rep);
   if (ds->evaluation)
     return lt_error_set(err, "%s is an evaluation data set (labels from the synthetic truth): "
@@ -44,7 +44,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
   }
   /* a GPU error in a layer is sticky, not returned: the scores above cannot be trusted */
   if (lt_engine_take_error(err)) goto out;
-  if (lt_attr_refit_fit(r, in, y, n, lambda, err)) goto out;
+  if (lt_attr_refit_fit(r, in, y, n, lambda, loss, err)) goto out;
   rep->n = n;
   for (int i = 0; i < n; i++) {
     float a[LT_N_ATTRIBUTES];

@@ -18,8 +18,9 @@ typedef struct {
   double mae_after[LT_N_ATTRIBUTES];  /* the refitted scores, on the same samples */
 } lt_refit_report;
 
-/* m: an inference model without a refit (its heads' scores are the inputs). */
+/* m: an inference model without a refit (its heads' scores are the inputs); lambda and loss as
+ * for lt_attr_refit_fit. */
 int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds, double lambda,
-                             lt_refit_report *rep, lt_error *err);
+                             lt_refit_loss loss, lt_refit_report *rep, lt_error *err);
 
 #endif

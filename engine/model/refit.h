@@ -41,6 +41,12 @@
 #define LT_REFIT_N_MEASURES (LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY)
 #define LT_REFIT_N_IN (LT_N_ATTRIBUTES + LT_REFIT_N_MEASURES)
 
+/* What the fit minimises over the samples (plus the ridge penalty): the squared error, or the
+ * absolute error, the measure the held-out sets are scored with. A readers' mean near the scale's
+ * ends is skewed (four ratings clipped to 1-5), and the absolute error's fit follows its median
+ * there instead of its mean. */
+typedef enum { LT_REFIT_SQUARED = 0, LT_REFIT_ABSOLUTE = 1 } lt_refit_loss;
+
 typedef struct {
   /* score'_k = w[k][0] + sum_j w[k][1 + j] in_j over in = [the six scores, the measures] */
   double w[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];
@@ -51,6 +57,7 @@ typedef struct {
   double lambda;  /* the ridge penalty it was fitted with (on standardised inputs) */
   int n_fit;      /* samples it was fitted on */
   int n_measures; /* measures used: LT_REFIT_N_MEASURES; LT_REFIT_N_SHAPE for version 1 */
+  lt_refit_loss loss; /* what it was fitted on (applying it is the same either way) */
 } lt_attr_refit;
 
 /* Whether a model of config c can carry a refit: the collaborative model (a segmentation) with
@@ -71,10 +78,13 @@ void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, c
 /* Fits r on n samples: in (n x LT_REFIT_N_IN, row-major: scores then measures) and y (n x 6,
  * the readers' mean ratings). Each input is standardised over the n samples, the penalty
  * lambda * |coefficients|^2 spares the intercept, and the map is stored on the raw inputs.
- * Fails for n < LT_REFIT_N_IN + 2 (more samples than coefficients), lambda < 0 or an input
- * without spread. */
+ * LT_REFIT_SQUARED solves the ridge's normal equations. LT_REFIT_ABSOLUTE starts there and
+ * reweights (iteratively reweighted least squares: a sample's weight 1 / max(|residual|, 0.01),
+ * the weights scaled to mean 1 so that lambda weighs as in the squared fit) until no
+ * coefficient moves by more than 1e-9 or 200 rounds. Fails for n < LT_REFIT_N_IN + 2 (more
+ * samples than coefficients), lambda < 0 or an input without spread. */
 int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n, double lambda,
-                      lt_error *err);
+                      lt_refit_loss loss, lt_error *err);
 
 /* attrs (6): the heads' scores in, the refitted scores out, clamped to [1, 5] as the readers'
  * scale; measures: lt_refit_measures of the same sample (a version-1 refit reads the first
@@ -86,10 +96,11 @@ int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
  * returns how many were written. */
 int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max);
 
-/* {"version": 2, "lambda": L, "n_fit": N, "weights": [[...14], x6], "lo": [...13],
- * "hi": [...13]}; NULL when out of memory. Version 1 has 11 weights and 10 ranges (the shape
- * measures only), written for a refit read from version 1.
- * Parsing refuses another version, a wrong count, a non-finite number or lo > hi. */
+/* {"version": 2, "lambda": L, "n_fit": N, "loss": "squared" | "absolute", "weights": [[...14],
+ * x6], "lo": [...13], "hi": [...13]}; NULL when out of memory. Version 1 has 11 weights and 10
+ * ranges (the shape measures only), written for a refit read from version 1. "loss" is absent
+ * from refits written before 2026-12-06 (squared).
+ * Parsing refuses another version, a wrong count, a non-finite number, lo > hi or another loss. */
 char *lt_attr_refit_to_json(const lt_attr_refit *r);
 int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err);
 

@@ -164,7 +164,7 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   }
   lt_attr_refit f;
   lt_error err;
-  assert_int_equal(lt_attr_refit_fit(&f, in, y, N, 0, &err), 0);
+  assert_int_equal(lt_attr_refit_fit(&f, in, y, N, 0, LT_REFIT_SQUARED, &err), 0);
   assert_int_equal(f.n_measures, LT_REFIT_N_MEASURES);
   double worst = 0;
   for (int k = 0; k < LT_N_ATTRIBUTES; k++)
@@ -173,7 +173,7 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   assert_true(worst < 1e-8);
   /* a penalty shrinks the slopes towards 0, not the intercept's share of the mean */
   lt_attr_refit g;
-  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, 1000, &err), 0);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, 1000, LT_REFIT_SQUARED, &err), 0);
   double slope_f = 0, slope_g = 0;
   for (int k = 0; k < LT_N_ATTRIBUTES; k++)
     for (int j = 1; j <= LT_REFIT_N_IN; j++) slope_f += fabs(f.w[k][j]), slope_g += fabs(g.w[k][j]);
@@ -210,14 +210,71 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   lt_attr_refit_apply(&big, a, shape);
   assert_true(a[0] == 5 && a[5] == 1);
 
-  assert_int_equal(lt_attr_refit_fit(&g, in, y, LT_REFIT_N_IN + 1, 10, &err), -1);
-  assert_int_equal(lt_attr_refit_fit(&g, in, y, LT_REFIT_N_IN + 2, 10, &err), 0);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, LT_REFIT_N_IN + 1, 10, LT_REFIT_SQUARED, &err), -1);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, LT_REFIT_N_IN + 2, 10, LT_REFIT_SQUARED, &err), 0);
   printf("too few: %s\n", err.msg);
-  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, -1, &err), -1);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, -1, LT_REFIT_SQUARED, &err), -1);
   for (int i = 0; i < N; i++) in[(size_t)i * LT_REFIT_N_IN + 7] = 4.0; /* a constant measure */
-  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, 10, &err), -1);
+  assert_int_equal(lt_attr_refit_fit(&g, in, y, N, 10, LT_REFIT_SQUARED, &err), -1);
   printf("constant input: %s\n", err.msg);
   assert_non_null(strstr(err.msg, "does not vary"));
+}
+
+/* The absolute-error fit: on a linear map with heavy-tailed noise and a tenth of the targets
+ * pushed far off, it recovers the map where the squared error's fit is pulled away, and it has
+ * the smaller absolute error on the samples it was fitted on (what it minimises). */
+static void absolute_fit_resists_outliers(void **state) {
+  (void)state;
+  enum { N = 400 };
+  static double in[N * LT_REFIT_N_IN], y[N * LT_N_ATTRIBUTES];
+  lt_rng r;
+  lt_rng_seed(&r, 11);
+  double truth[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 0; j <= LT_REFIT_N_IN; j++) truth[k][j] = lt_rng_normal(&r) * 0.3;
+  for (int i = 0; i < N; i++) {
+    double *row = in + (size_t)i * LT_REFIT_N_IN;
+    for (int j = 0; j < LT_REFIT_N_IN; j++) row[j] = 1 + lt_rng_normal(&r);
+    for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+      double t = truth[k][0];
+      for (int j = 0; j < LT_REFIT_N_IN; j++) t += truth[k][1 + j] * row[j];
+      /* Laplace noise of scale 0.05, and one sample in ten moved up by 3 to 5 */
+      const double u = lt_rng_uniform(&r) - 0.5;
+      t += -0.05 * (u < 0 ? -1 : 1) * log(1 - 2 * fabs(u));
+      if (i % 10 == 3) t += 3 + 2 * lt_rng_uniform(&r);
+      y[(size_t)i * LT_N_ATTRIBUTES + k] = t;
+    }
+  }
+  lt_attr_refit sq, ab;
+  lt_error err;
+  assert_int_equal(lt_attr_refit_fit(&sq, in, y, N, 0, LT_REFIT_SQUARED, &err), 0);
+  assert_int_equal(lt_attr_refit_fit(&ab, in, y, N, 0, LT_REFIT_ABSOLUTE, &err), 0);
+  assert_int_equal(sq.loss, LT_REFIT_SQUARED);
+  assert_int_equal(ab.loss, LT_REFIT_ABSOLUTE);
+  double worst_sq = 0, worst_ab = 0, mae_sq = 0, mae_ab = 0;
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+    for (int j = 0; j <= LT_REFIT_N_IN; j++) {
+      worst_sq = fmax(worst_sq, fabs(sq.w[k][j] - truth[k][j]));
+      worst_ab = fmax(worst_ab, fabs(ab.w[k][j] - truth[k][j]));
+    }
+    for (int i = 0; i < N; i++) {
+      const double *row = in + (size_t)i * LT_REFIT_N_IN;
+      double ps = sq.w[k][0], pa = ab.w[k][0];
+      for (int j = 0; j < LT_REFIT_N_IN; j++)
+        ps += sq.w[k][1 + j] * row[j], pa += ab.w[k][1 + j] * row[j];
+      mae_sq += fabs(ps - y[(size_t)i * LT_N_ATTRIBUTES + k]);
+      mae_ab += fabs(pa - y[(size_t)i * LT_N_ATTRIBUTES + k]);
+    }
+  }
+  printf("largest coefficient error: squared %.3f, absolute %.3f; absolute error on the fitted "
+         "samples: squared %.4f, absolute %.4f\n", worst_sq, worst_ab, mae_sq / (N * 6.0),
+         mae_ab / (N * 6.0));
+  assert_true(worst_sq > 0.3); /* the outliers drag the intercept by about 0.4 */
+  assert_true(worst_ab < 0.05);
+  assert_true(mae_ab < mae_sq);
+  /* an unknown loss is refused */
+  assert_int_equal(lt_attr_refit_fit(&ab, in, y, N, 0, (lt_refit_loss)7, &err), -1);
+  printf("refused: %s\n", err.msg);
 }
 
 static void json_round_trip_and_refusals(void **state) {
@@ -240,7 +297,34 @@ static void json_round_trip_and_refusals(void **state) {
   assert_int_equal(back.n_fit, 914);
   assert_int_equal(back.n_measures, LT_REFIT_N_MEASURES);
   assert_non_null(strstr(s, "\"version\":2"));
+  assert_int_equal(back.loss, LT_REFIT_SQUARED);
   free(s);
+  /* the loss travels; a refit written before it existed reads as squared; another is refused */
+  f.loss = LT_REFIT_ABSOLUTE;
+  s = lt_attr_refit_to_json(&f);
+  assert_non_null(strstr(s, "\"loss\":\"absolute\""));
+  assert_int_equal(lt_attr_refit_from_json(&back, s, &err), 0);
+  assert_int_equal(back.loss, LT_REFIT_ABSOLUTE);
+  {
+    /* the same JSON with its "loss" member cut out, then with another loss in its place */
+    static const char member[] = "\"loss\":\"absolute\",";
+    const char *at = strstr(s, member);
+    assert_non_null(at);
+    char edited[4096];
+    const size_t head = (size_t)(at - s), tail = strlen(at + strlen(member));
+    assert_true(head + tail + 32 < sizeof edited);
+    memcpy(edited, s, head);
+    memcpy(edited + head, at + strlen(member), tail + 1);
+    assert_int_equal(lt_attr_refit_from_json(&back, edited, &err), 0);
+    assert_int_equal(back.loss, LT_REFIT_SQUARED);
+    static const char other[] = "\"loss\":\"huber\",";
+    memcpy(edited + head, other, strlen(other));
+    memcpy(edited + head + strlen(other), at + strlen(member), tail + 1);
+    assert_int_equal(lt_attr_refit_from_json(&back, edited, &err), -1);
+    printf("refused: %s\n", err.msg);
+  }
+  free(s);
+  f.loss = LT_REFIT_SQUARED;
   /* version 1 (the shape measures only, as LungTrust wrote it before the density measures):
    * read, applied with the four, and written back as version 1 */
   lt_attr_refit v1 = f;
@@ -391,6 +475,7 @@ int main(void) {
       cmocka_unit_test(shape_measures_of_known_solids),
       cmocka_unit_test(density_measures_of_known_balls),
       cmocka_unit_test(ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit),
+      cmocka_unit_test(absolute_fit_resists_outliers),
       cmocka_unit_test(json_round_trip_and_refusals),
       cmocka_unit_test(weights_and_model_carry_the_refit),
   };

@@ -112,6 +112,21 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   assert_int_equal(access(p, F_OK), -1);
   snprintf(cmd, sizeof cmd, "%s refit %s --model %s", cli, data, model);
   assert_int_equal(run(cmd, out, sizeof out), 2);
+  /* the absolute error's fit; evaluate reads it; an unknown loss is a usage error */
+  snprintf(cmd, sizeof cmd, "%s refit %s --model %s --loss absolute --out %s/refit-abs.safetensors",
+           cli, data, model, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "absolute error"));
+  snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s/refit-abs.safetensors --boot 10", cli, data,
+           dir);
+  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_non_null(strstr(out, "attribute MAE vs readers"));
+  snprintf(cmd, sizeof cmd, "%s refit %s --model %s --loss huber --out %s/refit3.safetensors", cli,
+           data, model, dir);
+  assert_int_equal(run(cmd, out, sizeof out), 2);
+  printf("refit --loss huber: %s", out);
+  snprintf(p, sizeof p, "%s/refit3.safetensors", dir);
+  assert_int_equal(access(p, F_OK), -1);
 
   snprintf(cmd, sizeof cmd, "mkdir -p %s/csvdir && %s evaluate %s --model %s --boot 10 --samples "
            "%s/csvdir", dir, cli, data, model, dir);

@@ -355,7 +355,7 @@ static void heldout_matches_trainer_and_sphere_is_not_a_dice_target(void **state
   /* the attribute refit is part of training: never fitted on an evaluation set */
   lt_attr_refit refit;
   lt_refit_report rep;
-  assert_int_equal(lt_attr_refit_on_dataset(&refit, m, &ds, 10, &rep, &err), -1);
+  assert_int_equal(lt_attr_refit_on_dataset(&refit, m, &ds, 10, LT_REFIT_SQUARED, &rep, &err), -1);
   printf("refit on an evaluation set: %s\n", err.msg);
   assert_non_null(strstr(err.msg, "evaluation data set"));
   lt_model_free(m);
