@@ -144,6 +144,24 @@ static void density_measures_of_known_balls(void **state) {
   assert_memory_equal(all + LT_REFIT_N_SHAPE, m, sizeof m);
 }
 
+/* n samples of a random linear map (coefficients N(0, 0.3^2)) into truth: input j of a sample is
+ * offset + N(0, 1), times j + 1 when spread; y = the map of the inputs, exactly. */
+static void linear_samples(double truth[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN], double *in, double *y,
+                           int n, lt_rng *r, double offset, bool spread) {
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 0; j <= LT_REFIT_N_IN; j++) truth[k][j] = lt_rng_normal(r) * 0.3;
+  for (int i = 0; i < n; i++) {
+    double *row = in + (size_t)i * LT_REFIT_N_IN;
+    for (int j = 0; j < LT_REFIT_N_IN; j++)
+      row[j] = spread ? 2 + (j + 1) * lt_rng_normal(r) : offset + lt_rng_normal(r);
+    for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
+      double t = truth[k][0];
+      for (int j = 0; j < LT_REFIT_N_IN; j++) t += truth[k][1 + j] * row[j];
+      y[(size_t)i * LT_N_ATTRIBUTES + k] = t;
+    }
+  }
+}
+
 static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **state) {
   (void)state;
   enum { N = 200 };
@@ -151,17 +169,7 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
   lt_rng r;
   lt_rng_seed(&r, 4);
   double truth[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];
-  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
-    for (int j = 0; j <= LT_REFIT_N_IN; j++) truth[k][j] = lt_rng_normal(&r) * 0.3;
-  for (int i = 0; i < N; i++) {
-    double *row = in + (size_t)i * LT_REFIT_N_IN;
-    for (int j = 0; j < LT_REFIT_N_IN; j++) row[j] = 2 + (j + 1) * lt_rng_normal(&r);
-    for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
-      double t = truth[k][0];
-      for (int j = 0; j < LT_REFIT_N_IN; j++) t += truth[k][1 + j] * row[j];
-      y[(size_t)i * LT_N_ATTRIBUTES + k] = t;
-    }
-  }
+  linear_samples(truth, in, y, N, &r, 2, true);
   lt_attr_refit f;
   lt_error err;
   assert_int_equal(lt_attr_refit_fit(&f, in, y, N, 0, LT_REFIT_SQUARED, &err), 0);
@@ -230,21 +238,15 @@ static void absolute_fit_resists_outliers(void **state) {
   lt_rng r;
   lt_rng_seed(&r, 11);
   double truth[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];
-  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
-    for (int j = 0; j <= LT_REFIT_N_IN; j++) truth[k][j] = lt_rng_normal(&r) * 0.3;
-  for (int i = 0; i < N; i++) {
-    double *row = in + (size_t)i * LT_REFIT_N_IN;
-    for (int j = 0; j < LT_REFIT_N_IN; j++) row[j] = 1 + lt_rng_normal(&r);
+  linear_samples(truth, in, y, N, &r, 1, false);
+  /* Laplace noise of scale 0.05, and one sample in ten moved up by 3 to 5 */
+  for (int i = 0; i < N; i++)
     for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
-      double t = truth[k][0];
-      for (int j = 0; j < LT_REFIT_N_IN; j++) t += truth[k][1 + j] * row[j];
-      /* Laplace noise of scale 0.05, and one sample in ten moved up by 3 to 5 */
       const double u = lt_rng_uniform(&r) - 0.5;
-      t += -0.05 * (u < 0 ? -1 : 1) * log(1 - 2 * fabs(u));
-      if (i % 10 == 3) t += 3 + 2 * lt_rng_uniform(&r);
-      y[(size_t)i * LT_N_ATTRIBUTES + k] = t;
+      double *t = &y[(size_t)i * LT_N_ATTRIBUTES + k];
+      *t += -0.05 * (u < 0 ? -1 : 1) * log(1 - 2 * fabs(u));
+      if (i % 10 == 3) *t += 3 + 2 * lt_rng_uniform(&r);
     }
-  }
   lt_attr_refit sq, ab;
   lt_error err;
   assert_int_equal(lt_attr_refit_fit(&sq, in, y, N, 0, LT_REFIT_SQUARED, &err), 0);
