@@ -1,7 +1,6 @@
 /* app/cli-refit.c — `lungtrust-cli refit DATA --model MODEL --out OUT [--lambda L] [--loss E]`:
- * fits the
- * attribute refit (model/refit.h) of a trained model on the rated samples of a training data set
- * and writes the model with it; the network's weights are copied unchanged. */
+ * fits the attribute refit (model/refit.h) of a trained model on the rated samples of a training
+ * data set and writes the model with it; the network's weights are copied unchanged. */
 #include <stdio.h>
 #include <string.h>
 
@@ -43,11 +42,7 @@ int lt_cli_refit(int argc, char **argv) {
         return lt_cli_usage_error("refit", "--lambda needs a penalty from 0 to 1e6");
     } else if (!strcmp(argv[i], "--loss") && i + 1 < argc) {
       const char *v = argv[++i];
-      if (!strcmp(v, "squared"))
-        loss = LT_REFIT_SQUARED;
-      else if (!strcmp(v, "absolute"))
-        loss = LT_REFIT_ABSOLUTE;
-      else
+      if (!lt_refit_loss_parse(v, &loss))
         return lt_cli_usage_error("refit", "--loss needs squared or absolute, not '%s'", v);
     } else if (argv[i][0] == '-') {
       return lt_cli_usage_error("refit", "unknown or incomplete option '%s'", argv[i]);
@@ -80,7 +75,7 @@ int lt_cli_refit(int argc, char **argv) {
   double b = 0, a = 0;
   printf("refit on %d rated samples of %s (lambda %g, %s error); MAE vs the readers' mean, "
          "heads -> refit:\n",
-         rep.n, data, lambda, loss == LT_REFIT_ABSOLUTE ? "absolute" : "squared");
+         rep.n, data, lambda, lt_refit_loss_name(loss));
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     printf("  %-12s %.3f -> %.3f\n", lt_attribute_names[k], rep.mae_before[k], rep.mae_after[k]);
     b += rep.mae_before[k] / LT_N_ATTRIBUTES;

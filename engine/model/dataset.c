@@ -147,10 +147,6 @@ int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
   return push(ds, &s, err);
 }
 
-int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask, lt_error *err) {
-  return lt_dataset_read_input(ds, i, side, 2, x, mask, NULL, err);
-}
-
 int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
                           float *mask, float *truth, lt_error *err) {
   if (i < 0 || i >= ds->n)
@@ -169,6 +165,7 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
   uint16_t *q = malloc(nq * sizeof *q);
   uint8_t *bits = calloc(PATCH_V / 8, 1), *tbits = calloc(PATCH_V / 8, 1);
   float *win = x ? malloc(nq * sizeof *win) : NULL; /* the two windows, dequantised */
+  uint8_t *inside = NULL;                             /* a mask plane, a byte a voxel */
   uint64_t h_file = 0;
   int rc = -1;
   if (!q || !bits || !tbits || (x && !win)) {
@@ -201,29 +198,25 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
       win[v] = (float)q[v] * (1.0f / 65535.0f);
     lt_model_input_make(x, side, in_channels, win, win + PATCH_V);
   }
-  const int k = PATCH_N / side;
-  for (int z = 0; z < side; z++)
-    for (int y = 0; y < side; y++)
-      for (int xx = 0; xx < side; xx++) {
-        int inside = 0, tin = 0;
-        for (int dz = 0; dz < k; dz++)
-          for (int dy = 0; dy < k; dy++)
-            for (int dx = 0; dx < k; dx++) {
-              size_t v = ((size_t)(z * k + dz) * PATCH_N + (size_t)(y * k + dy)) * PATCH_N +
-                         (size_t)(xx * k + dx);
-              inside += (bits[v >> 3] >> (v & 7)) & 1;
-              tin += (tbits[v >> 3] >> (v & 7)) & 1;
-            }
-        size_t o = ((size_t)z * side + (size_t)y) * side + (size_t)xx;
-        if (mask)
-          mask[o] = 2 * inside >= k * k * k ? 1.0f : 0.0f;
-        if (truth)
-          truth[o] = 2 * tin >= k * k * k ? 1.0f : 0.0f;
-      }
+  /* the masks pooled by the input's own rule: unpacked to one byte a voxel first */
+  const uint8_t *planes[2] = {bits, tbits};
+  float *pooled[2] = {mask, truth};
+  for (int m = 0; m < 2; m++) {
+    if (!pooled[m])
+      continue;
+    if (!inside && !(inside = malloc(PATCH_V))) {
+      lt_error_set(err, "out of memory");
+      goto out;
+    }
+    for (size_t v = 0; v < PATCH_V; v++)
+      inside[v] = (planes[m][v >> 3] >> (v & 7)) & 1;
+    lt_model_input_mask(pooled[m], side, inside);
+  }
   rc = 0;
 out:
   free(q);
   free(win);
+  free(inside);
   free(bits);
   free(tbits);
   fclose(f);

@@ -70,12 +70,10 @@ int lt_dataset_add(lt_dataset *ds, const lt_sample *meta, const float *ch, const
 /* The same with the true nodule mask (64^3 bytes, or NULL): sets meta->has_truth_mask. */
 int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
                          const uint8_t *mask, const uint8_t *truth, lt_error *err);
-/* Sample i's input at side S (64 / S an integer): x (S^3 * 2, NDHWC), mask (S^3, fraction of
- * the pooled voxels inside, thresholded at 0.5; may be NULL; all 0 when the file has none). */
-int lt_dataset_read(const lt_dataset *ds, int i, int side, float *x, float *mask, lt_error *err);
-/* The same for a model reading in_channels (model/input.h: 2, or 4 with the fovea; x holds
- * S^3 * in_channels), with the true nodule mask too (S^3; all 0 when the file has none); any
- * pointer may be NULL. */
+/* Sample i's input at side S (64 / S an integer) for a model reading in_channels (model/input.h:
+ * 2, the windows, or 4 with the fovea): x (S^3 * in_channels, NDHWC); mask, the readers'
+ * consensus, and truth, the true nodule mask (S^3 each, pooled as lt_model_input_mask; all 0
+ * when the file has none). Any pointer may be NULL. */
 int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
                           float *mask, float *truth, lt_error *err);
 /* FNV-1a 64 of the manifest's samples (ids, patients, labels, ratings), as "fnv1a64:<hex>". */

@@ -139,6 +139,20 @@ void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, c
   lt_patch_density_measures(out + LT_REFIT_N_SHAPE, x, C, seg, S);
 }
 
+const char *lt_refit_loss_name(lt_refit_loss loss) {
+  return loss == LT_REFIT_ABSOLUTE ? "absolute" : "squared";
+}
+
+bool lt_refit_loss_parse(const char *name, lt_refit_loss *loss) {
+  if (!strcmp(name, "squared"))
+    *loss = LT_REFIT_SQUARED;
+  else if (!strcmp(name, "absolute"))
+    *loss = LT_REFIT_ABSOLUTE;
+  else
+    return false;
+  return true;
+}
+
 /* Solves A x = b (A symmetric positive definite, n x n, overwritten) by Cholesky; -1 if not. */
 static int cholesky_solve(double *A, double *b, int n) {
   for (int j = 0; j < n; j++) {
@@ -331,7 +345,7 @@ char *lt_attr_refit_to_json(const lt_attr_refit *r) {
   cJSON_AddNumberToObject(o, "version", v1 ? 1 : 2);
   cJSON_AddNumberToObject(o, "lambda", r->lambda);
   cJSON_AddNumberToObject(o, "n_fit", r->n_fit);
-  cJSON_AddStringToObject(o, "loss", r->loss == LT_REFIT_ABSOLUTE ? "absolute" : "squared");
+  cJSON_AddStringToObject(o, "loss", lt_refit_loss_name(r->loss));
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     cJSON *row = cJSON_CreateArray();
     for (int j = 0; j < 1 + n_in; j++) {
@@ -370,13 +384,10 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
                           ? (int)v->valuedouble : 0;
   const int n_in = LT_N_ATTRIBUTES + (version == 1 ? LT_REFIT_N_SHAPE : LT_REFIT_N_MEASURES);
   /* no "loss": a refit written before there was a choice, fitted on the squared error */
-  const lt_refit_loss loss =
-      !ls ? LT_REFIT_SQUARED
-          : cJSON_IsString(ls) && !strcmp(ls->valuestring, "squared")  ? LT_REFIT_SQUARED
-          : cJSON_IsString(ls) && !strcmp(ls->valuestring, "absolute") ? LT_REFIT_ABSOLUTE
-                                                                         : (lt_refit_loss)-1;
+  lt_refit_loss loss = LT_REFIT_SQUARED;
   int ok = version && cJSON_IsNumber(lam) && cJSON_IsNumber(nf) && cJSON_IsArray(ws) &&
-           cJSON_GetArraySize(ws) == LT_N_ATTRIBUTES && (int)loss >= 0;
+           cJSON_GetArraySize(ws) == LT_N_ATTRIBUTES &&
+           (!ls || (cJSON_IsString(ls) && lt_refit_loss_parse(ls->valuestring, &loss)));
   for (int k = 0; ok && k < LT_N_ATTRIBUTES; k++) {
     const cJSON *row = cJSON_GetArrayItem(ws, k);
     ok = cJSON_IsArray(row) && cJSON_GetArraySize(row) == 1 + n_in;

@@ -47,6 +47,11 @@
  * there instead of its mean. */
 typedef enum { LT_REFIT_SQUARED = 0, LT_REFIT_ABSOLUTE = 1 } lt_refit_loss;
 
+/* "squared" / "absolute": the names the CLI takes and the JSON stores. */
+const char *lt_refit_loss_name(lt_refit_loss loss);
+/* The loss of that name into *loss; false (and *loss untouched) for any other string. */
+bool lt_refit_loss_parse(const char *name, lt_refit_loss *loss);
+
 typedef struct {
   /* score'_k = w[k][0] + sum_j w[k][1 + j] in_j over in = [the six scores, the measures] */
   double w[LT_N_ATTRIBUTES][1 + LT_REFIT_N_IN];

@@ -265,7 +265,8 @@ static int evaluate_cached(lt_model *m, const lt_dataset *ds, const sample_cache
 int lt_evaluate(lt_model *m, const lt_dataset *ds, const int *idx, int n, lt_eval *out,
                 lt_error *err) {
   sample_cache sc;
-  if (cache_load(&sc, ds, lt_model_config_of(m)->input_size, lt_model_config_of(m)->in_channels, err))
+  const lt_model_config *c = lt_model_config_of(m);
+  if (cache_load(&sc, ds, c->input_size, c->in_channels, err))
     return -1;
   int rc = evaluate_cached(m, ds, &sc, idx, n, out, err);
   cache_free(&sc);

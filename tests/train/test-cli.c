@@ -344,7 +344,7 @@ static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   assert_true(ds.s[0].has_ratings && ds.s[0].ratings[5] > 4.74f && ds.s[0].ratings[5] < 4.76f);
   assert_true(ds.s[0].nodule_mm > 20 && ds.s[0].nodule_mm < 30);
   static float x[16 * 16 * 16 * 2], m[16 * 16 * 16];
-  assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), 0);
+  assert_int_equal(lt_dataset_read_input(&ds, 0, 16, 2, x, m, NULL, &err), 0);
   int inside = 0;
   for (int v = 0; v < 16 * 16 * 16; v++)
     inside += m[v] > 0.5f;

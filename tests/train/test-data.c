@@ -55,7 +55,7 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
   assert_true(ds.s[0].has_mask && ds.s[0].has_label && ds.s[0].label == 1);
   assert_true(fabsf(ds.s[0].ratings[5] - 4.0f) < 1e-6f);
   float *x = malloc(2 * V * sizeof *x), *m = malloc(V * sizeof *m);
-  assert_int_equal(lt_dataset_read(&ds, 0, 64, x, m, &err), 0);
+  assert_int_equal(lt_dataset_read_input(&ds, 0, 64, 2, x, m, NULL, &err), 0);
   double worst = 0;
   for (int v = 0; v < V; v++)
     for (int c = 0; c < 2; c++)
@@ -65,7 +65,7 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
   for (int v = 0; v < V; v++)
     assert_true(m[v] == (float)mask[v]);
   /* Pooling to 16: means of 4^3 blocks; the mask's left half stays the left half. */
-  assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), 0);
+  assert_int_equal(lt_dataset_read_input(&ds, 0, 16, 2, x, m, NULL, &err), 0);
   double acc = 0;
   for (int z = 0; z < 4; z++)
     for (int y = 0; y < 4; y++)
@@ -73,7 +73,7 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
         acc += ch[(z * 64 + y) * 64 + xx];
   assert_true(fabs(x[0] - acc / 64) < 1e-5);
   assert_true(m[0] == 1.0f && m[7] == 1.0f && m[8] == 0.0f);
-  assert_int_equal(lt_dataset_read(&ds, 0, 24, x, m, &err), -1);
+  assert_int_equal(lt_dataset_read_input(&ds, 0, 24, 2, x, m, NULL, &err), -1);
 
   /* Damage: one flipped byte, then a truncation. */
   char p[700];
@@ -84,11 +84,11 @@ static void patch_files_round_trip_and_refuse_damage(void **state) {
   fseek(f, 5000, SEEK_SET);
   fputc(b ^ 0x40, f);
   fclose(f);
-  assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), -1);
+  assert_int_equal(lt_dataset_read_input(&ds, 0, 16, 2, x, m, NULL, &err), -1);
   printf("damaged: %s\n", err.msg);
   assert_non_null(strstr(err.msg, "checksum"));
   assert_int_equal(truncate(p, 1000), 0);
-  assert_int_equal(lt_dataset_read(&ds, 0, 16, x, m, &err), -1);
+  assert_int_equal(lt_dataset_read_input(&ds, 0, 16, 2, x, m, NULL, &err), -1);
   assert_non_null(strstr(err.msg, "truncated"));
   lt_dataset_free(&ds);
   /* Not a manifest. */
