@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *lt_test_shared_data(void) {
@@ -68,4 +69,28 @@ const char *lt_test_tmpdir(char *buf, int n) {
   if (lt_test_n_tmpdirs < LT_TEST_MAX_TMPDIRS && strlen(buf) < sizeof lt_test_tmpdirs[0])
     strcpy(lt_test_tmpdirs[lt_test_n_tmpdirs++], buf);
   return buf;
+}
+
+int lt_test_run(const char *cmd, char *out, size_t n) {
+  static const char prefix[] = "OMP_NUM_THREADS=1 ", suffix[] = " 2>&1";
+  const size_t len = strlen(cmd);
+  char *full = malloc(sizeof prefix + len + sizeof suffix);
+  if (!full || n == 0) {
+    free(full);
+    return -1;
+  }
+  memcpy(full, prefix, sizeof prefix - 1);
+  memcpy(full + sizeof prefix - 1, cmd, len);
+  memcpy(full + sizeof prefix - 1 + len, suffix, sizeof suffix);
+  FILE *f = popen(full, "r");
+  free(full);
+  if (!f) return -1;
+  size_t got = fread(out, 1, n - 1, f);
+  out[got] = 0;
+  /* drain what did not fit, so the command never blocks on a full pipe */
+  char rest[4096];
+  while (fread(rest, 1, sizeof rest, f) > 0) {
+  }
+  const int st = pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

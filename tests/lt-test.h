@@ -3,6 +3,8 @@
 #ifndef LT_TEST_H
 #define LT_TEST_H
 
+#include <stddef.h>
+
 #define LT_TEST_SKIP 77
 
 /* ../shared/data (from $LT_SHARED_DATA), or NULL when absent: the caller prints why and
@@ -16,5 +18,10 @@ const char *lt_test_lidc0001_dir(char *buf, int n);
  * in it are removed when the process that made it exits normally (return from main or exit);
  * set LT_TEST_KEEP_TMP=1 to keep them for a look after a failure. */
 const char *lt_test_tmpdir(char *buf, int n);
+/* Runs the shell command line cmd with OMP_NUM_THREADS=1 (the tests run two at a time on two
+ * cores) and its stderr joined to stdout; the first n - 1 bytes of that output go into out,
+ * NUL-terminated. Returns the command's exit status, or -1 if it could not be run or did not
+ * exit normally. */
+int lt_test_run(const char *cmd, char *out, size_t n);
 
 #endif

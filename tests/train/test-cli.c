@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ct/nifti.h"
@@ -40,19 +39,6 @@ static int setup(void **state) {
   return r;
 }
 
-/* Runs a command line; returns its exit status; stdout+stderr into out. */
-static int run(const char *cmd, char *out, size_t n) {
-  char full[4096];
-  snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s 2>&1", cmd);
-  FILE *f = popen(full, "r");
-  if (!f)
-    return -1;
-  size_t len = fread(out, 1, n - 1, f);
-  out[len] = 0;
-  int st = pclose(f);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int lines(const char *s) {
   int k = 0;
   for (; *s; s++)
@@ -66,12 +52,12 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/run --config tiny --folds 3 --epochs 2", cli,
            data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   printf("%s", out);
   assert_non_null(strstr(out, "fold 3/3 epoch 2/2"));
   assert_non_null(strstr(out, "over 3 folds"));
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --json", cli, data, model);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "\"auc\""));
   assert_non_null(strstr(out, "\"cross_validation\""));
 
@@ -79,7 +65,7 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
    * and exit 1, and the folder is left as it was */
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10 --samples %s/per.csv", cli, data,
            model, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   char p[700], row[2048];
   snprintf(p, sizeof p, "%s/per.csv", dir);
   FILE *csv = fopen(p, "r");
@@ -95,42 +81,42 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
    * input model is one line and exit 1, and OUT is not written */
   snprintf(cmd, sizeof cmd, "%s refit %s --model %s --out %s/refit.safetensors", cli, data, model,
            dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   printf("%s", out);
   assert_non_null(strstr(out, "refit on 24 rated samples"));
   assert_non_null(strstr(out, "sphericity"));
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s/refit.safetensors --boot 10", cli, data,
            dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "attribute MAE vs readers"));
   snprintf(cmd, sizeof cmd, "head -c 5000 %s > %s/cut.safetensors && %s refit %s --model "
            "%s/cut.safetensors --out %s/refit2.safetensors", model, dir, cli, data, dir, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   printf("refit of a cut model: %s", out);
   assert_int_equal(lines(out), 1);
   snprintf(p, sizeof p, "%s/refit2.safetensors", dir);
   assert_int_equal(access(p, F_OK), -1);
   snprintf(cmd, sizeof cmd, "%s refit %s --model %s", cli, data, model);
-  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 2);
   /* the absolute error's fit; evaluate reads it; an unknown loss is a usage error */
   snprintf(cmd, sizeof cmd, "%s refit %s --model %s --loss absolute --out %s/refit-abs.safetensors",
            cli, data, model, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "absolute error"));
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s/refit-abs.safetensors --boot 10", cli, data,
            dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "attribute MAE vs readers"));
   snprintf(cmd, sizeof cmd, "%s refit %s --model %s --loss huber --out %s/refit3.safetensors", cli,
            data, model, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 2);
   printf("refit --loss huber: %s", out);
   snprintf(p, sizeof p, "%s/refit3.safetensors", dir);
   assert_int_equal(access(p, F_OK), -1);
 
   snprintf(cmd, sizeof cmd, "mkdir -p %s/csvdir && %s evaluate %s --model %s --boot 10 --samples "
            "%s/csvdir", dir, cli, data, model, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   printf("evaluate --samples FOLDER: %s", out);
   assert_int_equal(lines(out), 1);
   assert_non_null(strstr(out, "csvdir"));
@@ -141,7 +127,7 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
 
   snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --out %s/an", cli, study, model,
            dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   printf("%s", out);
   assert_non_null(strstr(out, "malignancy probability"));
   assert_non_null(strstr(out, "trust vs consensus"));
@@ -171,7 +157,7 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   /* A point inside nodule 1's consensus is compared with that consensus. */
   snprintf(cmd, sizeof cmd, "%s analyze %s --at-voxel 316,366,89 --model %s --json", cli, study,
            model);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "\"nodule\": \"1\""));
   assert_non_null(strstr(out, "\"dice_consensus\""));
 
@@ -184,12 +170,12 @@ static void train_evaluate_analyze_and_refuse_bad_weights(void **state) {
   const char *bad[2] = {"trunc", "bad"};
   for (int k = 0; k < 2; k++) {
     snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s/%s.safetensors", cli, data, dir, bad[k]);
-    assert_int_equal(run(cmd, out, sizeof out), 1);
+    assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
     printf("evaluate %s: %s", bad[k], out);
     assert_int_equal(lines(out), 1);
     snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s/%s.safetensors", cli, study, dir,
              bad[k]);
-    assert_int_equal(run(cmd, out, sizeof out), 1);
+    assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
     printf("analyze %s: %s", bad[k], out);
     assert_int_equal(lines(out), 1);
   }
@@ -204,7 +190,7 @@ static void train_tiny(const char *sub, const char *extra, char *out, size_t n,
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/%s --config tiny --side 8 --folds 2 --fold 1 "
            "--epochs 1 %s", cli, data, dir, sub, extra);
-  assert_int_equal(run(cmd, out, n), 0);
+  assert_int_equal(lt_test_run(cmd, out, n), 0);
   snprintf(model_path, 700, "%s/%s/model.safetensors", dir, sub);
   lt_weights w;
   lt_error err;
@@ -225,10 +211,10 @@ static void train_side_sets_the_input_and_analyze_follows(void **state) {
   train_tiny("side", "", out, sizeof out, m, &c);
   assert_int_equal(c.input_size, 8);
   snprintf(cmd, sizeof cmd, "%s analyze %s --nodule 1 --model %s --json", cli, study, m);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_non_null(strstr(out, "\"probability\""));
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/side48 --config tiny --side 48", cli, data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 2);
   printf("side 48: %s", out);
   assert_non_null(strstr(out, "--side"));
 }
@@ -249,7 +235,7 @@ static void train_max_minutes_stops_and_keeps_the_best_epoch(void **state) {
   assert_null(strstr(out, "epoch 1000/100000"));
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/budget0 --config tiny --max-minutes 0", cli, data,
            dir);
-  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 2);
   assert_non_null(strstr(out, "--max-minutes"));
 }
 
@@ -293,21 +279,21 @@ static void train_cosine_schedule_and_validation_share(void **state) {
   printf("width in the weights file: %d\n", c.width);
   assert_int_equal(c.width, 16);
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10", cli, data, m);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   /* --mask-pool is stored too, and the model it writes evaluates; with the ResNet it is
    * refused in one line. */
   train_tiny("maskpool", "--mask-pool", out, sizeof out, m, &c);
   printf("mask_pool in the weights file: %d\n", c.mask_pool);
   assert_true(c.mask_pool);
   snprintf(cmd, sizeof cmd, "%s evaluate %s --model %s --boot 10", cli, data, m);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/mpr --config resnet-tiny --mask-pool", cli, data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   printf("--mask-pool with the ResNet: %s", out);
   assert_non_null(strstr(out, "mask pooling needs the segmentation"));
   assert_int_equal(lines(out), 1);
   snprintf(cmd, sizeof cmd, "%s train %s --out %s/w12 --config tiny --width 12", cli, data, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   printf("--width 12: %s", out);
   assert_non_null(strstr(out, "groups 8 must divide width 12"));
   assert_int_equal(lines(out), 1);
@@ -319,7 +305,7 @@ static void train_cosine_schedule_and_validation_share(void **state) {
                        "--augment diagonal"};
   for (int k = 0; k < 5; k++) {
     snprintf(cmd, sizeof cmd, "%s train %s --out %s/bad --config tiny %s", cli, data, dir, bad[k]);
-    assert_int_equal(run(cmd, out, sizeof out), 2);
+    assert_int_equal(lt_test_run(cmd, out, sizeof out), 2);
     printf("%s: %s", bad[k], out);
     char opt[32];
     snprintf(opt, sizeof opt, "%.*s", (int)(strchr(bad[k], ' ') - bad[k]), bad[k]);
@@ -334,7 +320,7 @@ static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   char cmd[4096], ddir[600];
   snprintf(ddir, sizeof ddir, "%s/from-study", dir);
   snprintf(cmd, sizeof cmd, "%s dataset %s --out %s", cli, study, ddir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   printf("%s", out);
   lt_dataset ds;
   lt_error err;

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lt-test.h"
@@ -27,18 +26,6 @@
 #include "model/trainer.h"
 
 static char dir[256], cli[1024], study[1024], synA[600], synB[600];
-
-static int run(const char *cmd, char *out, size_t n) {
-  char full[4096];
-  snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s 2>&1", cmd);
-  FILE *f = popen(full, "r");
-  if (!f)
-    return -1;
-  size_t len = fread(out, 1, n - 1, f);
-  out[len] = 0;
-  int st = pclose(f);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static char out[1 << 16];
 
@@ -58,12 +45,12 @@ static int setup(void **state) {
   snprintf(synB, sizeof synB, "%s/synB", dir);
   snprintf(cmd, sizeof cmd, "%s synth --out %s --count 5 --seed 11 --confound --study %s", cli,
            synA, study);
-  if (run(cmd, out, sizeof out)) {
+  if (lt_test_run(cmd, out, sizeof out)) {
     printf("%s", out);
     return -1;
   }
   snprintf(cmd, sizeof cmd, "%s synth --out %s --count 2 --seed 12 --study %s", cli, synB, study);
-  if (run(cmd, out, sizeof out)) {
+  if (lt_test_run(cmd, out, sizeof out)) {
     printf("%s", out);
     return -1;
   }
@@ -112,7 +99,7 @@ static void unsure_consensus_and_ratings_sure_label_and_sphere(void **state) {
   char cmd[4096], ds_dir[600], mpath[700];
   snprintf(ds_dir, sizeof ds_dir, "%s/dsA", dir);
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s", cli, synA, ds_dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   printf("%s", out);
   snprintf(mpath, sizeof mpath, "%s/manifest.json", synA);
   cJSON *root = load_json(mpath);
@@ -168,7 +155,7 @@ static void patients_unique_across_seeds_and_split_selects_cases(void **state) {
   snprintf(ds_dir, sizeof ds_dir, "%s/dsAB", dir);
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s && %s dataset --synth %s --out %s",
            cli, synA, ds_dir, cli, synB, ds_dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   lt_dataset ds;
   lt_error err;
   assert_int_equal(lt_dataset_load(&ds, ds_dir, &err), 0);
@@ -192,7 +179,7 @@ static void patients_unique_across_seeds_and_split_selects_cases(void **state) {
 
   snprintf(ds_dir, sizeof ds_dir, "%s/dsA-test", dir);
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s --split test", cli, synA, ds_dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   assert_int_equal(lt_dataset_load(&ds, ds_dir, &err), 0);
   for (int i = 0; i < ds.n; i++) {
     assert_string_equal(ds.s[i].split, "test");
@@ -201,10 +188,10 @@ static void patients_unique_across_seeds_and_split_selects_cases(void **state) {
   lt_dataset_free(&ds);
   /* No case of B is in a "test" split (no confound: every case is "all"). */
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s/none --split test", cli, synB, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   assert_non_null(strstr(out, "no sample in split 'test'"));
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s/x --split nope", cli, synB, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 2);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 2);
 }
 
 /* Copies SYN's manifest into DST with every "truth" object removed; the cases are links. */
@@ -244,12 +231,12 @@ static void training_set_never_reads_truth_evaluation_set_needs_it(void **state)
            "%s dataset --synth %s --out %s/dsB1 && %s dataset --synth %s --out %s/dsB2 && "
            "diff -r %s/dsB1 %s/dsB2 && echo SAME",
            cli, synB, dir, cli, stripped, dir, dir, dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   printf("%s", out);
   assert_non_null(strstr(out, "SAME"));
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s/dsB3 --evaluation", cli, stripped,
            dir);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   assert_non_null(strstr(out, "no truth label"));
 }
 
@@ -258,7 +245,7 @@ static void evaluation_set_has_truth_and_trainer_refuses_it(void **state) {
   char cmd[4096], ds_dir[600], mpath[700];
   snprintf(ds_dir, sizeof ds_dir, "%s/evA", dir);
   snprintf(cmd, sizeof cmd, "%s dataset --synth %s --out %s --evaluation", cli, synA, ds_dir);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   snprintf(mpath, sizeof mpath, "%s/manifest.json", synA);
   cJSON *root = load_json(mpath);
   lt_dataset ds;

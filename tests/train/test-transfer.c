@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "lt-test.h"
 #include "model/trainer.h"
@@ -205,18 +204,6 @@ static void trainer_starts_from_the_file_and_refuses_a_misfit(void **state) {
   assert_null(strchr(err.msg, '\n'));
 }
 
-static int run(const char *cmd, char *out, size_t n) {
-  char full[4096];
-  snprintf(full, sizeof full, "OMP_NUM_THREADS=1 %s 2>&1", cmd);
-  FILE *f = popen(full, "r");
-  if (!f)
-    return -1;
-  size_t len = fread(out, 1, n - 1, f);
-  out[len] = 0;
-  int st = pclose(f);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static void cli_train_init_reports_counts_and_refuses_a_misfit(void **state) {
   (void)state;
   const char *b = getenv("LT_BUILD_ROOT");
@@ -230,7 +217,7 @@ static void cli_train_init_reports_counts_and_refuses_a_misfit(void **state) {
            "%s/app/lungtrust-cli train %s --out %s/cli-run --config tiny --folds 2 --fold 1 "
            "--epochs 1 --init %s",
            b, data, dir, f_tiny);
-  assert_int_equal(run(cmd, out, sizeof out), 0);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
   lt_model_config c;
   lt_error err;
   lt_model_config_preset(&c, "tiny", &err);
@@ -246,7 +233,7 @@ static void cli_train_init_reports_counts_and_refuses_a_misfit(void **state) {
            "%s/app/lungtrust-cli train %s --out %s/cli-run2 --config tiny --folds 2 --fold 1 "
            "--epochs 1 --init %s",
            b, data, dir, f_mal);
-  assert_int_equal(run(cmd, out, sizeof out), 1);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
   printf("%s", out);
   assert_non_null(strstr(out, "does not fit"));
   int lines = 0;
