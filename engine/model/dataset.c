@@ -355,7 +355,7 @@ static int parse_sample(const cJSON *o, lt_sample *s, lt_error *err) {
   if (strstr(s->patch_file, "..") || s->patch_file[0] == '/')
     return lt_error_set(err, "patch path '%s' leaves the data set", s->patch_file);
   s->has_mask = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "mask"));
-  double v;
+  double v = 0; /* get_num sets it only when it returns 1; -O3 warns without the 0 */
   int r = get_num(o, "label", &v, err);
   if (r < 0)
     return -1;

@@ -143,8 +143,8 @@ static void run(bool coef_grad, bool mask_pool) {
     const float *s = lt_model_seg(c.m, i);
     for (size_t v = 0; v < c.S3; v++) c.thr[i * c.S3 + v] = s[v] >= 0.5f;
   }
-  double l0;
-  lt_loss_terms terms;
+  double l0 = 0; /* eval fills both when it returns 0, which the assert checks */
+  lt_loss_terms terms = {0};
   assert_int_equal(eval(&c, &l0, &terms), 0);
   assert_int_equal(terms.n_debug_applied, 2); /* the debug term is on for both samples */
   /* The total is the weighted sum (over the batch) that the gradient below is checked against. */

@@ -267,8 +267,8 @@ static void run_fd(bool debug) {
   assert_null(lt_model_seg(c.m, 0));
   const lt_param_table *t = lt_model_table(c.m);
   float *P = lt_model_params(c.m);
-  double l0;
-  lt_loss_terms terms;
+  double l0 = 0; /* eval fills both when it returns 0, which the assert checks */
+  lt_loss_terms terms = {0};
   assert_int_equal(eval(&c, &l0, &terms), 0);
   assert_int_equal(terms.n_bce, 2);
   assert_int_equal(terms.n_dice, 0);
