@@ -307,6 +307,10 @@ def main():
       "metrics say how well the model learned the generator, not how it does on patients.")
     w("- LIDC-IDRI-0001's nodule is one real case: no statistic can be drawn from it.")
     w("- Short training (a fixed time budget on a shared 2-core CPU); see the numbers above.")
+    w("- The model sees a 32 mm cube around the nodule. On nodules over about 15 mm the "
+      "spicules run past its edge, so the spiculation score is least reliable there; under "
+      "6 mm (two or three 2.5 mm slices) the shape scores say little (docs/synth.md, "
+      "\"Bias or spread?\").")
     if a.refit:
         w("- The attribute refit is a linear map fitted on synthetic nodules. A real segmentation "
           "whose measures leave the ranges it was fitted on (a nodule joined to a vessel or the "
