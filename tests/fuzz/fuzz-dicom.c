@@ -3,9 +3,9 @@
  * the in-memory decoder (header fields, frame geometry, every codec, J2K fragments), then, written
  * to a temporary file, lt_series_read on that one file (header-only read, series checks, sorting,
  * parallel decode, HU conversion). Every failure must come back as one line, never a crash.
- * Build: CC=clang CXX=clang++ meson setup B -Dfuzz=true -Db_sanitize=address -Dwerror=false
+ * Build: CC=clang CXX=clang++ meson setup B -Dfuzz=true -Db_sanitize=address
  *        -Dc_args=-fsanitize=fuzzer-no-link -Dcpp_args=-fsanitize=fuzzer-no-link
- *        && ninja -C B tests/fuzz/fuzz-dicom   (werror off: clang warns where gcc does not)
+ *        && ninja -C B tests/fuzz/fuzz-dicom
  * Run:   B/tests/fuzz/fuzz-dicom -max_total_time=600 -jobs=1 -max_len=600000
  *        -malloc_limit_mb=4200 CORPUS   (CORPUS seeded with the files of ../shared/data/dicom and
  *        one LIDC slice). DCMTK 3.6.7 allocates the length a value inside a sequence claims
