@@ -307,6 +307,12 @@ def main():
       "metrics say how well the model learned the generator, not how it does on patients.")
     w("- LIDC-IDRI-0001's nodule is one real case: no statistic can be drawn from it.")
     w("- Short training (a fixed time budget on a shared 2-core CPU); see the numbers above.")
+    if a.side < 64:  # f is input/4 a side over the 32 mm patch
+        w(f"- Grad-CAM and the trust check are taken on the fusion map f, at this input "
+          f"{a.side // 4}^3 cells of {128 / a.side:g} mm (DESIGN section 3 asks for 16^3 cells of "
+          f"2 mm, which the 64^3 input gives at eight times the cost): a nodule under about "
+          f"{256 / a.side:g} mm covers only a few cells, so its heatmap is coarse and its trust "
+          "check says little.")
     w("- The model sees a 32 mm cube around the nodule. On nodules over about 15 mm the "
       "spicules run past its edge, so the spiculation score is least reliable there; under "
       "6 mm (two or three 2.5 mm slices) the shape scores say little (docs/synth.md, "
