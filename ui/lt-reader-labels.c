@@ -39,6 +39,14 @@ int lt_reader_labels_build(const lt_nodule_set *set, const lt_geometry *vol,
     if (nd->consensus) grow(&u, &have, &nd->box);
   }
   if (!have) return 0;
+  /* One empty voxel around the outlines: resampling reads a point up to half a voxel past a
+   * grid's edge as the edge voxel, so an outline touching the edge would grow by that half voxel
+   * (1.25 mm on 2.5 mm slices) in the analysis's consensus, which the full-volume mask of
+   * `lungtrust-cli analyze` does not. */
+  for (int a = 0; a < 3; a++) {
+    u.lo[a] -= 1;
+    u.hi[a] += 1;
+  }
   for (int a = 0; a < 3; a++) {
     if (u.lo[a] < 0) u.lo[a] = 0;
     if (u.hi[a] > vol->dim[a] - 1) u.hi[a] = vol->dim[a] - 1;

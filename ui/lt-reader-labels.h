@@ -1,7 +1,9 @@
 /* ui/lt-reader-labels.h — packs the LIDC readers' marks and each nodule's 50% consensus into
  * one label grid for render/ (lt_gpu_scene_set_labels): bit r = reader r (readers past the 7th
- * share bit 6), bit 7 = consensus, over the union box of the outlined marks (same spacing and
- * direction as the volume). Plain C (no GTK): the loader thread calls it. */
+ * share bit 6), bit 7 = consensus, over the union box of the outlined marks grown by one voxel
+ * on every side within the volume (same spacing and direction as the volume; the empty rim keeps
+ * a consensus resampled from this grid equal to one resampled from the whole volume). Plain C
+ * (no GTK): the loader thread calls it. */
 #ifndef LT_READER_LABELS_H
 #define LT_READER_LABELS_H
 

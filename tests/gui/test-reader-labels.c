@@ -1,8 +1,9 @@
 /* tests/gui/test-reader-labels.c — the label grid the window hands to render/ from the LIDC
  * readings of LIDC-IDRI-0001 (ui/lt-reader-labels.c, plain C): each reader's bit holds exactly
  * that reader's outlined voxels, bit 7 exactly the consensus voxels, the grid's box is the union
- * of the marks' boxes, and its origin sits at the box corner's millimetres. Skips without
- * ../shared/data. */
+ * of the marks' boxes grown by one voxel, and its origin sits at the box corner's millimetres.
+ * The consensus the workstation's analysis resamples from that grid into a patch is the one
+ * `lungtrust-cli analyze` resamples from the whole volume. Skips without ../shared/data. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include "ct/lidc.h"
 #include "ct/nodules.h"
+#include "ct/patch.h"
 #include "ct/series.h"
 #include "lt-reader-labels.h"
 #include "lt-test.h"
@@ -52,7 +54,11 @@ static void reader_bits_match_marks_and_consensus(void **state) {
         if (full[i]) want[i] |= bit;
     }
   }
-  for (int a = 0; a < 3; a++) assert_int_equal(lab.geom.dim[a], hi[a] - lo[a] + 1);
+  for (int a = 0; a < 3; a++) { /* one empty voxel around, within the volume */
+    lo[a] = lo[a] > 0 ? lo[a] - 1 : 0;
+    hi[a] = hi[a] < vol->geom.dim[a] - 1 ? hi[a] + 1 : vol->geom.dim[a] - 1;
+    assert_int_equal(lab.geom.dim[a], hi[a] - lo[a] + 1);
+  }
   double c[3] = {lo[0], lo[1], lo[2]}, mm[3];
   lt_geometry_voxel_to_mm(&vol->geom, c, mm);
   for (int a = 0; a < 3; a++) assert_true(fabs(mm[a] - lab.geom.origin[a]) < 1e-6);
@@ -82,6 +88,44 @@ static void reader_bits_match_marks_and_consensus(void **state) {
   assert_null(lab.bits);
 }
 
+/* The consensus in a patch at nodule 1's centroid: from the label grid (the workstation) and
+ * from the whole volume (the CLI) it is the same mask, voxel for voxel. Before the grid had its
+ * empty rim, resampling read points past the grid's edge as the edge voxel, and the workstation's
+ * consensus was up to half a voxel larger where the outline met the box. */
+static void consensus_patch_from_grid_equals_whole_volume(void **state) {
+  (void)state;
+  lt_reader_labels lab;
+  lt_error err = {{0}};
+  assert_int_equal(lt_reader_labels_build(set, &vol->geom, &lab, &err), 0);
+  const lt_nodule *nd = lt_nodule_set_find(set, "1");
+  assert_non_null(nd);
+  size_t nvox = lt_geometry_count(&vol->geom), nlab = lt_geometry_count(&lab.geom);
+  uint8_t *full = malloc(nvox), *cons = malloc(nlab);
+  uint8_t *a = malloc(LT_PATCH_VOXELS), *b = malloc(LT_PATCH_VOXELS);
+  lt_patch *p = malloc(sizeof *p);
+  assert_true(full && cons && a && b && p);
+  lt_nodule_rasterise(nd, -1, &vol->geom, full);
+  for (size_t i = 0; i < nlab; i++) cons[i] = (lab.bits[i] >> LT_LABEL_CONSENSUS_BIT) & 1;
+  /* the centroid and a point off it by a fraction of a voxel, where the patch's samples fall
+   * between the CT's slices */
+  const double shift[2][3] = {{0, 0, 0}, {0.3, -0.2, 0.4}};
+  for (int s = 0; s < 2; s++) {
+    double ijk[3], mm[3];
+    for (int d = 0; d < 3; d++) ijk[d] = nd->centroid_vox[d] + shift[s][d];
+    lt_geometry_voxel_to_mm(&vol->geom, ijk, mm);
+    assert_int_equal(lt_patch_extract(p, vol, mm, &err), 0);
+    const long na = lt_patch_mask(a, &p->geom, full, &vol->geom, &err);
+    const long nb = lt_patch_mask(b, &p->geom, cons, &lab.geom, &err);
+    printf("# consensus voxels in the patch: %ld from the volume, %ld from the label grid\n", na,
+           nb);
+    assert_true(na > 1000);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, LT_PATCH_VOXELS);
+  }
+  free(full), free(cons), free(a), free(b), free(p);
+  lt_reader_labels_clear(&lab);
+}
+
 static void no_readings_give_no_grid(void **state) {
   (void)state;
   lt_reader_labels lab;
@@ -108,6 +152,7 @@ int main(void) {
   lt_lidc_doc_free(doc);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reader_bits_match_marks_and_consensus),
+      cmocka_unit_test(consensus_patch_from_grid_equals_whole_volume),
       cmocka_unit_test(no_readings_give_no_grid),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
