@@ -388,6 +388,8 @@ int lt_cli_analyze(int argc, char **argv) {
                               info.slice_thickness > 0 ? info.slice_thickness : g->spacing[2],
                               nodule_mm, v->manufacturer, ood, 8);
   n_ood += lt_attr_refit_warnings(an.refit_clipped, ood + n_ood, 8 - n_ood);
+  /* shown with the others, but not an out-of-distribution count for the database's run */
+  const int n_warn = n_ood + lt_trust_grid_warnings(an.grid, nodule_mm, ood + n_ood, 8 - n_ood);
   if (out) {
     if (mkdir(out, 0777) && errno != EEXIST) {
       lt_error_set(&err, "cannot create %s: %s", out, strerror(errno));
@@ -439,7 +441,7 @@ int lt_cli_analyze(int argc, char **argv) {
         printf(", \"dice_consensus\": null"); /* no segmentation (ResNet baseline) */
     }
     printf(", \"warnings\": [");
-    for (int k = 0; k < n_ood; k++)
+    for (int k = 0; k < n_warn; k++)
       printf("%s\"%s\"", k ? ", " : "", ood[k]);
     printf("]");
     if (out)
@@ -466,7 +468,7 @@ int lt_cli_analyze(int argc, char **argv) {
         printf("Dice of the segmentation against the readers' consensus: %.3f\n",
                an.dice_consensus);
     }
-    for (int k = 0; k < n_ood; k++)
+    for (int k = 0; k < n_warn; k++)
       printf("warning: %s\n", ood[k]);
     if (out)
       printf("wrote %s, %s, %s\n", paths[0], paths[1], paths[2]);

@@ -68,7 +68,7 @@ static void pooled_geometry(lt_geometry *g, const lt_geometry *patch, int S) {
   }
 }
 
-static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int vox[3],
+static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const double vox[3],
                      const uint8_t *cons, const lt_geometry *cons_geom, double nodule_mm,
                      lt_error *err) {
   gint64 t0 = g_get_monotonic_time();
@@ -79,8 +79,8 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
     return lt_error_set(err, _("The model's input size %d does not divide the 64^3 patch."), S);
   if (lt_model_input_check(S, cfg->in_channels, err))
     return -1;
-  double ijk[3] = {vox[0], vox[1], vox[2]}, mm[3];
-  lt_geometry_voxel_to_mm(&v->geom, ijk, mm);
+  double mm[3]; /* the patch's centre: the voxel position as given, fractional on a nodule */
+  lt_geometry_voxel_to_mm(&v->geom, vox, mm);
   lt_patch *p = g_try_malloc(sizeof *p);
   float *x = g_try_malloc((size_t)S * S * S * (size_t)cfg->in_channels * sizeof(float));
   float *cm = g_try_malloc((size_t)S * S * S * sizeof(float));
@@ -127,6 +127,8 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const int v
                                v->slice_thickness > 0 ? v->slice_thickness : v->geom.spacing[2],
                                nodule_mm, v->manufacturer, r->ood, 4);
     r->n_ood += lt_attr_refit_warnings(an.refit_clipped, r->ood + r->n_ood, 4 - r->n_ood);
+    r->nodule_mm = nodule_mm;
+    r->cam_grid = an.grid;
     lt_job_set_result(job, r, (void (*)(void *))lt_analysis_result_free);
   }
   lt_analysis_free(&an);
@@ -287,7 +289,7 @@ static int analyse_run(lt_job *job, void *data, lt_error *err) {
                                      "a model file (.safetensors) in resources/models/."));
   if (model_ready(a->model, err) != 0) return -1;
   if (lt_job_cancelled(job)) return 0;
-  return run_model(job, a->model, v, c, a->cons, &a->cons_geom, a->nodule_mm, err);
+  return run_model(job, a->model, v, a->ijk, a->cons, &a->cons_geom, a->nodule_mm, err);
 }
 
 uint64_t lt_analyse_here_submit(lt_worker *w, LtStudyData *study, const double ijk[3],

@@ -51,6 +51,8 @@ typedef struct {
   double seconds;  /* on the engine thread: patch, forward, Grad-CAM */
   int n_ood;       /* out-of-distribution warnings (model/weights.h), English */
   char ood[4][160];
+  double nodule_mm;   /* the diameter the analysis was given, 0 when unknown */
+  int cam_grid;       /* cells a side of the map the trust check is taken on (S / 4) */
 } LtAnalysisResult;
 void lt_analysis_result_free(LtAnalysisResult *r);
 

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "lt-lidc-scales.h"
+#include "model/analyze.h"
 
 struct _LtResultPanel {
   GtkBox parent_instance;
@@ -105,6 +106,13 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
   GString *o = g_string_new(NULL);
   for (int i = 0; i < r->n_ood; i++)
     g_string_append_printf(o, "%s%s: %s", o->len ? "\n" : "", _("Out of distribution"), r->ood[i]);
+  char coarse[1][160]; /* the engine's English line decides; the panel words it */
+  if (lt_trust_grid_warnings(r->cam_grid, r->nodule_mm, coarse, 1)) {
+    if (o->len) g_string_append_c(o, '\n');
+    g_string_append_printf(o, _("The nodule (%.1f mm) spans under two cells of the model's %g mm "
+                                "Grad-CAM grid: the trust checks say little here."),
+                           r->nodule_mm, lt_trust_grid_cell_mm(r->cam_grid));
+  }
   gtk_label_set_text(self->ood_label, o->str);
   gtk_widget_set_visible(GTK_WIDGET(self->ood_label), o->len > 0);
   g_string_free(o, TRUE);

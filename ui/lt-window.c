@@ -404,12 +404,16 @@ static void analyse_here(LtWindow *self) {
     cons = g_malloc(nb);
     for (size_t i = 0; i < nb; i++) cons[i] = (self->labels.bits[i] >> LT_LABEL_CONSENSUS_BIT) & 1;
   }
-  self->analyse_job = lt_analyse_here_submit(self->worker, self->study, self->cross, cons,
-                                             &self->labels.geom,
-                                             on_nodule ? n->diameter_mm : 0, self->model, G_OBJECT(self), analyse_progress,
+  /* On a nodule, its centroid, as `lungtrust-cli analyze --nodule` takes it: the crosshair is
+   * the nearest voxel, and on a nodule of a few mm that half voxel moves its Dice. */
+  const double *at = on_nodule ? n->centroid_vox : self->cross;
+  self->analyse_job = lt_analyse_here_submit(self->worker, self->study, at, cons,
+                                             &self->labels.geom, on_nodule ? n->diameter_mm : 0,
+                                             self->model, G_OBJECT(self), analyse_progress,
                                              analyse_done, &err);
-  g_message("analyse here: voxel (%.0f, %.0f, %.0f), job %" G_GUINT64_FORMAT, self->cross[0],
-            self->cross[1], self->cross[2], self->analyse_job);
+  g_message("analyse here: voxel (%.0f, %.0f, %.0f)%s, job %" G_GUINT64_FORMAT, self->cross[0],
+            self->cross[1], self->cross[2], on_nodule ? ", at the nodule's centroid" : "",
+            self->analyse_job);
   if (!self->analyse_job)
     lt_window_show_error(self, err.msg);
   else

@@ -2,9 +2,11 @@
 #include "model/analyze.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/patch.h"
 #include "model/metrics.h"
 #include "nn/cuda/engine-select.h"
 
@@ -58,4 +60,15 @@ int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt
     return -1;
   }
   return 0;
+}
+
+double lt_trust_grid_cell_mm(int grid) { return LT_PATCH_N * LT_PATCH_SPACING / grid; }
+
+int lt_trust_grid_warnings(int grid, double nodule_mm, char (*lines)[160], int max) {
+  if (max < 1 || grid < 1 || !(nodule_mm > 0)) return 0;
+  const double cell_mm = lt_trust_grid_cell_mm(grid);
+  if (nodule_mm >= 2 * cell_mm) return 0;
+  snprintf(lines[0], 160, "trust check coarse: the nodule (%.1f mm) spans under two cells of the "
+           "model's %g mm Grad-CAM grid", nodule_mm, cell_mm);
+  return 1;
 }
