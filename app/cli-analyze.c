@@ -19,6 +19,7 @@
 #include "ct/patch.h"
 #include "ct/picture.h"
 #include "ct/series.h"
+#include "lt-data-dir.h"
 #include "model/analyze.h"
 #include "model/gradcam.h"
 #include "model/input.h"
@@ -28,13 +29,14 @@
 
 static const char usage[] =
     "Usage: lungtrust-cli analyze STUDY (--nodule ID | --at-mm X,Y,Z | --at-voxel I,J,K)\n"
-    "                             --model MODEL [--out DIR] [--series UID] [--json]\n\n"
+    "                             [--model MODEL] [--out DIR] [--series UID] [--json]\n\n"
     "Runs the model on the 2x64^3 patch around a nodule or point of STUDY and prints the\n"
     "malignancy probability, the six attributes (LIDC scale 1-5 with its words), the trust\n"
     "check (Grad-CAM inside vs outside the model's own mask, and the readers' consensus when\n"
     "the study has LIDC readings), the Dice of the segmentation against the consensus, and\n"
     "warnings when the case lies outside the training data.\n"
-    "  --model MODEL  weights file written by 'lungtrust-cli train'\n"
+    "  --model MODEL  weights file written by 'lungtrust-cli train' (default: LUNGTRUST_MODEL,\n"
+    "                 else the bundled model, as the workstation takes it; its path is printed)\n"
     "  --out DIR      write seg.nii.gz (uint8, model mask), cam.nii.gz (float32 Grad-CAM) in\n"
     "                 the CT volume's geometry, and analysis.png\n"
     "  --json         print the results as JSON\n"
@@ -278,14 +280,18 @@ int lt_cli_analyze(int argc, char **argv) {
   }
   if (!study)
     return lt_cli_usage_error("analyze", "no STUDY given");
-  if (!model)
-    return lt_cli_usage_error("analyze", "--model MODEL is required");
   if ((nodule != NULL) + have_mm + have_vox != 1)
     return lt_cli_usage_error("analyze", "give exactly one of --nodule, --at-mm, --at-voxel");
   if (db_path && !nodule)
     return lt_cli_usage_error("analyze", "--db stores runs of a study's nodule: give --nodule");
 
   lt_error err = {{0}};
+  char default_model[4096];
+  const bool model_defaulted = !model;
+  if (!model) {
+    if (lt_default_model(default_model, sizeof default_model, &err)) return lt_cli_fail(&err);
+    model = default_model;
+  }
   if (db_path) { /* refuse a missing or foreign database before spending time on the model */
     lt_db *db = NULL;
     if (lt_db_open_existing(db_path, &db, &err))
@@ -419,7 +425,9 @@ int lt_cli_analyze(int argc, char **argv) {
       goto fail;
   }
   if (json) {
-    printf("{\"centre_mm\": [%.3f, %.3f, %.3f], \"nodule\": ", centre[0], centre[1], centre[2]);
+    printf("{\"model\": ");
+    lt_cli_print_json_string(stdout, model);
+    printf(", \"centre_mm\": [%.3f, %.3f, %.3f], \"nodule\": ", centre[0], centre[1], centre[2]);
     if (nod)
       printf("\"%s\"", nod->id);
     else
@@ -441,13 +449,19 @@ int lt_cli_analyze(int argc, char **argv) {
         printf(", \"dice_consensus\": null"); /* no segmentation (ResNet baseline) */
     }
     printf(", \"warnings\": [");
-    for (int k = 0; k < n_warn; k++)
-      printf("%s\"%s\"", k ? ", " : "", ood[k]);
+    for (int k = 0; k < n_warn; k++) {
+      printf("%s", k ? ", " : "");
+      lt_cli_print_json_string(stdout, ood[k]);
+    }
     printf("]");
-    if (out)
-      printf(", \"seg\": \"%s\", \"cam\": \"%s\", \"png\": \"%s\"", paths[0], paths[1], paths[2]);
+    static const char *const path_keys[3] = {"seg", "cam", "png"};
+    for (int k = 0; out && k < 3; k++) {
+      printf(", \"%s\": ", path_keys[k]);
+      lt_cli_print_json_string(stdout, paths[k]);
+    }
     printf("}\n");
   } else {
+    if (model_defaulted) printf("model %s (none named: the default)\n", model);
     printf("centre (%.1f, %.1f, %.1f) mm%s%s\n", centre[0], centre[1], centre[2],
            nod ? ", nodule " : "", nod ? nod->id : "");
     printf("malignancy probability %.3f (%s)\n", an.prob, an.prob >= 0.5f ? "malignant" : "benign");

@@ -163,3 +163,16 @@ int lt_cli_load_model_and_data(const char *model, const char *data, lt_weights *
   }
   return 0;
 }
+
+void lt_cli_print_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (*c == '"' || *c == '\\')
+      fprintf(f, "\\%c", *c);
+    else if (*c < 0x20)
+      fprintf(f, "\\u%04x", *c);
+    else
+      fputc(*c, f);
+  }
+  fputc('"', f);
+}

@@ -50,5 +50,8 @@ int lt_cli_parse_db_job(const char *cmd, const char *what, int argc, char **argv
 int lt_cli_load_model_and_data(const char *model, const char *data, lt_weights *w, lt_dataset *ds);
 /* True when s is --help or -h. */
 bool lt_cli_is_help(const char *s);
+/* Prints s as a JSON string, quotes included, escaping what JSON requires (a path may hold a
+ * quote or a backslash). */
+void lt_cli_print_json_string(FILE *f, const char *s);
 
 #endif

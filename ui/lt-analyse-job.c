@@ -157,24 +157,6 @@ void lt_study_data_unref(LtStudyData *s) {
   if (s) g_atomic_rc_box_release_full(s, study_clear);
 }
 
-char *lt_find_model(const char *models_dir) {
-  GDir *d = g_dir_open(models_dir, 0, NULL);
-  if (!d) return NULL;
-  /* The alphabetically first weights file: a directory's listing order is the file system's,
-   * so taking the first one listed could pick a different model on another machine. */
-  char *first = NULL;
-  const char *name;
-  while ((name = g_dir_read_name(d)))
-    if (g_str_has_suffix(name, ".safetensors") && (!first || strcmp(name, first) < 0)) {
-      g_free(first);
-      first = g_strdup(name);
-    }
-  g_dir_close(d);
-  char *found = first ? g_build_filename(models_dir, first, NULL) : NULL;
-  g_free(first);
-  return found;
-}
-
 typedef struct {
   LtStudyData *study;
   double ijk[3];

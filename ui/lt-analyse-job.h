@@ -62,8 +62,6 @@ typedef void (*LtAnalyseProgress)(GObject *target, uint64_t id, double fraction,
 typedef void (*LtAnalyseDone)(GObject *target, uint64_t id, int status, LtAnalysisResult *result,
                               const char *msg);
 
-/* The first .safetensors file in models_dir, or NULL (g_free the result). */
-char *lt_find_model(const char *models_dir);
 
 /* Queues the analysis of voxel ijk of study as an interactive job; returns the job id or 0
  * with err set. consensus: the readers' 50% consensus (0/1) on its grid cons_geom, taken

@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "lt-analyse-job.h"
+#include "lt-data-dir.h"
 #include "lt-lidc-scales.h"
 #include "lt-model-dialog.h"
 #include "lt-nodule-list.h"
@@ -838,8 +839,11 @@ static void lt_window_init(LtWindow *self) {
   lt_error err = {{0}};
   self->worker = lt_worker_new(&err);
   if (!self->worker) g_warning("%s", err.msg); /* shown when an analysis is asked for */
-  const char *env_model = g_getenv("LUNGTRUST_MODEL"); /* a weights file, before the bundled */
-  self->model_path = env_model && *env_model ? g_strdup(env_model) : lt_find_model(lt_paths_models_dir());
+  { /* LUNGTRUST_MODEL, else the bundled one: the rule analyze uses without --model */
+    char path[4096];
+    lt_error none = {{0}};
+    self->model_path = lt_default_model(path, sizeof path, &none) ? NULL : g_strdup(path);
+  }
   self->model = lt_model_ctx_new(self->model_path);
   if (self->worker) { /* the historical database: opened (and filled on first start) in the
                          background, before any retrieval */

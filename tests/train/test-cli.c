@@ -339,9 +339,64 @@ static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   lt_dataset_free(&ds);
 }
 
+/* analyze without --model takes LUNGTRUST_MODEL, else the alphabetically first weights file in
+ * the data folder's models/ (LUNGTRUST_DATADIR here), says which, and fails in one line when
+ * there is none; --model still wins. Uses the model the first test trained. */
+static void analyze_without_model_takes_the_default_or_says_where_it_looked(void **state) {
+  (void)state;
+  static char out[1 << 16];
+  char cmd[4096], data_dir[600], empty_dir[600], want[700];
+  snprintf(data_dir, sizeof data_dir, "%s/datadir", dir);
+  snprintf(empty_dir, sizeof empty_dir, "%s/emptydir", dir);
+  /* z-junk sorts after a-model: taking it would fail to load */
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p %s/models %s/models && cp %s %s/models/a-model.safetensors && "
+           "echo junk > %s/models/z-junk.safetensors && echo card > %s/models/README.md",
+           data_dir, empty_dir, model, data_dir, data_dir, data_dir);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
+
+  snprintf(cmd, sizeof cmd, "env -u LUNGTRUST_MODEL LUNGTRUST_DATADIR=%s %s analyze %s --nodule 1",
+           data_dir, cli, study);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
+  printf("%s", out);
+  snprintf(want, sizeof want, "model %s/models/a-model.safetensors (none named: the default)\n",
+           data_dir);
+  assert_true(strncmp(out, want, strlen(want)) == 0);
+  assert_non_null(strstr(out, "malignancy probability"));
+
+  snprintf(cmd, sizeof cmd,
+           "env -u LUNGTRUST_MODEL LUNGTRUST_DATADIR=%s %s analyze %s --nodule 1 --json", data_dir,
+           cli, study);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
+  snprintf(want, sizeof want, "{\"model\": \"%s/models/a-model.safetensors\", ", data_dir);
+  assert_true(strncmp(out, want, strlen(want)) == 0);
+
+  snprintf(cmd, sizeof cmd, "env -u LUNGTRUST_MODEL LUNGTRUST_DATADIR=%s %s analyze %s --nodule 1",
+           empty_dir, cli, study);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
+  printf("%s", out);
+  assert_int_equal(lines(out), 1);
+  assert_non_null(strstr(out, "/models"));
+  assert_non_null(strstr(out, "--model"));
+
+  snprintf(cmd, sizeof cmd, "LUNGTRUST_MODEL=%s/models/z-junk.safetensors %s analyze %s --nodule 1",
+           data_dir, cli, study);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
+  printf("%s", out);
+  assert_int_equal(lines(out), 1);
+  assert_non_null(strstr(out, "z-junk"));
+
+  snprintf(cmd, sizeof cmd,
+           "LUNGTRUST_MODEL=%s/models/z-junk.safetensors %s analyze %s --nodule 1 --model %s",
+           data_dir, cli, study, model);
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 0);
+  assert_null(strstr(out, "none named"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(train_evaluate_analyze_and_refuse_bad_weights),
+      cmocka_unit_test(analyze_without_model_takes_the_default_or_says_where_it_looked),
       cmocka_unit_test(dataset_from_a_study_lists_its_outlined_nodule),
       cmocka_unit_test(train_side_sets_the_input_and_analyze_follows),
       cmocka_unit_test(train_max_minutes_stops_and_keeps_the_best_epoch),
