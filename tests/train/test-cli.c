@@ -339,6 +339,15 @@ static void dataset_from_a_study_lists_its_outlined_nodule(void **state) {
   lt_dataset_free(&ds);
 }
 
+/* Runs cmd, which must fail as bad input (exit 1) with one line; returns that line. */
+static const char *refused_in_one_line(const char *cmd) {
+  static char out[1 << 12];
+  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
+  printf("%s", out);
+  assert_int_equal(lines(out), 1);
+  return out;
+}
+
 /* analyze without --model takes LUNGTRUST_MODEL, else the alphabetically first weights file in
  * the data folder's models/ (LUNGTRUST_DATADIR here), says which, and fails in one line when
  * there is none; --model still wins. Uses the model the first test trained. */
@@ -373,18 +382,12 @@ static void analyze_without_model_takes_the_default_or_says_where_it_looked(void
 
   snprintf(cmd, sizeof cmd, "env -u LUNGTRUST_MODEL LUNGTRUST_DATADIR=%s %s analyze %s --nodule 1",
            empty_dir, cli, study);
-  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
-  printf("%s", out);
-  assert_int_equal(lines(out), 1);
-  assert_non_null(strstr(out, "/models"));
-  assert_non_null(strstr(out, "--model"));
-
+  const char *why = refused_in_one_line(cmd);
+  assert_non_null(strstr(why, "/models"));
+  assert_non_null(strstr(why, "--model"));
   snprintf(cmd, sizeof cmd, "LUNGTRUST_MODEL=%s/models/z-junk.safetensors %s analyze %s --nodule 1",
            data_dir, cli, study);
-  assert_int_equal(lt_test_run(cmd, out, sizeof out), 1);
-  printf("%s", out);
-  assert_int_equal(lines(out), 1);
-  assert_non_null(strstr(out, "z-junk"));
+  assert_non_null(strstr(refused_in_one_line(cmd), "z-junk"));
 
   snprintf(cmd, sizeof cmd,
            "LUNGTRUST_MODEL=%s/models/z-junk.safetensors %s analyze %s --nodule 1 --model %s",
