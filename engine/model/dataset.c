@@ -165,7 +165,6 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
   uint16_t *q = malloc(nq * sizeof *q);
   uint8_t *bits = calloc(PATCH_V / 8, 1), *tbits = calloc(PATCH_V / 8, 1);
   float *win = x ? malloc(nq * sizeof *win) : NULL; /* the two windows, dequantised */
-  uint8_t *inside = NULL;                             /* a mask plane, a byte a voxel */
   uint64_t h_file = 0;
   int rc = -1;
   if (!q || !bits || !tbits || (x && !win)) {
@@ -198,25 +197,15 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
       win[v] = (float)q[v] * (1.0f / 65535.0f);
     lt_model_input_make(x, side, in_channels, win, win + PATCH_V);
   }
-  /* the masks pooled by the input's own rule: unpacked to one byte a voxel first */
-  const uint8_t *planes[2] = {bits, tbits};
-  float *pooled[2] = {mask, truth};
-  for (int m = 0; m < 2; m++) {
-    if (!pooled[m])
-      continue;
-    if (!inside && !(inside = malloc(PATCH_V))) {
-      lt_error_set(err, "out of memory");
-      goto out;
-    }
-    for (size_t v = 0; v < PATCH_V; v++)
-      inside[v] = (planes[m][v >> 3] >> (v & 7)) & 1;
-    lt_model_input_mask(pooled[m], side, inside);
-  }
+  /* the masks pooled by the input's own rule, read from their bit planes */
+  if (mask)
+    lt_model_input_mask_bits(mask, side, bits);
+  if (truth)
+    lt_model_input_mask_bits(truth, side, tbits);
   rc = 0;
 out:
   free(q);
   free(win);
-  free(inside);
   free(bits);
   free(tbits);
   fclose(f);

@@ -1,6 +1,7 @@
 /* engine/model/input.c — the model's input from the patch (input.h). */
 #include "model/input.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "ct/patch.h"
@@ -55,7 +56,14 @@ void lt_model_input_make(float *x, int side, int in_channels, const float *lung,
     pool_into(x, 4, 2, side, FOVEA_N / side, FOVEA_LO, lung, mediastinal);
 }
 
-void lt_model_input_mask(float *m, int side, const uint8_t *mask) {
+/* The mask's voxel v: a byte each, or bit v of a packed plane. */
+static inline int mask_at(const uint8_t *mask, bool packed, size_t v) {
+  return packed ? (mask[v >> 3] >> (v & 7)) & 1 : mask[v] != 0;
+}
+
+/* One rule for both layouts: half of the k^3 block inside makes the cell inside. Inline, so that
+ * each caller gets a loop for its own layout. */
+static inline void pool_mask(float *m, int side, const uint8_t *mask, bool packed) {
   const int k = LT_PATCH_N / side;
   for (int z = 0; z < side; z++)
     for (int y = 0; y < side; y++)
@@ -64,8 +72,15 @@ void lt_model_input_mask(float *m, int side, const uint8_t *mask) {
         for (int dz = 0; dz < k; dz++)
           for (int dy = 0; dy < k; dy++)
             for (int dx = 0; dx < k; dx++)
-              in += mask[(size_t)(xx * k + dx) +
-                         LT_PATCH_N * ((size_t)(y * k + dy) + LT_PATCH_N * (size_t)(z * k + dz))] != 0;
+              in += mask_at(mask, packed,
+                            (size_t)(xx * k + dx) + LT_PATCH_N * ((size_t)(y * k + dy) +
+                                                                  LT_PATCH_N * (size_t)(z * k + dz)));
         m[((size_t)z * side + (size_t)y) * side + (size_t)xx] = 2 * in >= k * k * k ? 1.0f : 0.0f;
       }
+}
+
+void lt_model_input_mask(float *m, int side, const uint8_t *mask) { pool_mask(m, side, mask, false); }
+
+void lt_model_input_mask_bits(float *m, int side, const uint8_t *bits) {
+  pool_mask(m, side, bits, true);
 }

@@ -34,5 +34,8 @@ void lt_model_input_make(float *x, int side, int in_channels, const float *lung,
 /* m (S^3): 1 where at least half of the k^3 block of mask (64^3 bytes, non-zero inside) is
  * inside, else 0. */
 void lt_model_input_mask(float *m, int side, const uint8_t *mask);
+/* The same rule for a bit-packed mask (bit v & 7 of byte v >> 3 is voxel v), as the data set's
+ * files store it: no unpacking on the training path. */
+void lt_model_input_mask_bits(float *m, int side, const uint8_t *bits);
 
 #endif
