@@ -429,7 +429,7 @@ int lt_cli_analyze(int argc, char **argv) {
     lt_cli_print_json_string(stdout, model);
     printf(", \"centre_mm\": [%.3f, %.3f, %.3f], \"nodule\": ", centre[0], centre[1], centre[2]);
     if (nod)
-      printf("\"%s\"", nod->id);
+      lt_cli_print_json_string(stdout, nod->id);
     else
       printf("null");
     printf(", \"probability\": %.5f, \"attributes\": {", an.prob);

@@ -22,16 +22,9 @@ static void quiet(const char *line, void *user) {
 }
 
 static void json_str(const char *key, const char *v, int last) {
-  printf("\"%s\":\"", key);
-  for (const char *p = v; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      printf("\\%c", *p);
-    else if ((unsigned char)*p < 0x20)
-      printf("\\u%04x", (unsigned char)*p);
-    else
-      putchar(*p);
-  }
-  printf("\"%s", last ? "}\n" : ",");
+  printf("\"%s\":", key);
+  lt_cli_print_json_string(stdout, v);
+  printf("%s", last ? "}\n" : ",");
 }
 
 int lt_cli_engine(int argc, char **argv) {

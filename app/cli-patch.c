@@ -102,20 +102,6 @@ static int parse_args(int argc, char **argv, patch_args *a, int *help) {
   return 0;
 }
 
-/* Prints s as a JSON string. */
-static void json_str(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      printf("\\%c", c);
-    else if (c < 0x20)
-      printf("\\u%04x", c);
-    else
-      putchar(c);
-  }
-  putchar('"');
-}
 
 /* The patch's centre slices (channel 0) side by side, with the mask contour. */
 static int write_png(const char *path, const lt_patch *p, const uint8_t *mask, lt_error *err) {
@@ -350,18 +336,18 @@ int lt_cli_patch(int argc, char **argv) {
 
   if (a.json) {
     printf("{\"centre_mm\": [%.3f, %.3f, %.3f], \"patch\": ", centre[0], centre[1], centre[2]);
-    json_str(paths[0]);
+    lt_cli_print_json_string(stdout, paths[0]);
     printf(", \"png\": ");
-    json_str(paths[2]);
+    lt_cli_print_json_string(stdout, paths[2]);
     printf(", \"mask\": ");
-    if (mask_voxels >= 0) json_str(paths[1]); else printf("null");
+    if (mask_voxels >= 0) lt_cli_print_json_string(stdout, paths[1]); else printf("null");
     printf(", \"nodule\": ");
-    if (nod) json_str(nod->id); else printf("null");
+    if (nod) lt_cli_print_json_string(stdout, nod->id); else printf("null");
     printf(", \"mask_voxels\": %ld", mask_voxels);
     printf(", \"volume\": ");
-    if (a.volume) json_str(paths[3]); else printf("null");
+    if (a.volume) lt_cli_print_json_string(stdout, paths[3]); else printf("null");
     printf(", \"lung_mask\": ");
-    if (a.lung_mask) json_str(paths[4]); else printf("null");
+    if (a.lung_mask) lt_cli_print_json_string(stdout, paths[4]); else printf("null");
     if (lung) printf(", \"lung_litres\": %.3f", li.total_l);
     printf("}\n");
   } else {

@@ -65,15 +65,6 @@ static void describe(lt_db *db, int64_t nodule_id, char *who, size_t n1, char *k
   snprintf(key, n2, "%s", ok ? info.source_key : "?");
 }
 
-static void json_str(const char *s) {
-  putchar('"');
-  for (; *s; s++) {
-    if (*s == '"' || *s == '\\') printf("\\%c", *s);
-    else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-    else putchar(*s);
-  }
-  putchar('"');
-}
 
 int lt_cli_retrieve(int argc, char **argv) {
   const char *path = NULL;
@@ -155,9 +146,9 @@ int lt_cli_retrieve(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       describe(db, hits[i].nodule_id, who, sizeof who, key, sizeof key);
       printf("%s{\"nodule\":%lld,\"patient\":", i ? "," : "", (long long)hits[i].nodule_id);
-      json_str(who);
+      lt_cli_print_json_string(stdout, who);
       printf(",\"key\":");
-      json_str(key);
+      lt_cli_print_json_string(stdout, key);
       printf(",\"distance\":%.6g,\"attrs\":[%g,%g,%g,%g,%g,%g],\"diameter_mm\":", hits[i].distance,
              hits[i].attr[0], hits[i].attr[1], hits[i].attr[2], hits[i].attr[3], hits[i].attr[4],
              hits[i].attr[5]);
