@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 #include <locale.h>
 
+#include "lt-data-dir.h"
 #include "lt-paths.h"
 #include "lt-window.h"
 
@@ -20,7 +21,7 @@
 /* The study opened when none is given: the build's LT_DEFAULT_STUDY from the build tree, the
  * installed demo otherwise (lt-paths.h; LUNGTRUST_DATADIR relocates it). */
 static const char *default_study(void) {
-  if (lt_paths_from_build_tree() && !g_getenv("LUNGTRUST_DATADIR")) return LT_DEFAULT_STUDY;
+  if (lt_data_from_build_tree() && !g_getenv("LUNGTRUST_DATADIR")) return LT_DEFAULT_STUDY;
   return lt_paths_demo_study();
 }
 

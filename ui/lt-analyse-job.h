@@ -62,7 +62,6 @@ typedef void (*LtAnalyseProgress)(GObject *target, uint64_t id, double fraction,
 typedef void (*LtAnalyseDone)(GObject *target, uint64_t id, int status, LtAnalysisResult *result,
                               const char *msg);
 
-
 /* Queues the analysis of voxel ijk of study as an interactive job; returns the job id or 0
  * with err set. consensus: the readers' 50% consensus (0/1) on its grid cons_geom, taken
  * (g_free), or NULL. nodule_mm: the nodule's diameter for the out-of-distribution check. */

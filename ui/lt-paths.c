@@ -3,13 +3,8 @@
 
 #include "lt-data-dir.h"
 
-/* The rule itself is the engine's (lt-data-dir.h), so that lungtrust-cli finds the same data. */
-gboolean lt_paths_from_build_tree(void) { return lt_data_from_build_tree(); }
-
-const char *lt_paths_data_dir(void) { return lt_data_dir(); }
-
 static const char *under(char **cache, const char *a, const char *b) {
-  if (!*cache) *cache = g_build_filename(lt_paths_data_dir(), a, b, NULL);
+  if (!*cache) *cache = g_build_filename(lt_data_dir(), a, b, NULL);
   return *cache;
 }
 

@@ -10,11 +10,7 @@
 
 G_BEGIN_DECLS
 
-/* The folder holding demo/, lidc-ratings/ and models/ (static storage). */
-const char *lt_paths_data_dir(void);
-/* TRUE when the running executable is this build's (an uninstalled run). */
-gboolean lt_paths_from_build_tree(void);
-/* The folders and the demo study under lt_paths_data_dir() (static storage). */
+/* The LIDC tables' folder and the demo study under lt_data_dir() (static storage). */
 const char *lt_paths_ratings_dir(void);
 const char *lt_paths_demo_study(void);
 

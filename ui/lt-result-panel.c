@@ -106,8 +106,7 @@ void lt_result_panel_show_analysis(LtResultPanel *self, const LtAnalysisResult *
   GString *o = g_string_new(NULL);
   for (int i = 0; i < r->n_ood; i++)
     g_string_append_printf(o, "%s%s: %s", o->len ? "\n" : "", _("Out of distribution"), r->ood[i]);
-  char coarse[1][160]; /* the engine's English line decides; the panel words it */
-  if (lt_trust_grid_warnings(r->cam_grid, r->nodule_mm, coarse, 1)) {
+  if (lt_trust_grid_coarse(r->cam_grid, r->nodule_mm)) {
     if (o->len) g_string_append_c(o, '\n');
     g_string_append_printf(o, _("The nodule (%.1f mm) spans under two cells of the model's %g mm "
                                 "Grad-CAM grid: the trust checks say little here."),

@@ -46,10 +46,13 @@ void lt_analysis_free(lt_analysis *a);
 /* The trust check is taken on the fusion grid: grid cells a side over the 32 mm patch, each
  * 32 / grid mm (2 mm at the 64^3 input, 4 mm at the default model's 32^3). A nodule narrower than
  * two cells lies in a handful of them, half of each its surroundings, so its inside/outside
- * contrast says little. This words that as one warning line when nodule_mm (its diameter; <= 0
- * when unknown) is under two cells. Returns the lines written: 0 or 1 (none when max < 1). */
-int lt_trust_grid_warnings(int grid, double nodule_mm, char (*lines)[160], int max);
+ * contrast says little. True when nodule_mm (its diameter; <= 0 when unknown) is under two
+ * cells of a grid of grid cells (>= 1). */
+bool lt_trust_grid_coarse(int grid, double nodule_mm);
 /* The side of one cell of that grid in mm: 32 / grid. */
 double lt_trust_grid_cell_mm(int grid);
+/* lt_trust_grid_coarse worded as one warning line (English, for the CLI). Returns the lines
+ * written: 0 or 1 (none when max < 1). */
+int lt_trust_grid_warnings(int grid, double nodule_mm, char (*lines)[160], int max);
 
 #endif

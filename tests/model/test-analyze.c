@@ -86,6 +86,11 @@ static void trust_grid_warning_under_two_cells(void **state) {
   assert_int_equal(lt_trust_grid_warnings(8, NAN, lines, 2), 0);
   assert_int_equal(lt_trust_grid_warnings(8, 5.0, lines, 0), 0); /* no room */
   assert_int_equal(lt_trust_grid_warnings(0, 5.0, lines, 2), 0); /* no grid */
+  /* the panel's question, the same rule */
+  assert_true(lt_trust_grid_coarse(8, 5.0));
+  assert_false(lt_trust_grid_coarse(8, 8.0));
+  assert_false(lt_trust_grid_coarse(8, 0));
+  assert_false(lt_trust_grid_coarse(0, 5.0));
 }
 
 int main(void) {
