@@ -384,7 +384,7 @@ int lt_cli_analyze(int argc, char **argv) {
     lt_model_input_mask(cm, S, cons);
   if (lt_model_create_from_weights(&m, &w, &err))
     goto fail;
-  if (lt_analyze_patch(m, x, cons ? cm : NULL, &an, &err))
+  if (lt_analyze_patch(m, x, p->ch[0], cons ? cm : NULL, &an, &err))
     goto fail;
 
   /* Out-of-distribution warnings. */

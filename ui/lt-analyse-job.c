@@ -103,7 +103,7 @@ static int run_model(lt_job *job, LtModelCtx *c, const lt_volume *v, const doubl
   if (rc == 0) {
     lt_model_input_make(x, S, cfg->in_channels, p->ch[0], p->ch[1]);
     if (in_patch > 0) lt_model_input_mask(cm, S, pm);
-    rc = lt_analyze_patch(c->m, x, in_patch > 0 ? cm : NULL, &an, err);
+    rc = lt_analyze_patch(c->m, x, p->ch[0], in_patch > 0 ? cm : NULL, &an, err);
   }
   if (rc == 0) {
     LtAnalysisResult *r = g_new0(LtAnalysisResult, 1);

@@ -17,8 +17,8 @@ void lt_analysis_free(lt_analysis *a) {
   memset(a, 0, sizeof *a);
 }
 
-int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt_analysis *out,
-                     lt_error *err) {
+int lt_analyze_patch(lt_model *m, const float *patch, const float *lung, const float *consensus,
+                     lt_analysis *out, lt_error *err) {
   memset(out, 0, sizeof *out);
   const lt_model_config *c = lt_model_config_of(m);
   const int S = c->input_size, F = lt_model_config_fusion_side(c), N = F * F * F;
@@ -34,7 +34,7 @@ int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt
     lt_analysis_free(out);
     return lt_error_set(err, "analyze: out of memory");
   }
-  lt_model_forward(m, patch, 1);
+  lt_model_forward_patch(m, patch, lung, 1);
   out->prob = lt_model_prob(m, 0);
   out->n_attr = lt_model_config_n_attr(c);
   memcpy(out->attrs, lt_model_attrs(m, 0), (size_t)out->n_attr * sizeof(float));

@@ -36,11 +36,12 @@ typedef struct {
                                     * (lt_attr_refit_warnings), 0 without a refit */
 } lt_analysis;
 
-/* The model must have been created with batch 1. patch: (S, S, S, in_channels) NDHWC;
- * consensus: S^3 mask in (z, y, x) order, or NULL. PASS uses the config's lambda (0.5) as the
- * margin. */
-int lt_analyze_patch(lt_model *m, const float *patch, const float *consensus, lt_analysis *out,
-                     lt_error *err);
+/* The model must have been created with batch 1. patch: (S, S, S, in_channels) NDHWC, the
+ * model's input; lung: the same patch's lung window at 0.5 mm (64^3, ct/patch.h channel 0),
+ * which the attribute refit reads (model.h lt_model_forward_patch); consensus: S^3 mask in
+ * (z, y, x) order, or NULL. PASS uses the config's lambda (0.5) as the margin. */
+int lt_analyze_patch(lt_model *m, const float *patch, const float *lung, const float *consensus,
+                     lt_analysis *out, lt_error *err);
 void lt_analysis_free(lt_analysis *a);
 
 /* The trust check is taken on the fusion grid: grid cells a side over the 32 mm patch, each

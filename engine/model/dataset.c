@@ -147,12 +147,13 @@ int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
   return push(ds, &s, err);
 }
 
-int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
-                          float *mask, float *truth, lt_error *err) {
+/* Reads sample i's patch file, checking its checksum: the two windows dequantised into win
+ * (2 x 64^3, or NULL to skip) and the mask and true-mask bit planes into bits and tbits (64^3 / 8
+ * bytes each, left 0 when the file has none). */
+static int read_patch_file(const lt_dataset *ds, int i, float *win, uint8_t *bits, uint8_t *tbits,
+                           lt_error *err) {
   if (i < 0 || i >= ds->n)
     return lt_error_set(err, "dataset: no sample %d", i);
-  if (lt_model_input_check(side, in_channels, err))
-    return -1;
   const lt_sample *s = &ds->s[i];
   char path[700];
   snprintf(path, sizeof path, "%s/%s", ds->dir, s->patch_file);
@@ -163,11 +164,9 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
   int32_t hdr[3];
   const size_t nq = 2 * (size_t)PATCH_V;
   uint16_t *q = malloc(nq * sizeof *q);
-  uint8_t *bits = calloc(PATCH_V / 8, 1), *tbits = calloc(PATCH_V / 8, 1);
-  float *win = x ? malloc(nq * sizeof *win) : NULL; /* the two windows, dequantised */
   uint64_t h_file = 0;
   int rc = -1;
-  if (!q || !bits || !tbits || (x && !win)) {
+  if (!q) {
     lt_error_set(err, "out of memory");
     goto out;
   }
@@ -192,11 +191,39 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
     lt_error_set(err, "%s: checksum mismatch (damaged patch file)", path);
     goto out;
   }
-  if (x) {
+  if (win)
     for (size_t v = 0; v < nq; v++)
       win[v] = (float)q[v] * (1.0f / 65535.0f);
-    lt_model_input_make(x, side, in_channels, win, win + PATCH_V);
+  rc = 0;
+out:
+  free(q);
+  fclose(f);
+  return rc;
+}
+
+int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
+                          float *mask, float *truth, lt_error *err) {
+  return lt_dataset_read_patch(ds, i, side, in_channels, x, mask, truth, NULL, err);
+}
+
+int lt_dataset_read_patch(const lt_dataset *ds, int i, int side, int in_channels, float *x,
+                          float *mask, float *truth, float *lung, lt_error *err) {
+  if (lt_model_input_check(side, in_channels, err))
+    return -1;
+  uint8_t *bits = calloc(PATCH_V / 8, 1), *tbits = calloc(PATCH_V / 8, 1);
+  const bool need_win = x || lung;
+  float *win = need_win ? malloc(2 * (size_t)PATCH_V * sizeof *win) : NULL; /* the two windows */
+  int rc = -1;
+  if (!bits || !tbits || (need_win && !win)) {
+    lt_error_set(err, "out of memory");
+    goto out;
   }
+  if (read_patch_file(ds, i, win, bits, tbits, err))
+    goto out;
+  if (x)
+    lt_model_input_make(x, side, in_channels, win, win + PATCH_V);
+  if (lung)
+    memcpy(lung, win, (size_t)PATCH_V * sizeof *lung);
   /* the masks pooled by the input's own rule, read from their bit planes */
   if (mask)
     lt_model_input_mask_bits(mask, side, bits);
@@ -204,11 +231,9 @@ int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels
     lt_model_input_mask_bits(truth, side, tbits);
   rc = 0;
 out:
-  free(q);
   free(win);
   free(bits);
   free(tbits);
-  fclose(f);
   return rc;
 }
 

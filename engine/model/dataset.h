@@ -76,6 +76,10 @@ int lt_dataset_add_truth(lt_dataset *ds, const lt_sample *meta, const float *ch,
  * when the file has none). Any pointer may be NULL. */
 int lt_dataset_read_input(const lt_dataset *ds, int i, int side, int in_channels, float *x,
                           float *mask, float *truth, lt_error *err);
+/* The same, and the patch's lung window at its own 0.5 mm (lung: 64^3, x fastest, as ct/patch.h
+ * channel 0; NULL to skip), which the attribute refit's CT measures read (model/refit-ct.h). */
+int lt_dataset_read_patch(const lt_dataset *ds, int i, int side, int in_channels, float *x,
+                          float *mask, float *truth, float *lung, lt_error *err);
 /* FNV-1a 64 of the manifest's samples (ids, patients, labels, ratings), as "fnv1a64:<hex>". */
 void lt_dataset_hash(const lt_dataset *ds, char *out, int n);
 /* Index of the sample with that id, or -1. */

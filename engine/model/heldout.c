@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/patch.h"
 #include "model/gradcam.h"
 #include "model/metrics.h"
 #include "model/params.h"
@@ -155,10 +156,11 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
   float *x = malloc((size_t)c->in_channels * S3 * sizeof *x), *mask = malloc(S3 * sizeof *mask),
         *truth = malloc(S3 * sizeof *truth);
   float *cam = malloc((size_t)N * sizeof *cam), *p = malloc((size_t)N * sizeof *p);
+  float *lung = malloc((size_t)LT_PATCH_VOXELS * sizeof *lung); /* the refit's CT measures */
   double sum_a[6] = {0}, sum_t[6] = {0};
   int n_a = 0, n_t = 0;
   int rc = -1;
-  if (!r || !x || !mask || !truth || !cam || !p) {
+  if (!r || !x || !mask || !truth || !cam || !p || !lung) {
     lt_error_set(err, "out of memory");
     goto out;
   }
@@ -167,9 +169,9 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
     one *o = &r[i];
     o->label = s->has_label ? s->label : -1;
     o->r.dice = o->r.dice_truth = o->r.attr_mae = o->r.attr_mae_truth = o->r.cam_share_in = NAN;
-    if (lt_dataset_read_input(ds, i, S, c->in_channels, x, mask, truth, err))
+    if (lt_dataset_read_patch(ds, i, S, c->in_channels, x, mask, truth, lung, err))
       goto out;
-    lt_model_forward(m, x, 1);
+    lt_model_forward_patch(m, x, lung, 1);
     o->r.prob = lt_model_prob(m, 0);
     const float *seg = lt_model_seg(m, 0);
     if (seg && s->has_mask && !s->mask_sphere) /* seg NULL: no segmentation (ResNet) */
@@ -233,6 +235,6 @@ int lt_heldout_evaluate(lt_model *m, const lt_dataset *ds, int boot, uint64_t se
   bootstrap(r, ds->n, boot, seed, out);
   rc = 0;
 out:
-  free(r), free(x), free(mask), free(truth), free(cam), free(p);
+  free(r), free(x), free(mask), free(truth), free(cam), free(p), free(lung);
   return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/patch.h"
 #include "model/heads.h"
 #include "nn/cuda/engine-select.h"
 
@@ -471,7 +472,9 @@ static void mask_pool_backward(lt_model *m, int n) {
   sp->g_set = 1;
 }
 
-void lt_model_forward(lt_model *m, const float *x, int n) {
+void lt_model_forward(lt_model *m, const float *x, int n) { lt_model_forward_patch(m, x, NULL, n); }
+
+void lt_model_forward_patch(lt_model *m, const float *x, const float *lung, int n) {
   assert(n == m->batch);
   const lt_backend *be = m->be;
   act *in = &m->acts[m->a_input];
@@ -526,15 +529,19 @@ void lt_model_forward(lt_model *m, const float *x, int n) {
   be->global_avg_pool_forward(m->h, f->v, n, m->n_cells, m->K);
   if (m->cfg.mask_pool) mask_pool_forward(m, n);
   lt_heads_forward(&m->heads, m->hin, n);
-  if (m->has_refit) { /* the segmentation is in host-visible memory, as for mask pooling */
+  /* the segmentation is in host-visible memory, as for mask pooling */
+  if (m->has_refit && (lung || !lt_attr_refit_reads_ct(&m->refit))) {
     const size_t S3 = (size_t)m->S * m->S * m->S;
     for (int i = 0; i < n; i++) {
       double measures[LT_REFIT_N_MEASURES];
       const int C = m->cfg.in_channels;
-      lt_refit_measures(measures, x + (size_t)i * S3 * (size_t)C, C, lt_model_seg(m, i), m->S);
+      lt_refit_measures(measures, x + (size_t)i * S3 * (size_t)C, C, lt_model_seg(m, i), m->S,
+                        lung ? lung + (size_t)i * LT_PATCH_VOXELS : NULL);
       m->refit_clipped[i] =
           lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, measures);
     }
+  } else if (m->has_refit) {
+    memset(m->refit_clipped, 0, (size_t)n * sizeof *m->refit_clipped);
   }
 }
 

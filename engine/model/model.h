@@ -72,6 +72,11 @@ double lt_model_forward_flops(const lt_model *m);
 
 /* Forward pass of n == batch samples; x: (n, S, S, S, in_channels). */
 void lt_model_forward(lt_model *m, const float *x, int n);
+/* The same, with each sample's lung window at the patch's 0.5 mm (lung: n x 64^3, ct/patch.h
+ * channel 0), which a refit of version 3 reads (refit-ct.h). Given NULL, such a refit is not
+ * applied and the attribute scores are the heads' own: what reports a model's attributes
+ * (analyze.h, heldout.h) passes the window. */
+void lt_model_forward_patch(lt_model *m, const float *x, const float *lung, int n);
 
 /* An inference model reports refitted attribute scores (refit.h) from the next forward on.
  * Refused (-1) for a training model, whose loss needs the heads' scores, and for a model

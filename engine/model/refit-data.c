@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ct/patch.h"
 #include "nn/cuda/engine-select.h"
 
 int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds, double lambda,
@@ -23,15 +24,16 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
   double *in = malloc((size_t)(n ? n : 1) * LT_REFIT_N_IN * sizeof *in);
   double *y = malloc((size_t)(n ? n : 1) * LT_N_ATTRIBUTES * sizeof *y);
   float *x = malloc((size_t)c->in_channels * S3 * sizeof *x);
+  float *lung = malloc((size_t)LT_PATCH_VOXELS * sizeof *lung);
   int rc = -1, k = 0;
-  if (!in || !y || !x) {
+  if (!in || !y || !x || !lung) {
     lt_error_set(err, "out of memory");
     goto out;
   }
   for (int i = 0; i < ds->n; i++) {
     const lt_sample *s = &ds->s[i];
     if (!s->has_ratings) continue;
-    if (lt_dataset_read_input(ds, i, S, c->in_channels, x, NULL, NULL, err)) goto out;
+    if (lt_dataset_read_patch(ds, i, S, c->in_channels, x, NULL, NULL, lung, err)) goto out;
     lt_model_forward(m, x, 1);
     const float *a = lt_model_attrs(m, 0);
     double *row = in + (size_t)k * LT_REFIT_N_IN;
@@ -39,7 +41,7 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
       row[j] = a[j];
       y[(size_t)k * LT_N_ATTRIBUTES + j] = s->ratings[j];
     }
-    lt_refit_measures(row + LT_N_ATTRIBUTES, x, c->in_channels, lt_model_seg(m, 0), S);
+    lt_refit_measures(row + LT_N_ATTRIBUTES, x, c->in_channels, lt_model_seg(m, 0), S, lung);
     k++;
   }
   /* a GPU error in a layer is sticky, not returned: the scores above cannot be trusted */
@@ -59,6 +61,6 @@ int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds
   }
   rc = 0;
 out:
-  free(in), free(y), free(x);
+  free(in), free(y), free(x), free(lung);
   return rc;
 }

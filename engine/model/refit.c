@@ -134,9 +134,18 @@ void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, i
 }
 
 void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, const float *seg,
-                       int S) {
+                       int S, const float *lung) {
   lt_seg_shape_measures(out, seg, S);
   lt_patch_density_measures(out + LT_REFIT_N_SHAPE, x, C, seg, S);
+  double *ct = out + LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY;
+  if (lung)
+    lt_patch_ct_measures(ct, lung, seg, S);
+  else
+    memset(ct, 0, LT_REFIT_N_CT * sizeof *ct);
+}
+
+bool lt_attr_refit_reads_ct(const lt_attr_refit *r) {
+  return r->n_measures > LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY;
 }
 
 const char *lt_refit_loss_name(lt_refit_loss loss) {
@@ -293,6 +302,16 @@ out:
   return rc;
 }
 
+/* The measures of each version of the stored refit: 4 (1), 7 (2), 12 (3). */
+static const int version_measures[4] = {0, LT_REFIT_N_SHAPE, LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY,
+                                        LT_REFIT_N_MEASURES};
+
+static int refit_version(int n_measures) {
+  for (int v = 1; v <= 3; v++)
+    if (version_measures[v] == n_measures) return v;
+  return 3;
+}
+
 /* The inputs r reads: the six scores and its measures. */
 static int refit_inputs(const lt_attr_refit *r) {
   const int m = r->n_measures;
@@ -323,7 +342,9 @@ int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max) {
   static const char *const measure_names[LT_REFIT_N_MEASURES] = {
       "segmentation's volume", "segmentation's minor/major axis ratio",
       "segmentation's middle/major axis ratio", "segmentation's surface/volume^(2/3)",
-      "core density (HU)", "peak density (HU)", "edge sharpness (HU/mm)"};
+      "core density (HU)", "peak density (HU)", "edge sharpness (HU/mm)",
+      "contrast at 0.5 mm (HU)", "background at 0.5 mm (HU)", "edge fall at 0.5 mm",
+      "rays' minor/major axis ratio", "rays' residual from their ellipsoid"};
   int n = 0;
   for (int j = 0; j < LT_REFIT_N_IN && n < max; j++) {
     if (!(clipped & (1 << j))) continue;
@@ -339,10 +360,10 @@ int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max) {
 
 char *lt_attr_refit_to_json(const lt_attr_refit *r) {
   cJSON *o = cJSON_CreateObject(), *ws = cJSON_AddArrayToObject(o, "weights");
-  /* version 1 for a refit read from one, else version 2 with every input */
-  const bool v1 = r->n_measures == LT_REFIT_N_SHAPE;
-  const int n_in = v1 ? LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE : LT_REFIT_N_IN;
-  cJSON_AddNumberToObject(o, "version", v1 ? 1 : 2);
+  /* the version a refit was read from (1 or 2), else version 3 with every input */
+  const int version = refit_version(r->n_measures);
+  const int n_in = refit_inputs(r);
+  cJSON_AddNumberToObject(o, "version", version);
   cJSON_AddNumberToObject(o, "lambda", r->lambda);
   cJSON_AddNumberToObject(o, "n_fit", r->n_fit);
   cJSON_AddStringToObject(o, "loss", lt_refit_loss_name(r->loss));
@@ -379,10 +400,11 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
   const cJSON *nf = o ? cJSON_GetObjectItemCaseSensitive(o, "n_fit") : NULL;
   const cJSON *ws = o ? cJSON_GetObjectItemCaseSensitive(o, "weights") : NULL;
   const cJSON *ls = o ? cJSON_GetObjectItemCaseSensitive(o, "loss") : NULL;
-  /* version 1: the shape measures only; version 2: all seven */
-  const int version = cJSON_IsNumber(v) && (v->valuedouble == 1 || v->valuedouble == 2)
+  /* version 1: the shape measures only; version 2: shape and density; version 3: all twelve */
+  const int version = cJSON_IsNumber(v) && (v->valuedouble == 1 || v->valuedouble == 2 ||
+                                            v->valuedouble == 3)
                           ? (int)v->valuedouble : 0;
-  const int n_in = LT_N_ATTRIBUTES + (version == 1 ? LT_REFIT_N_SHAPE : LT_REFIT_N_MEASURES);
+  const int n_in = LT_N_ATTRIBUTES + version_measures[version];
   /* no "loss": a refit written before there was a choice, fitted on the squared error */
   lt_refit_loss loss = LT_REFIT_SQUARED;
   int ok = version && cJSON_IsNumber(lam) && cJSON_IsNumber(nf) && cJSON_IsArray(ws) &&
@@ -416,9 +438,11 @@ int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err) {
   cJSON_Delete(o);
   if (!ok) {
     memset(r, 0, sizeof *r);
-    return lt_error_set(err, "attribute refit: not a refit of version 2 (6 x %d finite weights, "
-                        "%d input ranges) or 1 (6 x %d, %d) with a squared or absolute loss", 1 + LT_REFIT_N_IN, LT_REFIT_N_IN,
-                        1 + LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE, LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE);
+    return lt_error_set(err, "attribute refit: not a refit of version 3 (6 x %d finite weights, "
+                        "%d input ranges), 2 (6 x %d, %d) or 1 (6 x %d, %d) with a squared or "
+                        "absolute loss", 1 + LT_REFIT_N_IN, LT_REFIT_N_IN,
+                        1 + LT_N_ATTRIBUTES + version_measures[2], LT_N_ATTRIBUTES + version_measures[2],
+                        1 + LT_N_ATTRIBUTES + version_measures[1], LT_N_ATTRIBUTES + version_measures[1]);
   }
   return 0;
 }

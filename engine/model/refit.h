@@ -1,13 +1,13 @@
 /* engine/model/refit.h — the attribute refit: the six attribute scores of the heads, corrected
- * by a linear map of those scores and seven plain measures of the model's own segmentation and
- * of the CT inside it.
+ * by a linear map of those scores and twelve plain measures of the model's own segmentation and
+ * of the CT inside and around it.
  *
  * Why: the heads see the fusion map averaged (over the patch, and inside the segmentation), and
  * an average keeps little of a nodule's shape: on the default model's data a ridge regression on
  * the heads' inputs reads the attributes no better than the heads, while the segmentation's
  * principal axes read sphericity better than either, and the density inside it reads subtlety
  * better (docs/synth.md, the limits). So after training, on the training set's rated samples,
- * each attribute's readers' mean is fitted by ridge regression on [the six scores, the seven
+ * each attribute's readers' mean is fitted by ridge regression on [the six scores, the twelve
  * measures]; the model then reports the fitted scores. The measures are what an auditor can
  * check against the outline drawn and the CT under it.
  *
@@ -23,8 +23,12 @@
  *   5 peak density, HU: the densest lung-window voxel where s > 0.5;
  *   6 edge sharpness, HU/mm: the root mean square of the mediastinal window's gradient (central
  *     differences, interior voxels) over the outline's band, weighted 4 s (1 - s).
- * A refit of version 1 (LungTrust before 2026-11-26) has the shape measures only, and is read
- * and applied as it was fitted.
+ * The CT measures, from the patch's lung window at its own 0.5 mm and s (model/refit-ct.h):
+ *   7 contrast, 8 background (HU), 9 edge fall, 10 the minor/major ratio of an ellipsoid fitted
+ *     to the half-contrast boundary along 400 rays, 11 the rays' residual from it.
+ * A refit of version 1 (LungTrust before 2026-11-26) has the shape measures only, one of
+ * version 2 (before 2026-12-07) the shape and density measures; each is read and applied as it
+ * was fitted.
  * The malignancy probability, Grad-CAM and the trust check are not touched. Only models with all
  * six attributes and a segmentation can be refitted. No I/O; JSON in and out for the weights'
  * metadata (weights.h). */
@@ -35,10 +39,11 @@
 
 #include "lt-error.h"
 #include "model/config.h"
+#include "model/refit-ct.h"
 
 #define LT_REFIT_N_SHAPE 4
 #define LT_REFIT_N_DENSITY 3
-#define LT_REFIT_N_MEASURES (LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY)
+#define LT_REFIT_N_MEASURES (LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY + LT_REFIT_N_CT)
 #define LT_REFIT_N_IN (LT_N_ATTRIBUTES + LT_REFIT_N_MEASURES)
 
 /* What the fit minimises over the samples (plus the ridge penalty): the squared error, or the
@@ -61,7 +66,7 @@ typedef struct {
   double lo[LT_REFIT_N_IN], hi[LT_REFIT_N_IN];
   double lambda;  /* the ridge penalty it was fitted with (on standardised inputs) */
   int n_fit;      /* samples it was fitted on */
-  int n_measures; /* measures used: LT_REFIT_N_MEASURES; LT_REFIT_N_SHAPE for version 1 */
+  int n_measures; /* measures used: LT_REFIT_N_MEASURES; 7 for version 2, 4 for version 1 */
   lt_refit_loss loss; /* what it was fitted on (applying it is the same either way) */
 } lt_attr_refit;
 
@@ -76,9 +81,11 @@ void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S
  * windows' lower ends and 0. */
 void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, int C,
                                const float *seg, int S);
-/* All seven: shape, then density. */
+/* All twelve: shape, density, then the CT measures of lung (the patch's lung window, 64^3 at
+ * 0.5 mm, ct/patch.h channel 0; NULL gives them as 0, enough only for a refit of version 1 or
+ * 2, which does not read them). */
 void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, const float *seg,
-                       int S);
+                       int S, const float *lung);
 
 /* Fits r on n samples: in (n x LT_REFIT_N_IN, row-major: scores then measures) and y (n x 6,
  * the readers' mean ratings). Each input is standardised over the n samples, the penalty
@@ -91,6 +98,9 @@ void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, c
 int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n, double lambda,
                       lt_refit_loss loss, lt_error *err);
 
+/* Whether r reads the CT measures (version 3): its callers must then give the lung window. */
+bool lt_attr_refit_reads_ct(const lt_attr_refit *r);
+
 /* attrs (6): the heads' scores in, the refitted scores out, clamped to [1, 5] as the readers'
  * scale; measures: lt_refit_measures of the same sample (a version-1 refit reads the first
  * four). Returns the inputs held at the edge of their range, bit j for input j (0: none). */
@@ -101,10 +111,10 @@ int lt_attr_refit_apply(const lt_attr_refit *r, float *attrs,
  * returns how many were written. */
 int lt_attr_refit_warnings(int clipped, char (*lines)[160], int max);
 
-/* {"version": 2, "lambda": L, "n_fit": N, "loss": "squared" | "absolute", "weights": [[...14],
- * x6], "lo": [...13], "hi": [...13]}; NULL when out of memory. Version 1 has 11 weights and 10
- * ranges (the shape measures only), written for a refit read from version 1. "loss" is absent
- * from refits written before 2026-12-06 (squared).
+/* {"version": 3, "lambda": L, "n_fit": N, "loss": "squared" | "absolute", "weights": [[...19],
+ * x6], "lo": [...18], "hi": [...18]}; NULL when out of memory. Version 2 has 14 weights and 13
+ * ranges (no CT measures), version 1 11 and 10 (the shape measures only), written for a refit
+ * read from that version. "loss" is absent from refits written before 2026-12-06 (squared).
  * Parsing refuses another version, a wrong count, a non-finite number, lo > hi or another loss. */
 char *lt_attr_refit_to_json(const lt_attr_refit *r);
 int lt_attr_refit_from_json(lt_attr_refit *r, const char *json, lt_error *err);

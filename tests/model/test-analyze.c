@@ -33,7 +33,7 @@ static void analysis_of_one_patch_is_consistent(void **state) {
     for (int y = 4; y < 12; y++)
       for (int xx = 4; xx < 12; xx++) cons[((size_t)z * S + y) * S + xx] = 1;
   lt_analysis a;
-  assert_int_equal(lt_analyze_patch(m, x, cons, &a, &err), 0);
+  assert_int_equal(lt_analyze_patch(m, x, NULL, cons, &a, &err), 0);
   assert_true(a.prob > 0 && a.prob < 1);
   assert_int_equal(a.n_attr, 6);
   assert_false(a.cam_flat);

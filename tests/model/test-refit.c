@@ -1,8 +1,9 @@
 /* tests/model/test-refit.c — the attribute refit: the shape measures of known solids (a ball, an
  * ellipsoid along the axes and turned), the density measures of balls of known HU with a sharp
  * and a blurred edge, the ridge fit recovering a known linear map and refusing
- * what it cannot fit, the JSON round trip and its refusals, the weights file carrying the refit
- * (and refusing a damaged one with one line), and a model reporting the refitted scores. */
+ * what it cannot fit, the JSON round trip (versions 1-3) and its refusals, the weights file
+ * carrying the refit (and refusing a damaged one with one line), and a model reporting the
+ * refitted scores (given the lung window that version 3 reads; the heads' own without it). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -134,14 +135,20 @@ static void density_measures_of_known_balls(void **state) {
   memset(seg, 0, sizeof seg);
   lt_patch_density_measures(m, x, 2, seg, S);
   assert_true(m[0] == LT_PATCH_MEDIASTINAL_LO_HU && m[1] == LT_PATCH_LUNG_LO_HU && m[2] == 0);
-  /* all seven: the shape ones, then these */
-  double all[LT_REFIT_N_MEASURES], shape[LT_REFIT_N_SHAPE];
+  /* all twelve: the shape ones, these, then the CT measures of the lung window (0 without it) */
+  double all[LT_REFIT_N_MEASURES], shape[LT_REFIT_N_SHAPE], ct[LT_REFIT_N_CT];
   ball_patch(x, seg, 6, 20, 0);
-  lt_refit_measures(all, x, 2, seg, S);
+  lt_refit_measures(all, x, 2, seg, S, NULL);
   lt_seg_shape_measures(shape, seg, S);
   lt_patch_density_measures(m, x, 2, seg, S);
   assert_memory_equal(all, shape, sizeof shape);
   assert_memory_equal(all + LT_REFIT_N_SHAPE, m, sizeof m);
+  for (int j = 0; j < LT_REFIT_N_CT; j++) assert_true(all[LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY + j] == 0);
+  static float lung[LT_PATCH_VOXELS];
+  for (size_t v = 0; v < LT_PATCH_VOXELS; v++) lung[v] = (float)((v * 7919) % 1000) / 1000.0f;
+  lt_refit_measures(all, x, 2, seg, S, lung);
+  lt_patch_ct_measures(ct, lung, seg, S);
+  assert_memory_equal(all + LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY, ct, sizeof ct);
 }
 
 /* n samples of a random linear map (coefficients N(0, 0.3^2)) into truth: input j of a sample is
@@ -205,9 +212,12 @@ static void ridge_recovers_a_linear_map_and_refuses_what_it_cannot_fit(void **st
     printf("warning: %s\n", lines[nl - 1]);
     assert_non_null(strstr(lines[nl - 1], "surface/volume"));
     assert_int_equal(lt_attr_refit_warnings(0, lines, 4), 0);
-    assert_int_equal(lt_attr_refit_warnings(1 << (LT_REFIT_N_IN - 1), lines, 4), 1);
+    assert_int_equal(lt_attr_refit_warnings(1 << (LT_N_ATTRIBUTES + 6), lines, 4), 1);
     printf("warning: %s\n", lines[0]);
     assert_non_null(strstr(lines[0], "edge sharpness"));
+    assert_int_equal(lt_attr_refit_warnings(1 << (LT_REFIT_N_IN - 1), lines, 4), 1);
+    printf("warning: %s\n", lines[0]);
+    assert_non_null(strstr(lines[0], "rays' residual"));
   }
   /* apply clamps to the readers' 1-5 */
   float a[LT_N_ATTRIBUTES] = {9, 9, 9, 9, 9, 9};
@@ -298,7 +308,7 @@ static void json_round_trip_and_refusals(void **state) {
   assert_memory_equal(back.hi, f.hi, sizeof f.hi);
   assert_int_equal(back.n_fit, 914);
   assert_int_equal(back.n_measures, LT_REFIT_N_MEASURES);
-  assert_non_null(strstr(s, "\"version\":2"));
+  assert_non_null(strstr(s, "\"version\":3"));
   assert_int_equal(back.loss, LT_REFIT_SQUARED);
   free(s);
   /* the loss travels; a refit written before it existed reads as squared; another is refused */
@@ -348,8 +358,32 @@ static void json_round_trip_and_refusals(void **state) {
     assert_int_equal(lt_attr_refit_apply(&back, p, a), lt_attr_refit_apply(&back, q, b));
     assert_memory_equal(p, q, sizeof p);
   }
+  /* version 2 (shape and density, before the CT measures): read, applied with its seven, written
+   * back as version 2 */
+  lt_attr_refit v2 = f;
+  v2.n_measures = LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY;
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++)
+    for (int j = 1 + LT_N_ATTRIBUTES + v2.n_measures; j <= LT_REFIT_N_IN; j++) v2.w[k][j] = 0;
+  for (int j = LT_N_ATTRIBUTES + v2.n_measures; j < LT_REFIT_N_IN; j++) v2.lo[j] = v2.hi[j] = 0;
+  s = lt_attr_refit_to_json(&v2);
+  assert_non_null(strstr(s, "\"version\":2"));
+  assert_int_equal(lt_attr_refit_from_json(&back, s, &err), 0);
+  free(s);
+  assert_int_equal(back.n_measures, LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY);
+  assert_memory_equal(back.w, v2.w, sizeof v2.w);
+  assert_false(lt_attr_refit_reads_ct(&back));
+  assert_true(lt_attr_refit_reads_ct(&f));
+  {
+    float p[LT_N_ATTRIBUTES] = {3, 3, 3, 3, 3, 3}, q[LT_N_ATTRIBUTES] = {3, 3, 3, 3, 3, 3};
+    double a[LT_REFIT_N_MEASURES] = {1, 0.5, 0.5, 1, 0, 0, 0};
+    double b[LT_REFIT_N_MEASURES] = {1, 0.5, 0.5, 1, 0, 0, 0, 500, 900, 700, 2, 3};
+    /* the CT measures are not read: neither change the scores nor count as clipped */
+    assert_int_equal(lt_attr_refit_apply(&back, p, a), lt_attr_refit_apply(&back, q, b));
+    assert_memory_equal(p, q, sizeof p);
+  }
   const char *bad[] = {
       "not json",
+      "{\"version\": 4, \"lambda\": 1, \"n_fit\": 1, \"weights\": []}",
       "{\"version\": 2, \"lambda\": 1, \"n_fit\": 1, \"weights\": []}",
       "{\"version\": 3, \"lambda\": 1, \"n_fit\": 1, \"weights\": []}",
       "{\"version\": 1, \"lambda\": 1, \"n_fit\": 1, \"weights\": [[1, 2]]}",
@@ -392,8 +426,10 @@ static void weights_and_model_carry_the_refit(void **state) {
     w.refit.w[k][1 + LT_N_ATTRIBUTES + 1] = 0.25;
   }
   for (int j = 0; j < LT_REFIT_N_IN; j++) w.refit.lo[j] = -1e9, w.refit.hi[j] = 1e9;
-  for (int k = 0; k < LT_N_ATTRIBUTES; k++) /* and + 0.002 core density (HU) */
+  for (int k = 0; k < LT_N_ATTRIBUTES; k++) { /* and + 0.002 core density (HU) + 0.1 rays' ratio */
     w.refit.w[k][1 + LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE] = 0.002;
+    w.refit.w[k][1 + LT_N_ATTRIBUTES + LT_REFIT_N_SHAPE + LT_REFIT_N_DENSITY + 3] = 0.1;
+  }
   w.refit.n_measures = LT_REFIT_N_MEASURES;
   w.refit.lambda = 10;
   w.refit.n_fit = 30;
@@ -416,12 +452,23 @@ static void weights_and_model_carry_the_refit(void **state) {
   lt_model *m0 = NULL, *m1 = NULL;
   assert_int_equal(lt_model_create_from_weights(&m0, &plain, &err), 0);
   assert_int_equal(lt_model_create_from_weights(&m1, &back, &err), 0);
-  lt_model_forward(m0, x, 1);
+  static float lung[LT_PATCH_VOXELS]; /* a ball of 0 HU, 6 mm across, in -850 HU lung */
+  for (int z = 0; z < LT_PATCH_N; z++)
+    for (int y = 0; y < LT_PATCH_N; y++)
+      for (int xx = 0; xx < LT_PATCH_N; xx++) {
+        const double d2 = (z - 31.5) * (z - 31.5) + (y - 31.5) * (y - 31.5) + (xx - 31.5) * (xx - 31.5);
+        lung[((size_t)z * LT_PATCH_N + y) * LT_PATCH_N + xx] =
+            lt_window01(d2 < 36 ? 0.0f : -850.0f, LT_PATCH_LUNG_LO_HU, LT_PATCH_LUNG_HI_HU);
+      }
+  /* without the lung window a refit of version 3 is not applied: the heads' own scores */
   lt_model_forward(m1, x, 1);
+  lt_model_forward(m0, x, 1);
+  assert_memory_equal(lt_model_attrs(m1, 0), lt_model_attrs(m0, 0), LT_N_ATTRIBUTES * sizeof(float));
+  lt_model_forward_patch(m1, x, lung, 1);
   float want[LT_N_ATTRIBUTES];
   memcpy(want, lt_model_attrs(m0, 0), sizeof want);
   double measures[LT_REFIT_N_MEASURES];
-  lt_refit_measures(measures, x, 2, lt_model_seg(m0, 0), Sm);
+  lt_refit_measures(measures, x, 2, lt_model_seg(m0, 0), Sm, lung);
   lt_attr_refit_apply(&back.refit, want, measures);
   for (int k = 0; k < LT_N_ATTRIBUTES; k++) {
     printf("attribute %d: heads %.4f, refitted %.4f\n", k, lt_model_attrs(m0, 0)[k],
@@ -439,13 +486,13 @@ static void weights_and_model_carry_the_refit(void **state) {
   lt_model_free(t);
   lt_weights_free(&back);
 
-  /* a damaged refit: its version 2 made 7 in the file (the JSON sits escaped in the header's
+  /* a damaged refit: its version 3 made 7 in the file (the JSON sits escaped in the header's
    * metadata string), the same length */
   FILE *f = fopen(path, "r+b");
   assert_non_null(f);
   static char buf[1 << 16];
   size_t len = fread(buf, 1, sizeof buf, f);
-  const char *key = "version\\\":2";
+  const char *key = "version\\\":3";
   char *at = memmem(buf, len, key, strlen(key));
   assert_non_null(at);
   fseek(f, at - buf + (long)strlen(key) - 1, SEEK_SET);

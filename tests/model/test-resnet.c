@@ -437,7 +437,7 @@ static void resnet_weights_file_and_analysis_without_segmentation(void **state) 
   for (size_t i = 0; i < S3 * 2; i++) x[i] = (float)lt_rng_uniform(&r);
   sphere(cons, S, S / 2.0, S / 2.0, S / 2.0, S / 4.0);
   lt_analysis an;
-  assert_int_equal(lt_analyze_patch(m, x, cons, &an, &err), 0);
+  assert_int_equal(lt_analyze_patch(m, x, NULL, cons, &an, &err), 0);
   assert_false(an.has_seg);
   assert_false(an.trust_own.valid);
   assert_true(isnan(an.dice_consensus));
