@@ -28,6 +28,18 @@ def read(path):
         return f.read()
 
 
+def refit_version(*paths):
+    """The attribute refit's version in the first of these weights files that exists (0: none):
+    the safetensors header's metadata holds it as JSON under "attr_refit"."""
+    for path in paths:
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                n = int.from_bytes(f.read(8), "little")
+                meta = json.loads(f.read(n)).get("__metadata__", {})
+            return json.loads(meta["attr_refit"])["version"] if "attr_refit" in meta else 0
+    return 0
+
+
 def fmt(x):
     return "n/a" if x is None or x == -1 else f"{x:.3f}"
 
@@ -59,6 +71,8 @@ def main():
               "side", "patience", "max-minutes"]:
         ap.add_argument("--" + k, type=int, required=True)
     ap.add_argument("--confirm-seed", type=int, default=None)
+    ap.add_argument("--fresh-seed", type=int, default=None)
+    ap.add_argument("--fresh-cases", type=int, default=None)
     ap.add_argument("--val-frac", type=float, default=0.2)
     ap.add_argument("--lr-schedule", default="constant")
     ap.add_argument("--attr-weight", type=float, default=1.0)
@@ -159,6 +173,9 @@ def main():
         if not m or len(rows) != 7:
             sys.exit(f"default-model-card.py: {a.refit}: not the output of lungtrust-cli refit")
         absolute = m.group(3) == "absolute"
+        # a refit of version 3 (since 2026-12-07) reads the CT at 0.5 mm too: its model's JSON
+        # says so; the refit's own output does not
+        twelve = refit_version(os.path.join(d, "run", "model-refit.safetensors")) >= 3
         w("- Attribute refit, after training: `lungtrust-cli refit ds-train --lambda "
           f"{m.group(2)}{' --loss absolute' if absolute else ''}` fitted each attribute's "
           f"readers' mean on the {m.group(1)} rated training samples by "
@@ -166,13 +183,21 @@ def main():
              "held-out sets are scored with)" if absolute else "ridge regression")
           + " on the heads' six scores, four shape measures "
           "of the model's own segmentation (log volume, two ratios of its principal axes, "
-          "surface over volume^(2/3)) and three density measures of the CT inside it (core and "
-          "peak density in HU, edge sharpness in HU/mm; model/refit.h), and the model reports "
+          "surface over volume^(2/3)), three density measures of the CT inside it (core and "
+          "peak density in HU, edge sharpness in HU/mm; model/refit.h)"
+          + (" and five measures of the CT at the patch's own 0.5 mm around it (contrast and "
+             "background in HU, the edge's fall, and the ratio of and residual from an ellipsoid "
+             "fitted to the half-contrast boundary along 400 rays; model/refit-ct.h)"
+             if twelve else "")
+          + ", and the model reports "
           "the fitted scores. The probability, Grad-CAM and trust check are the network's "
           "alone. On the samples it was fitted on, MAE heads -> refit: "
           + ", ".join(f"{k} {b} -> {c}" for k, b, c in rows)
-          + ". The seven measures were chosen among others tried on both held-out sets "
-          "(docs/synth.md), so neither set is untouched by that choice.")
+          + ". The shape and density measures were chosen among others tried on both held-out "
+          "sets (docs/synth.md), so neither set is untouched by that choice"
+          + ("; the five CT measures by forward selection on 5-fold cross-validation over the "
+             "rated training samples, after candidates had been looked at on those two sets. "
+             "The fresh set below was drawn after that choice." if twelve else "."))
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
                 f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")
     w(f"- Training wall time: {secs} s ({secs / 60:.1f} min) on this shared 2-core CPU "
@@ -194,7 +219,9 @@ def main():
       f"{ci['bootstrap_resamples']} resamples, seed {ci['seed']} (`lungtrust-cli evaluate "
       f"ds-test --model {a.name}.safetensors`). Classification at threshold 0.5.\n")
     # The confirmation set (when made): the second column of the table. The test set has been
-    # used to compare recipes, so its figures lean optimistic; the confirmation set has not.
+    # used to compare recipes, so its figures lean optimistic; the confirmation set less so. The
+    # fresh set (when made): the third, drawn after every choice of the model shipped.
+    extra = []  # (column name, its ci95)
     cpath = os.path.join(d, "eval-confirm.json")
     cc = json.loads(read(cpath))["ci95"] if os.path.exists(cpath) else None
     if cc:
@@ -205,25 +232,32 @@ def main():
           "that day two trial models (mask pooling, and mask pooling with axial augmentation, "
           "45 epochs each) were scored on it as well before this recipe was run, so it is no "
           "longer untouched, but it is still the fairer estimate.\n")
-        w("| measure | test set | 95% CI | n | confirmation set | 95% CI | n |")
-        w("|---|---:|---|---:|---:|---|---:|")
-    else:
-        w("| measure | value | 95% CI | n |")
-        w("|---|---:|---|---:|")
+        extra.append(("confirmation set", cc))
+    fpath = os.path.join(d, "eval-fresh.json")
+    fc = json.loads(read(fpath))["ci95"] if os.path.exists(fpath) else None
+    if fc:
+        fn = json.loads(read(os.path.join(d, "ds-fresh", "manifest.json")))["samples"]
+        w(f"The third column is a fresh set: `synth --count {a.fresh_cases} --seed "
+          f"{a.fresh_seed}`, {len(fn)} samples, made the same way on 2026-12-07, after the "
+          "refit's measures were chosen; it has scored no model but the one shipped since.\n")
+        extra.append(("fresh set", fc))
+    head = "| measure | test set | 95% CI | n |" if extra else "| measure | value | 95% CI | n |"
+    for name, _ in extra:
+        head += f" {name} | 95% CI | n |"
+    w(head)
+    w("|---|---:|---|---:|" + "---:|---|---:|" * len(extra))
     for k, label in NAMES:
         c = ci.get(k)
         if c is None or c["n"] == 0:
             continue
         row = f"| {label} | {fmt(c['value'])} | [{fmt(c['lo'])}, {fmt(c['hi'])}] | {c['n']} |"
-        if cc:
-            x = cc.get(k)
+        for _, src in extra:
+            x = src.get(k)
             row += (f" {fmt(x['value'])} | [{fmt(x['lo'])}, {fmt(x['hi'])}] | {x['n']} |"
                     if x and x["n"] else " - | - | 0 |")
         w(row)
     targets = [("auc", ">=", 0.90), ("dice", ">=", 0.80), ("attr_mae", "<=", 0.5)]
-    for name, src in [("test set", ci), ("confirmation set", cc)]:
-        if not src:
-            continue
+    for name, src in [("test set", ci)] + extra:
         met = []
         for k, op, t in targets:
             v = src[k]["value"]

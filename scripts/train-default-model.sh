@@ -1,6 +1,6 @@
 #!/bin/sh
 # scripts/train-default-model.sh — reproduces the default model (resources/models) from fixed
-# seeds in one command: synthesises a training set and two disjoint held-out sets (different
+# seeds in one command: synthesises a training set and three disjoint held-out sets (different
 # seeds, no confound; every background is LIDC-IDRI-0001), builds the data sets (the held-out
 # ones as evaluation sets with the synthetic truth), trains `lungtrust-cli train --config
 # default` (w = 16) on one fold with a validation split, evaluates the model on the held-out sets
@@ -11,7 +11,8 @@
 # scores). The test set (seed 6202)
 # has been used to compare recipes; the confirmation set (seed 6303) was kept for an estimate
 # that no choice was made on, until two trial models and the refit's shape measures were scored
-# on it too (below).
+# on it too (below); the fresh set (seed 6404, twice as many cases) was drawn on 2026-12-07,
+# after the refit's CT measures were chosen, and has scored only the model shipped since.
 #
 #   scripts/train-default-model.sh [--tiny] [--data DIR] [--no-install] [--sure-fraction F]
 #                                  [--epochs N] [--patience P] [--no-mask-pool] [--augment SET]
@@ -65,7 +66,7 @@ while [ $# -gt 0 ]; do
     --one-train-set) one_set=1 ;;
     --fovea) variant="$variant --fovea"; card_fovea=--fovea ;;
     --augment) variant="$variant --augment $2"; card_augment=$2; shift ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "train-default-model.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -144,8 +145,16 @@ done
 # against the truth; AUC 0.909 / 0.919, Dice 0.836 / 0.836; on LIDC-IDRI-0001 Dice 0.826 and a
 # Grad-CAM share of 52.1% inside the consensus (v10: 0.780, 51.2%). Both kept: the model shipped
 # (v13). The readers' target of 0.5 is still not met on either set.
+# Then (session 15, 2026-12-07) no training: the refit's version 3 adds five measures of the CT
+# at the patch's own 0.5 mm (model/refit-ct.h: contrast, background, edge fall, and the ratio of
+# and residual from an ellipsoid fitted to the half-contrast boundary along 400 rays), kept by
+# forward selection on 5-fold cross-validation over the training set's rated samples (cross-
+# validated MAE 0.509 -> 0.496). v13's network with it (v14): MAE against the readers 0.505 ->
+# 0.488 on the test set, 0.518 -> 0.498 on the confirmation set and 0.518 -> 0.499 on the fresh
+# set (187 rated samples, never used before), against the truth 0.444 -> 0.416, 0.446 -> 0.412
+# and 0.447 -> 0.412; AUC and Dice unchanged (the network is the same).
 if [ $tiny = 1 ]; then
-  train_cases=30 test_cases=4 epochs=1 patience=1 minutes=5 # refit needs 15 rated samples
+  train_cases=30 test_cases=4 epochs=1 patience=1 minutes=5 # refit needs 20 rated samples
   data=${data:-$here/../data/default-model-tiny}
 else
   train_cases=900 test_cases=100 epochs=52 patience=20 minutes=56
@@ -154,7 +163,7 @@ else
 fi
 epochs=${opt_epochs:-$epochs} patience=${opt_patience:-$patience}
 variant="${mask_pool:+ $mask_pool}$variant"
-confirm_cases=$test_cases confirm_seed=6303
+confirm_cases=$test_cases confirm_seed=6303 fresh_cases=$((2 * test_cases)) fresh_seed=6404
 train_seed=6101 test_seed=6202 train_rng=1 folds=10 side=32 val_frac=0.1 schedule=cosine
 # OpenMP's waits: GNU OpenMP's default spins a while before it sleeps, which on a quiet machine
 # makes an epoch of this recipe 31 s instead of 47 s with passive waits (2026-11-26, the same
@@ -174,11 +183,12 @@ log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 
 extra_sets=
 for s in $extra_seeds; do extra_sets="$extra_sets train-$s"; done
-for set in train $extra_sets test confirm; do
+for set in train $extra_sets test confirm fresh; do
   case $set in
     train) n=$train_cases s=$train_seed ;;
     train-*) n=$train_cases s=${set#train-} ;;
     test) n=$test_cases s=$test_seed ;;
+    fresh) n=$fresh_cases s=$fresh_seed ;;
     *) n=$confirm_cases s=$confirm_seed ;;
   esac
   args="--count $n --seed $s"
@@ -193,7 +203,7 @@ for set in train $extra_sets test confirm; do
   fi
 done
 
-rm -rf "$data/ds-train" "$data/ds-test" "$data/ds-confirm"
+rm -rf "$data/ds-train" "$data/ds-test" "$data/ds-confirm" "$data/ds-fresh"
 log "dataset: training samples (no truth read)"
 "$cli" dataset --synth "$data/synth-train" --out "$data/ds-train"
 for set in $extra_sets; do
@@ -202,6 +212,7 @@ done
 log "dataset: held-out evaluation sets (synthetic truth, evaluation only)"
 "$cli" dataset --synth "$data/synth-test" --out "$data/ds-test" --evaluation
 "$cli" dataset --synth "$data/synth-confirm" --out "$data/ds-confirm" --evaluation
+"$cli" dataset --synth "$data/synth-fresh" --out "$data/ds-fresh" --evaluation
 
 train_cmd="lungtrust-cli train ds-train --out run --config default --side $side --folds $folds --fold 1 --epochs $epochs --patience $patience --seed $train_rng --max-minutes $minutes --val-frac $val_frac --lr-schedule $schedule$variant"
 # A run is reused (or resumed) only for the same training command and training sets.
@@ -237,7 +248,7 @@ fi
 model=$data/run/model.safetensors
 card_refit=
 if [ $refit = 1 ]; then
-  log "refit: the attribute scores on the segmentation's shape and density, on the training set"
+  log "refit: the attribute scores on the segmentation's shape, the density inside it and the CT at 0.5 mm around it, on the training set"
   "$cli" refit "$data/ds-train" --model "$model" --out "$data/run/model-refit.safetensors" \
     --loss "$refit_loss" | tee "$data/refit.txt"
   model=$data/run/model-refit.safetensors
@@ -249,6 +260,9 @@ log "evaluate: held-out test set"
 log "evaluate: held-out confirmation set"
 "$cli" evaluate "$data/ds-confirm" --model "$model" --json --boot 1000 --seed 1 > "$data/eval-confirm.json"
 "$cli" evaluate "$data/ds-confirm" --model "$model" --boot 1000 --seed 1 | tee "$data/eval-confirm.txt"
+log "evaluate: held-out fresh set"
+"$cli" evaluate "$data/ds-fresh" --model "$model" --json --boot 1000 --seed 1 > "$data/eval-fresh.json"
+"$cli" evaluate "$data/ds-fresh" --model "$model" --boot 1000 --seed 1 | tee "$data/eval-fresh.txt"
 log "LIDC-IDRI-0001: nodule 1 against its four readers"
 "$cli" info "$study" > "$data/lidc-info.txt"
 "$cli" analyze "$study" --nodule 1 --model "$model" --json > "$data/lidc-analyze.json"
@@ -258,7 +272,8 @@ mkdir -p "$data/out"
 cp "$model" "$data/out/$name.safetensors"
 /usr/bin/python3 "$here/scripts/default-model-card.py" --data "$data" --name "$name" \
   --train-cases $train_cases --test-cases $test_cases --train-seed $train_seed \
-  --test-seed $test_seed --confirm-seed $confirm_seed --epochs $epochs --folds $folds --seed $train_rng \
+  --test-seed $test_seed --confirm-seed $confirm_seed --fresh-seed $fresh_seed \
+  --fresh-cases $fresh_cases --epochs $epochs --folds $folds --seed $train_rng \
   --side $side --patience $patience --max-minutes $minutes --val-frac $val_frac \
   --lr-schedule $schedule --augment $card_augment $mask_pool $card_fovea $card_refit \
   $(for s in $extra_seeds; do printf ' --extra-train-seed %s' "$s"; done) \
