@@ -222,25 +222,24 @@ def main():
     # used to compare recipes, so its figures lean optimistic; the confirmation set less so. The
     # fresh set (when made): the third, drawn after every choice of the model shipped.
     extra = []  # (column name, its ci95)
-    cpath = os.path.join(d, "eval-confirm.json")
-    cc = json.loads(read(cpath))["ci95"] if os.path.exists(cpath) else None
-    if cc:
-        cn = json.loads(read(os.path.join(d, "ds-confirm", "manifest.json")))["samples"]
-        w(f"The second column is a confirmation set: `synth --count {a.test_cases} --seed "
-          f"{a.confirm_seed}`, {len(cn)} samples, made the same way. Until 2026-11-26 it was "
-          "never used to choose a recipe (the test set was: the recipes were compared on it); "
-          "that day two trial models (mask pooling, and mask pooling with axial augmentation, "
-          "45 epochs each) were scored on it as well before this recipe was run, so it is no "
-          "longer untouched, but it is still the fairer estimate.\n")
-        extra.append(("confirmation set", cc))
-    fpath = os.path.join(d, "eval-fresh.json")
-    fc = json.loads(read(fpath))["ci95"] if os.path.exists(fpath) else None
-    if fc:
-        fn = json.loads(read(os.path.join(d, "ds-fresh", "manifest.json")))["samples"]
-        w(f"The third column is a fresh set: `synth --count {a.fresh_cases} --seed "
-          f"{a.fresh_seed}`, {len(fn)} samples, made the same way on 2026-12-07, after the "
-          "refit's measures were chosen; it has scored no model but the one shipped since.\n")
-        extra.append(("fresh set", fc))
+    for key, name, seed, cases, why in [
+            ("confirm", "confirmation set", a.confirm_seed, a.test_cases,
+             "The second column is a confirmation set: `synth --count {cases} --seed {seed}`, {n} "
+             "samples, made the same way. Until 2026-11-26 it was never used to choose a recipe "
+             "(the test set was: the recipes were compared on it); that day two trial models "
+             "(mask pooling, and mask pooling with axial augmentation, 45 epochs each) were "
+             "scored on it as well before this recipe was run, so it is no longer untouched, but "
+             "it is still the fairer estimate.\n"),
+            ("fresh", "fresh set", a.fresh_seed, a.fresh_cases,
+             "The third column is a fresh set: `synth --count {cases} --seed {seed}`, {n} "
+             "samples, made the same way on 2026-12-07, after the refit's measures were chosen; "
+             "it has scored no model but the one shipped since.\n")]:
+        path = os.path.join(d, f"eval-{key}.json")
+        if not os.path.exists(path):
+            continue
+        n = len(json.loads(read(os.path.join(d, f"ds-{key}", "manifest.json")))["samples"])
+        w(why.format(cases=cases, seed=seed, n=n))
+        extra.append((name, json.loads(read(path))["ci95"]))
     head = "| measure | test set | 95% CI | n |" if extra else "| measure | value | 95% CI | n |"
     for name, _ in extra:
         head += f" {name} | 95% CI | n |"

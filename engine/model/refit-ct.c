@@ -3,10 +3,9 @@
 
 #include <assert.h>
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "ct/patch.h"
+#include "model/refit.h"
 
 enum { N = LT_PATCH_N, N_RAYS = 400 };
 #define VOX LT_PATCH_SPACING /* mm */
@@ -37,65 +36,6 @@ static double hu_at(const float *lung, const double p[3]) {
   return s;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Eigenvalues of a symmetric 3x3 matrix by cyclic Jacobi rotations, ascending. */
-static void eigen3_ascending(const double in[3][3], double e[3]) {
-  double a[3][3];
-  memcpy(a, in, sizeof a);
-  for (int sweep = 0; sweep < 50; sweep++) {
-    if (a[0][1] * a[0][1] + a[0][2] * a[0][2] + a[1][2] * a[1][2] < 1e-30) break;
-    for (int p = 0; p < 2; p++)
-      for (int q = p + 1; q < 3; q++) {
-        if (fabs(a[p][q]) < 1e-300) continue;
-        const double th = (a[q][q] - a[p][p]) / (2 * a[p][q]);
-        const double t = (th >= 0 ? 1 : -1) / (fabs(th) + sqrt(th * th + 1));
-        const double c = 1 / sqrt(t * t + 1), s = t * c;
-        for (int k = 0; k < 3; k++) {
-          const double akp = a[k][p], akq = a[k][q];
-          a[k][p] = c * akp - s * akq;
-          a[k][q] = s * akp + c * akq;
-        }
-        for (int k = 0; k < 3; k++) {
-          const double apk = a[p][k], aqk = a[q][k];
-          a[p][k] = c * apk - s * aqk;
-          a[q][k] = s * apk + c * aqk;
-        }
-      }
-  }
-  e[0] = a[0][0], e[1] = a[1][1], e[2] = a[2][2];
-  qsort(e, 3, sizeof *e, cmp_double);
-}
-
-/* Solves the 6x6 system A q = b (A symmetric positive definite, overwritten) by Cholesky. */
-static int solve6(double A[6][6], double b[6]) {
-  for (int j = 0; j < 6; j++) {
-    double d = A[j][j];
-    for (int k = 0; k < j; k++) d -= A[j][k] * A[j][k];
-    if (!(d > 0)) return -1;
-    A[j][j] = d = sqrt(d);
-    for (int i = j + 1; i < 6; i++) {
-      double s = A[i][j];
-      for (int k = 0; k < j; k++) s -= A[i][k] * A[j][k];
-      A[i][j] = s / d;
-    }
-  }
-  for (int i = 0; i < 6; i++) {
-    double s = b[i];
-    for (int k = 0; k < i; k++) s -= A[i][k] * b[k];
-    b[i] = s / A[i][i];
-  }
-  for (int i = 5; i >= 0; i--) {
-    double s = b[i];
-    for (int k = i + 1; k < 6; k++) s -= A[k][i] * b[k];
-    b[i] = s / A[i][i];
-  }
-  return 0;
-}
-
 /* The quadric's six features of direction u: u^T Q u = sum_k f_k q_k. */
 static void quad_features(const double u[3], double f[6]) {
   f[0] = u[0] * u[0], f[1] = u[1] * u[1], f[2] = u[2] * u[2];
@@ -117,11 +57,11 @@ static void ray_ellipsoid(const double (*u)[3], const double *r, double *ratio, 
     }
   }
   for (int a = 0; a < 6; a++) A[a][a] += 1e-9; /* too few rays: stays solvable, fit ignored */
-  if (solve6(A, q)) return;
+  if (lt_cholesky_solve(&A[0][0], q, 6)) return;
   const double Q[3][3] = {{q[0], q[3], q[4]}, {q[3], q[1], q[5]}, {q[4], q[5], q[2]}};
-  double e[3];
-  eigen3_ascending(Q, e);
-  if (e[0] > 0 && e[2] > 0) *ratio = sqrt(e[0] / e[2]);
+  double e[3]; /* descending: 1 / (semi-axis)^2, the shortest axis first */
+  lt_sym3_eigenvalues(Q, e);
+  if (e[2] > 0) *ratio = sqrt(e[2] / e[0]);
   double s2 = 0;
   int n = 0;
   for (int i = 0; i < N_RAYS; i++) {

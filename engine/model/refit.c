@@ -9,8 +9,7 @@
 
 #include "ct/patch.h"
 
-/* Eigenvalues of a symmetric 3x3 matrix by cyclic Jacobi rotations, descending. */
-static void eigen3(const double a_in[3][3], double out[3]) {
+void lt_sym3_eigenvalues(const double a_in[3][3], double out[3]) {
   double a[3][3];
   memcpy(a, a_in, sizeof a);
   for (int sweep = 0; sweep < 50; sweep++) {
@@ -95,7 +94,7 @@ void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S
       c[b][a] = c[a][b];
     }
   double l[3];
-  eigen3((const double(*)[3])c, l);
+  lt_sym3_eigenvalues((const double(*)[3])c, l);
   out[0] = log(V);
   out[1] = sqrt(fmax(l[2], 0) / l[0]);
   out[2] = sqrt(fmax(l[1], 0) / l[0]);
@@ -162,8 +161,7 @@ bool lt_refit_loss_parse(const char *name, lt_refit_loss *loss) {
   return true;
 }
 
-/* Solves A x = b (A symmetric positive definite, n x n, overwritten) by Cholesky; -1 if not. */
-static int cholesky_solve(double *A, double *b, int n) {
+int lt_cholesky_solve(double *A, double *b, int n) {
   for (int j = 0; j < n; j++) {
     double d = A[j * n + j];
     for (int k = 0; k < j; k++) d -= A[j * n + k] * A[j * n + k];
@@ -206,7 +204,7 @@ static int weighted_ridge(double beta[], const double *X, const double *y, int k
   for (int a = 0; a < Q; a++)
     for (int c = a + 1; c < Q; c++) A[a * Q + c] = A[c * Q + a];
   for (int a = 1; a < Q; a++) A[a * Q + a] += lambda;
-  return cholesky_solve(A, beta, Q);
+  return lt_cholesky_solve(A, beta, Q);
 }
 
 int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n, double lambda,

@@ -74,6 +74,14 @@ typedef struct {
  * all six attributes, reading the patch's two windows (and, with 4 channels, their fovea). */
 bool lt_attr_refit_allowed(const lt_model_config *c);
 
+/* The eigenvalues of a symmetric 3x3 matrix, descending (cyclic Jacobi rotations): the
+ * principal axes of the shape measures and of the rays' ellipsoid (refit-ct.h). */
+void lt_sym3_eigenvalues(const double a[3][3], double out[3]);
+
+/* Solves A x = b in place of b (A symmetric positive definite, n x n row-major, overwritten) by
+ * Cholesky; -1 when A is not: the refit's ridge fits and the rays' ellipsoid. */
+int lt_cholesky_solve(double *A, double *b, int n);
+
 /* The four shape measures of seg (S^3, probabilities). */
 void lt_seg_shape_measures(double out[LT_REFIT_N_SHAPE], const float *seg, int S);
 /* The three density measures of x (S^3 x C, NDHWC, whose channels 0-1 are the patch's windows
