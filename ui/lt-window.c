@@ -372,6 +372,9 @@ static void analyse_done(GObject *target, uint64_t id, int status, LtAnalysisRes
               r->trust_own.pass ? "PASS" : "FAIL", r->seconds,
               (g_get_monotonic_time() - self->analyse_t0) / 1e6, r->has_seg ? "drawn" : "none",
               r->has_consensus ? "in the patch" : "absent", r->dice_consensus, r->n_ood);
+    if (r->n_attr == 6) /* the scores the panel shows, for the test that holds them to the CLI's */
+      g_message("analysis attributes: %.2f %.2f %.2f %.2f %.2f %.2f", r->attrs[0], r->attrs[1],
+                r->attrs[2], r->attrs[3], r->attrs[4], r->attrs[5]);
     log_focus(self, self->cross); /* where the outline and heatmap are, for the GUI test */
   }
 }
