@@ -102,7 +102,6 @@ static int parse_args(int argc, char **argv, patch_args *a, int *help) {
   return 0;
 }
 
-
 /* The patch's centre slices (channel 0) side by side, with the mask contour. */
 static int write_png(const char *path, const lt_patch *p, const uint8_t *mask, lt_error *err) {
   enum { N = LT_PATCH_N, S = 4, GAP = 8 };

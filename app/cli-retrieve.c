@@ -65,7 +65,6 @@ static void describe(lt_db *db, int64_t nodule_id, char *who, size_t n1, char *k
   snprintf(key, n2, "%s", ok ? info.source_key : "?");
 }
 
-
 int lt_cli_retrieve(int argc, char **argv) {
   const char *path = NULL;
   bool json = false, have_attrs = false, other_patients = false;

@@ -529,14 +529,16 @@ void lt_model_forward_patch(lt_model *m, const float *x, const float *lung, int 
   be->global_avg_pool_forward(m->h, f->v, n, m->n_cells, m->K);
   if (m->cfg.mask_pool) mask_pool_forward(m, n);
   lt_heads_forward(&m->heads, m->hin, n);
-  /* the segmentation is in host-visible memory, as for mask pooling */
-  if (m->has_refit && (lung || !lt_attr_refit_reads_ct(&m->refit))) {
+  /* the segmentation is in host-visible memory, as for mask pooling; the CT measures are taken
+   * only for a refit that reads them */
+  const bool reads_ct = m->has_refit && lt_attr_refit_reads_ct(&m->refit);
+  if (m->has_refit && (lung || !reads_ct)) {
     const size_t S3 = (size_t)m->S * m->S * m->S;
     for (int i = 0; i < n; i++) {
       double measures[LT_REFIT_N_MEASURES];
       const int C = m->cfg.in_channels;
       lt_refit_measures(measures, x + (size_t)i * S3 * (size_t)C, C, lt_model_seg(m, i), m->S,
-                        lung ? lung + (size_t)i * LT_PATCH_VOXELS : NULL);
+                        reads_ct ? lung + (size_t)i * LT_PATCH_VOXELS : NULL);
       m->refit_clipped[i] =
           lt_attr_refit_apply(&m->refit, m->heads.attrs + (size_t)i * LT_N_ATTRIBUTES, measures);
     }

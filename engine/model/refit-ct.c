@@ -102,9 +102,17 @@ void lt_patch_ct_measures(double out[LT_REFIT_N_CT], const float *lung, const fl
   int hist[N_BINS] = {0}, n_shell = 0;
   double core = 0, prof[2] = {0, 0};
   int n_core = 0, n_prof[2] = {0, 0};
-  for (int z = 0; z < N; z++)
-    for (int y = 0; y < N; y++)
-      for (int x = 0; x < N; x++) {
+  /* every voxel that counts lies within R + 8 mm of c: only that box is visited */
+  int lo[3], hi[3];
+  for (int a = 0; a < 3; a++) {
+    lo[a] = (int)floor((c[a] - R - 8) / VOX - 0.5);
+    hi[a] = (int)ceil((c[a] + R + 8) / VOX - 0.5);
+    lo[a] = lo[a] < 0 ? 0 : lo[a];
+    hi[a] = hi[a] > N - 1 ? N - 1 : hi[a];
+  }
+  for (int z = lo[0]; z <= hi[0]; z++)
+    for (int y = lo[1]; y <= hi[1]; y++)
+      for (int x = lo[2]; x <= hi[2]; x++) {
         const double d[3] = {(z + 0.5) * VOX - c[0], (y + 0.5) * VOX - c[1], (x + 0.5) * VOX - c[2]};
         const double r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
         const double h = hu_of(lung[((size_t)z * N + y) * N + x]);
