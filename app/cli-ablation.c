@@ -1,6 +1,6 @@
 /* app/cli-ablation.c — `lungtrust-cli ablation`: the paper's Table 1 (rows 1-9: the two
  * baselines and the ablation presets) by cross-validation with and without the confound, one
- * reduced configuration for every row, resumable run by run (engine/model/ablation.h); writes
+ * reduced configuration for every row, resumable run by run (engine/train/ablation.h); writes
  * the markdown table from the finished runs. */
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/ablation.h"
+#include "train/ablation.h"
 
 static void usage(FILE *f) {
   fputs(

@@ -1,5 +1,5 @@
 /* app/cli-analyze.c — `lungtrust-cli analyze`: one nodule (or point) of a study through the
- * model (engine/model/analyze.h): malignancy probability, attributes with the LIDC scale words,
+ * model (engine/review/analyze.h): malignancy probability, attributes with the LIDC scale words,
  * Dice against the readers' consensus when known, the trust measures against the model's own
  * mask and the consensus, and out-of-distribution warnings from the weights' statistics.
  * With --out: seg.nii.gz and cam.nii.gz in the CT volume's geometry and analysis.png (centre
@@ -20,7 +20,7 @@
 #include "ct/picture.h"
 #include "ct/series.h"
 #include "lt-data-dir.h"
-#include "model/analyze.h"
+#include "review/analyze.h"
 #include "model/gradcam.h"
 #include "model/input.h"
 #include "model/weights.h"

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
-#include "model/adam.h"
+#include "train/adam.h"
 #include "model/model.h"
 #include "model/weights.h"
 

@@ -1,5 +1,5 @@
 /* app/cli-dataset-synth.c — `lungtrust-cli dataset --synth SYNTHDIR --out DS`: a data set
- * (engine/model/dataset.h) from a synthetic data set's manifest.json (engine/synth/manifest.h,
+ * (engine/train/dataset.h) from a synthetic data set's manifest.json (engine/synth/manifest.h,
  * version 1). For every sample: the 2x64^3 patch at centre_mm from the case's series.
  * - unsure samples (paper section 2: reader annotations, no pathology): the readers' consensus
  *   mask (NIfTI) resampled into the patch and the six mean ratings; no label.
@@ -24,7 +24,7 @@
 #include "ct/nifti.h"
 #include "ct/patch.h"
 #include "ct/series.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 static const char usage[] =
     "Usage: lungtrust-cli dataset --synth SYNTHDIR --out DIR [--split train|test|all]\n"

@@ -1,5 +1,5 @@
 /* app/cli-dataset.c — `lungtrust-cli dataset STUDY... --out DIR`: a training data set
- * (engine/model/dataset.h) from CT studies with LIDC readings: for every nodule with a 50%
+ * (engine/train/dataset.h) from CT studies with LIDC readings: for every nodule with a 50%
  * consensus outline, the 2x64^3 patch at its centroid, the consensus mask patch, the six mean
  * ratings, and a label from the mean malignancy rating (unsure data: > 3 malignant, < 3 benign,
  * = 3 unlabelled). The patient is the series' PatientID (else the study folder's name). */
@@ -15,7 +15,7 @@
 #include "ct/nodules.h"
 #include "ct/patch.h"
 #include "ct/series.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 static const char usage[] =
     "Usage: lungtrust-cli dataset STUDY... --out DIR [--selected]\n"

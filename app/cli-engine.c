@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "nn/cuda/engine-select.h"
+#include "lt-log.h"
+#include "nn/backend-select.h"
 
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli engine [--json]\n\n"

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/heldout.h"
-#include "model/trainer.h"
+#include "train/heldout.h"
+#include "train/trainer.h"
 #include "model/weights.h"
 
 static void usage(FILE *f) {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/refit-data.h"
+#include "train/refit-data.h"
 #include "model/weights.h"
 
 static void usage(FILE *f) {

@@ -1,5 +1,5 @@
 /* app/cli-train.c — `lungtrust-cli train DATA --out DIR`: cross-validated training of the model
- * on a data set (engine/model/trainer.h), with checkpoints, resume and a progress line per epoch;
+ * on a data set (engine/train/trainer.h), with checkpoints, resume and a progress line per epoch;
  * prints each fold's test metrics and their mean and sd. */
 #include <math.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "model/trainer.h"
+#include "train/trainer.h"
 
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli train DATA --out DIR [--config NAME] [--folds 5] [--epochs N]\n"

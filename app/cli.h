@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "lt-error.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/weights.h"
 
 enum { LT_EXIT_OK = 0, LT_EXIT_INPUT = 1, LT_EXIT_USAGE = 2 };

@@ -4,7 +4,8 @@
 # cuDNN comes from that machine: LT_CUDNN_LIB, else the loader's path, else the Python wheel
 # nvidia-cudnn-cu13. Each step prints its output and exit status; the last lines summarise.
 #   1 lungtrust-cli engine: cuda chosen, GPU and cuDNN named
-#   2 test-nn-cuda-parity: every kernel and the whole model against the CPU backend
+#   2 test-nn-cuda-parity, test-model-cuda-parity: every layer, then the model-level kernels and
+#     the whole model, against the CPU backend
 #   3 test-nn-cuda-fallback, test-nn-backend: the automatic choice with a GPU present
 #   4 analyze of the demo nodule with the shipped model on cuda and on cpu: the same numbers
 #   5 synth + dataset, then train 3 epochs at 32^3 with mask pooling (as the recipe) and evaluate
@@ -54,6 +55,7 @@ step() { # NAME TIMEOUT CMD...: runs CMD (its stderr also kept beside the pack),
 nvidia-smi -L; echo "cuDNN from: ${cudnn:-the system loader path}"
 step engine 60 "$bin/lungtrust-cli" engine
 step cuda-parity 300 "$bin/test-nn-cuda-parity"
+step model-cuda-parity 300 "$bin/test-model-cuda-parity"
 step cuda-fallback 120 "$bin/test-nn-cuda-fallback"
 step backend 60 "$bin/test-nn-backend"
 # compare.py A B TOL: the largest difference between the numbers of two JSON files

@@ -8,7 +8,8 @@
 set -eu
 build=${1:?usage: gpu-pack.sh BUILDDIR OUT.tar.xz}
 out=${2:?usage: gpu-pack.sh BUILDDIR OUT.tar.xz}
-progs="app/lungtrust-cli tests/nn/test-nn-cuda-parity tests/nn/test-nn-cuda-fallback
+progs="app/lungtrust-cli tests/nn/test-nn-cuda-parity tests/model/test-model-cuda-parity
+  tests/nn/test-nn-cuda-fallback
   tests/nn/test-nn-backend tests/bench/bench-cuda"
 grep -q "LT_HAVE_CUDA" "$build/compile_commands.json" ||
   { echo "gpu-pack.sh: $build is not a cuda build (meson option cuda)" >&2; exit 1; }

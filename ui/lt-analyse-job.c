@@ -7,7 +7,7 @@
 
 #include "ct/lungmask.h"
 #include "ct/patch.h"
-#include "model/analyze.h"
+#include "review/analyze.h"
 #include "model/input.h"
 #include "model/weights.h"
 

@@ -4,7 +4,7 @@
  * callbacks given (marshalled with g_idle_add; the target object is held by a weak reference,
  * so a window closed meanwhile gets nothing). With a model (LtModelCtx: the weights file loaded
  * on the engine thread the first time it is needed) the 2x64^3 patch around the point goes
- * through engine/model/analyze.h, as `lungtrust-cli analyze` does; without one the job fails
+ * through engine/review/analyze.h, as `lungtrust-cli analyze` does; without one the job fails
  * with a message that says no model is loaded. Draws nothing. */
 #ifndef LT_ANALYSE_JOB_H
 #define LT_ANALYSE_JOB_H

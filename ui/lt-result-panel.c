@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "lt-lidc-scales.h"
-#include "model/analyze.h"
+#include "review/analyze.h"
 
 struct _LtResultPanel {
   GtkBox parent_instance;

@@ -12,7 +12,8 @@
 
 #include "ct/patch.h"
 #include "model/heads.h"
-#include "nn/cuda/engine-select.h"
+#include "lt-log.h"
+#include "nn/backend-select.h"
 
 #define MAX_ACTS 96
 #define MAX_NODES 64

@@ -51,7 +51,7 @@ typedef struct {
 /* training: allocate gradients and backward plans. batch: the largest n passed later. */
 int lt_model_create(lt_model **out, const lt_model_config *c, const lt_backend *be, int batch,
                     bool training, lt_error *err);
-/* lt_model_create on the engine's automatic backend (nn/cuda/engine-select.h: the GPU when one
+/* lt_model_create on the engine's automatic backend (nn/backend-select.h: the GPU when one
  * answers, else the CPU). When the GPU cannot hold the model, one log line says so and the model
  * is made on the CPU. The jobs that run a model (analysis, evaluation, training) start here. */
 int lt_model_create_auto(lt_model **out, const lt_model_config *c, int batch, bool training,

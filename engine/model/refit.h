@@ -95,17 +95,6 @@ void lt_patch_density_measures(double out[LT_REFIT_N_DENSITY], const float *x, i
 void lt_refit_measures(double out[LT_REFIT_N_MEASURES], const float *x, int C, const float *seg,
                        int S, const float *lung);
 
-/* Fits r on n samples: in (n x LT_REFIT_N_IN, row-major: scores then measures) and y (n x 6,
- * the readers' mean ratings). Each input is standardised over the n samples, the penalty
- * lambda * |coefficients|^2 spares the intercept, and the map is stored on the raw inputs.
- * LT_REFIT_SQUARED solves the ridge's normal equations. LT_REFIT_ABSOLUTE starts there and
- * reweights (iteratively reweighted least squares: a sample's weight 1 / max(|residual|, 0.01),
- * the weights scaled to mean 1 so that lambda weighs as in the squared fit) until no
- * coefficient moves by more than 1e-9 or 200 rounds. Fails for n < LT_REFIT_N_IN + 2 (more
- * samples than coefficients), lambda < 0 or an input without spread. */
-int lt_attr_refit_fit(lt_attr_refit *r, const double *in, const double *y, int n, double lambda,
-                      lt_refit_loss loss, lt_error *err);
-
 /* Whether r reads the CT measures (version 3): its callers must then give the lung window. */
 bool lt_attr_refit_reads_ct(const lt_attr_refit *r);
 

@@ -17,8 +17,9 @@
 
 #include "model/model.h"
 #include "model/weights.h"
-#include "nn/cuda/engine-select.h"
+#include "nn/backend-select.h"
 #ifdef LT_HAVE_CUDA
+#include "model/cuda-model.h"
 #include "nn/cuda/cuda-backend.h"
 #endif
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "model/adam.h"
+#include "train/adam.h"
 #include "model/model.h"
 #include "model/weights.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/analyze.h"
+#include "review/analyze.h"
 #include "model/metrics.h"
 
 static void analysis_of_one_patch_is_consistent(void **state) {

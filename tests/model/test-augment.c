@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/augment.h"
-#include "model/folds.h"
+#include "train/augment.h"
+#include "train/folds.h"
 
 static int cmpf(const void *a, const void *b) {
   float x = *(const float *)a, y = *(const float *)b;

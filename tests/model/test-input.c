@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ct/patch.h"
-#include "model/augment.h"
+#include "train/augment.h"
 #include "model/config.h"
 #include "model/input.h"
 #include "model/params.h"

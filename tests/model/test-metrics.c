@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "lt-test.h"
-#include "model/adam.h"
+#include "train/adam.h"
 #include "model/metrics.h"
 #include "model/params.h"
 

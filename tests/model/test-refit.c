@@ -18,6 +18,7 @@
 #include "lt-test.h"
 #include "model/model.h"
 #include "model/refit.h"
+#include "train/refit-fit.h"
 #include "model/weights.h"
 
 enum { S = 32 };

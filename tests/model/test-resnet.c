@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/analyze.h"
+#include "review/analyze.h"
 #include "model/model.h"
 #include "model/weights.h"
 #include "nn/backend.h"

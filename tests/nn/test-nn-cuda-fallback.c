@@ -14,7 +14,8 @@
 
 #include <cmocka.h>
 
-#include "nn/cuda/engine-select.h"
+#include "lt-log.h"
+#include "nn/backend-select.h"
 #ifdef LT_HAVE_CUDA
 #include "nn/cuda/cuda-backend.h"
 #endif

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 
 #include "lt-test.h"
-#include "model/ablation.h"
+#include "train/ablation.h"
 #include "train-data.h"
 
 static lt_dataset ds, clean;

@@ -14,7 +14,7 @@
 
 #include "ct/nifti.h"
 #include "lt-test.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/weights.h"
 #include "train-data.h"
 

@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "lt-test.h"
-#include "model/augment.h"
-#include "model/dataset.h"
-#include "model/trainer.h"
+#include "train/augment.h"
+#include "train/dataset.h"
+#include "train/trainer.h"
 
 #define V (64 * 64 * 64)
 

@@ -19,11 +19,11 @@
 #include <unistd.h>
 
 #include "lt-test.h"
-#include "model/dataset.h"
-#include "model/heldout.h"
-#include "model/refit-data.h"
+#include "train/dataset.h"
+#include "train/heldout.h"
+#include "train/refit-data.h"
 #include "model/params.h"
-#include "model/trainer.h"
+#include "train/trainer.h"
 
 static char dir[256], cli[1024], study[1024], synA[600], synB[600];
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "lt-test.h"
-#include "model/trainer.h"
+#include "train/trainer.h"
 #include "train-data.h"
 
 static lt_dataset ds;

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "lt-test.h"
-#include "model/trainer.h"
-#include "model/transfer.h"
+#include "train/trainer.h"
+#include "train/transfer.h"
 #include "model/weights.h"
 #include "train-data.h"
 

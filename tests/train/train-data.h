@@ -11,7 +11,7 @@
 #define LT_TEST_TRAIN_DATA_H
 
 #include "model/config.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 /* Builds n samples under dir. Returns 0, 77 when the shared data is absent (reason printed),
  * -1 on failure (message printed). */

@@ -1,6 +1,5 @@
-/* engine/nn/cuda/cuda-backend.h — the "cuda" backend (cuDNN 9 convolutions and kernels of ours)
- * and the model-level kernels the model and trainer can move to the GPU (Grad-CAM sum, mask
- * fraction, debug loss, the debug term into f and g, Dice, Adam). C interface; the code is
+/* engine/nn/cuda/cuda-backend.h — the "cuda" backend (cuDNN 9 convolutions and kernels of ours;
+ * the model-level kernels are engine/model/cuda-model.h). C interface; the code is
  * CUDA (cuda-*.cu), built only when meson finds nvcc and cuDNN (option cuda). LT_HAVE_CUDA is
  * defined for the engine when built.
  *
@@ -14,7 +13,7 @@
  * our kernels, as the cpu backend.
  * Layer functions cannot fail (backend.h); a CUDA error or an allocation that fails inside one
  * is kept as a sticky error that lt_cuda_take_error reports (the job runner checks it).
- * This module does not choose backends (engine-select.h does). */
+ * This module does not choose backends (nn/backend-select.h does). */
 #ifndef LT_NN_CUDA_BACKEND_H
 #define LT_NN_CUDA_BACKEND_H
 
@@ -51,32 +50,6 @@ int lt_cuda_take_error(lt_error *err);
  * last reset (see cuda-runtime.cu), largest first, under title; nothing without it. */
 void lt_cuda_profile_reset(void);
 void lt_cuda_profile_report(FILE *out, const char *title);
-
-/* ---- model-level kernels; pointers are backend (managed or device) memory ---- */
-/* u[n] = sum_k g[k] f[n K + k]. CPU twin: lt_cam_weighted_sum (engine/model/gradcam.c). */
-void lt_cuda_cam_weighted_sum(float *u, const float *f, const float *g, int N, int K);
-/* fg[n K + k] += du[n] g[k] and dg[k] = sum_n du[n] f[n K + k] (the debug term into f and
- * into g). CPU twin: the two loops of lt_model_backward (engine/model/model.c). */
-void lt_cuda_debug_into_f(float *fg, float *dg, const float *du, const float *g, const float *f,
-                          int N, int K);
-/* p[cell] = fraction of each k^3 cell's voxels with mask >= 0.5. CPU twin: lt_mask_fraction
- * (engine/model/gradcam.c). */
-void lt_cuda_mask_fraction(float *p, const float *mask, int side, int k);
-/* The debug loss of Eq. 4 with dL/du and the min-max CAM; the result on the host, its fields
- * those of lt_debug_result (engine/model/loss.h; status is its lt_debug_status value).
- * CPU twin: lt_loss_debug (engine/model/loss.c). */
-typedef struct {
-  int status;
-  double hinge, mean_in, mean_out, loss;
-} lt_cuda_debug_out;
-void lt_cuda_debug_loss(lt_cuda_debug_out *r, float *du, float *cam, const float *u, float s,
-                        const float *p, int N, double lambda, double coef);
-/* Dice loss and dy. CPU twin: lt_loss_dice (engine/model/loss.c). Returns the loss. */
-double lt_cuda_dice(const float *y, const float *g, size_t n, double theta, float *dy);
-/* One Adam step with bias corrections for step (>= 1). CPU twin: lt_adam_step
- * (engine/model/adam.c); m and v as lt_adam's. */
-void lt_cuda_adam_step(float *params, float *m, float *v, const float *grads, size_t n,
-                       double lr, double beta1, double beta2, double eps, long step);
 
 #ifdef __cplusplus
 }

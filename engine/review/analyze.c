@@ -1,5 +1,5 @@
-/* engine/model/analyze.c — see analyze.h. */
-#include "model/analyze.h"
+/* engine/review/analyze.c — see analyze.h. */
+#include "review/analyze.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "ct/patch.h"
 #include "model/metrics.h"
-#include "nn/cuda/engine-select.h"
+#include "nn/backend-select.h"
 
 void lt_analysis_free(lt_analysis *a) {
   free(a->seg);

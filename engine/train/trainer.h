@@ -1,4 +1,4 @@
-/* engine/model/trainer.h — training the collaborative model on a data set (dataset.h):
+/* engine/train/trainer.h — training the collaborative model on a data set (dataset.h):
  * k-fold cross-validation with folds split by patient, 20% of each training fold's patients held
  * out for validation, early stopping on the validation loss, Adam (adam.h) with gradient
  * accumulation over a configurable batch, augmentation (augment.h), a checkpoint after every
@@ -10,17 +10,17 @@
  * `lungtrust-cli evaluate`). It reads no DICOM and draws nothing.
  * Memory: every sample is held at the model's input side (3 S^3 floats: 3 MB at 64^3), so a
  * data set of n samples needs about 3n MB; a streaming reader is not written yet. */
-#ifndef LT_MODEL_TRAINER_H
-#define LT_MODEL_TRAINER_H
+#ifndef LT_TRAIN_TRAINER_H
+#define LT_TRAIN_TRAINER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "lt-error.h"
-#include "model/augment.h"
+#include "train/augment.h"
 #include "model/config.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/metrics.h"
 #include "model/model.h"
 #include "model/weights.h"
@@ -52,7 +52,7 @@ typedef struct {
   bool resume;           /* continue from out_dir/state.json */
   long stop_after_steps; /* > 0: stop (return 1) at that many steps in this call, mid-epoch:
                           * the epoch in progress is lost, as when the process is killed */
-  const char *backend;   /* "cpu", "ref", "cuda" or NULL: the automatic choice (engine-select.h) */
+  const char *backend;   /* "cpu", "ref", "cuda" or NULL: the automatic choice (nn/backend-select.h) */
   const char *init_from; /* a weights file: every fold starts from its tensors of matching name
                           * and shape (transfer.h; the others initialised as usual); NULL: none */
   const int *fold_of;    /* the fold of every sample (ds->n values in [0, folds)), e.g. to keep

@@ -1,12 +1,12 @@
-/* engine/model/analyze.h — one nodule through the model: what `lungtrust-cli analyze` and the
+/* engine/review/analyze.h — one nodule through the model: what `lungtrust-cli analyze` and the
  * GUI's result panel show. Runs the forward pass on a patch, takes Grad-CAM (or CAM) on the
  * fusion grid and upsamples it to the patch, and computes the trust measures against the
  * model's own mask and, when given, the readers' consensus (with the Dice between the two
  * segmentations), and fails when the GPU reported an error on the way (lt_engine_take_error).
  * Placing maps back in the CT volume: gradcam.h (lt_cam_to_volume).
  * It reads no files and draws nothing. */
-#ifndef LT_MODEL_ANALYZE_H
-#define LT_MODEL_ANALYZE_H
+#ifndef LT_REVIEW_ANALYZE_H
+#define LT_REVIEW_ANALYZE_H
 
 #include <stdbool.h>
 

@@ -1,10 +1,10 @@
-/* engine/model/augment.h — training augmentation: random flips, 90-degree rotations and axis
+/* engine/train/augment.h — training augmentation: random flips, 90-degree rotations and axis
  * transposes of a cubic patch. Together these are the 48 symmetries of the cube (an axis
  * permutation and a flip per axis), so one random symmetry covers all three; the same symmetry
  * is applied to the patch and its masks so they stay aligned. Nearest-neighbour free: every
  * symmetry is a permutation of voxels. It knows no model and reads no files. */
-#ifndef LT_MODEL_AUGMENT_H
-#define LT_MODEL_AUGMENT_H
+#ifndef LT_TRAIN_AUGMENT_H
+#define LT_TRAIN_AUGMENT_H
 
 #include "model/params.h"
 

@@ -1,12 +1,13 @@
-/* engine/model/refit-data.c — see refit-data.h. */
-#include "model/refit-data.h"
+/* engine/train/refit-data.c — see refit-data.h. */
+#include "train/refit-data.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ct/patch.h"
-#include "nn/cuda/engine-select.h"
+#include "train/refit-fit.h"
+#include "nn/backend-select.h"
 
 int lt_attr_refit_on_dataset(lt_attr_refit *r, lt_model *m, const lt_dataset *ds, double lambda,
                              lt_refit_loss loss, lt_refit_report *rep, lt_error *err) {

@@ -1,4 +1,4 @@
-/* engine/nn/cuda/cuda-model.cu — model-level kernels (cuda-backend.h): Grad-CAM's weighted
+/* engine/model/cuda-model.cu — model-level kernels (cuda-model.h): Grad-CAM's weighted
  * sum, the mask fraction, the debug loss with its gradient, the debug term into f and g, Dice,
  * Adam. engine/model runs these on the host today; they are here, each with its CPU twin, for a
  * model and trainer that keep the heads and losses on the GPU. */
@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model/loss.h" /* the lt_debug_status values only */
+#include "model/cuda-model.h"
 #include "nn/cuda/cuda-internal.h"
 
 /* CPU twin: lt_cam_weighted_sum in engine/model/gradcam.c. */
@@ -237,7 +238,7 @@ extern "C" double lt_cuda_dice(const float *y, const float *g, size_t n, double 
   return 1.0 - (2 * h[0] + theta) / (h[1] + h[2] + theta);
 }
 
-/* CPU twin: lt_adam_step in engine/model/adam.c (same float expressions, sqrtf). */
+/* CPU twin: lt_adam_step in engine/train/adam.c (same float expressions, sqrtf). */
 __global__ void k_adam(float *p, float *m, float *v, const float *grads, size_t n, float b1,
                        float b2, float step, float rbc2, float eps) {
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;

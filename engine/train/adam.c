@@ -1,5 +1,5 @@
-/* engine/model/adam.c — see adam.h. */
-#include "model/adam.h"
+/* engine/train/adam.c — see adam.h. */
+#include "train/adam.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,14 +1,14 @@
-/* engine/model/refit-data.h — fits the attribute refit (refit.h) of a model on a data set: the
+/* engine/train/refit-data.h — fits the attribute refit (refit.h) of a model on a data set: the
  * model runs (inference, its heads' own scores) on every rated sample, and the readers' mean
  * ratings are fitted on [the six scores, the seven measures of its segmentation and the CT
  * inside it (lt_refit_measures)]. An
  * evaluation data set (labels and truth from the synthetic generator) is refused: the refit is
  * part of training. It reads the data set's patches; it writes nothing. */
-#ifndef LT_MODEL_REFIT_DATA_H
-#define LT_MODEL_REFIT_DATA_H
+#ifndef LT_TRAIN_REFIT_DATA_H
+#define LT_TRAIN_REFIT_DATA_H
 
 #include "lt-error.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/model.h"
 #include "model/refit.h"
 

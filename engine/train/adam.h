@@ -1,9 +1,9 @@
-/* engine/model/adam.h — the Adam optimiser (Kingma and Ba; PyTorch's torch.optim.Adam without
+/* engine/train/adam.h — the Adam optimiser (Kingma and Ba; PyTorch's torch.optim.Adam without
  * weight decay or amsgrad) over one flat parameter block.
  * The two moments are one allocation laid out as the parameter block (params.h), so a
  * checkpoint saves them as two more views of the same table. It knows no model. */
-#ifndef LT_MODEL_ADAM_H
-#define LT_MODEL_ADAM_H
+#ifndef LT_TRAIN_ADAM_H
+#define LT_TRAIN_ADAM_H
 
 #include <stddef.h>
 

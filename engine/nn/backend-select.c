@@ -1,34 +1,16 @@
-/* engine/nn/cuda/engine-select.c — see engine-select.h. */
-#include "nn/cuda/engine-select.h"
+/* engine/nn/backend-select.c — see backend-select.h. */
+#include "nn/backend-select.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lt-log.h"
+
 #ifdef LT_HAVE_CUDA
 #include "nn/cuda/cuda-backend.h"
 #endif
-
-static lt_engine_log_fn log_fn = NULL;
-static void *log_user = NULL;
-
-void lt_engine_set_log(lt_engine_log_fn fn, void *user) {
-  log_fn = fn;
-  log_user = user;
-}
-
-void lt_engine_log(const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (log_fn)
-    log_fn(line, log_user);
-  else
-    fprintf(stderr, "lungtrust: %s\n", line);
-}
 
 int lt_engine_cuda_built(void) {
 #ifdef LT_HAVE_CUDA

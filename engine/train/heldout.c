@@ -1,5 +1,5 @@
-/* engine/model/heldout.c — see heldout.h. */
-#include "model/heldout.h"
+/* engine/train/heldout.c — see heldout.h. */
+#include "train/heldout.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "model/gradcam.h"
 #include "model/metrics.h"
 #include "model/params.h"
-#include "nn/cuda/engine-select.h"
+#include "nn/backend-select.h"
 
 const char *const lt_heldout_keys[LT_HO_N] = {
     "accuracy", "auc",      "f1",        "sensitivity",    "specificity",

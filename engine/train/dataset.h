@@ -1,4 +1,4 @@
-/* engine/model/dataset.h — a training/evaluation data set: a manifest of samples and their
+/* engine/train/dataset.h — a training/evaluation data set: a manifest of samples and their
  * patches cached on disk.
  *
  * The manifest (JSON, "lungtrust-dataset-1") lists samples: id, patient (folds are split by it),
@@ -16,8 +16,8 @@
  * reporting; the trainer refuses it.
  * Reading gives the model's input at a side S dividing 64 (average pooling) in NDHWC order.
  * It runs no model and reads no DICOM (the CLI's `dataset` builds manifests from studies). */
-#ifndef LT_MODEL_DATASET_H
-#define LT_MODEL_DATASET_H
+#ifndef LT_TRAIN_DATASET_H
+#define LT_TRAIN_DATASET_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* engine/model/ablation.h — the paper's Table 1 reproduced: rows 1-9 (the 3D ResNet and
+/* engine/train/ablation.h — the paper's Table 1 reproduced: rows 1-9 (the 3D ResNet and
  * transfer-learning baselines, and the ablation presets of config.h) by k-fold cross-validation
  * (folds split by patient = synthetic case), on up to two data variants: "plain" (no confound)
  * and "confound" (trained on a data set whose label correlates with a speck outside the nodule;
@@ -10,8 +10,8 @@
  * (mean and sd over folds of the seven Table 1 measures, CAM share inside the nodule, Dice,
  * folds done, the configuration and the wall time) is built from the result files alone.
  * It reads data sets only through dataset.h and draws nothing. */
-#ifndef LT_MODEL_ABLATION_H
-#define LT_MODEL_ABLATION_H
+#ifndef LT_TRAIN_ABLATION_H
+#define LT_TRAIN_ABLATION_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@
 
 #include "lt-error.h"
 #include "model/config.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 
 #define LT_ABLATION_ROWS 9
 #define LT_ABLATION_FORMAT "lungtrust-ablation-run-1"
@@ -64,7 +64,7 @@ typedef struct {
   lt_ablation_reduced reduced;
   double max_minutes;              /* > 0: start no run that would end after this (estimated
                                     * from the runs so far) */
-  const char *backend;             /* NULL: the automatic choice (engine-select.h) */
+  const char *backend;             /* NULL: the automatic choice (nn/backend-select.h) */
   FILE *progress;                  /* one line per run plus the trainer's lines; NULL: silent */
 } lt_ablation_options;
 

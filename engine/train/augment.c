@@ -1,5 +1,5 @@
-/* engine/model/augment.c — see augment.h. */
-#include "model/augment.h"
+/* engine/train/augment.c — see augment.h. */
+#include "train/augment.h"
 
 #include <string.h>
 

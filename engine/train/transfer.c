@@ -1,5 +1,5 @@
-/* engine/model/transfer.c — see transfer.h. */
-#include "model/transfer.h"
+/* engine/train/transfer.c — see transfer.h. */
+#include "train/transfer.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* engine/model/trainer.c — cross-validated training with checkpoints and resume (trainer.h). */
-#include "model/trainer.h"
+/* engine/train/trainer.c — cross-validated training with checkpoints and resume (trainer.h). */
+#include "train/trainer.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -9,14 +9,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "model/adam.h"
-#include "model/augment.h"
-#include "model/folds.h"
+#include "train/adam.h"
+#include "train/augment.h"
+#include "train/folds.h"
 #include "model/gradcam.h"
 #include "model/loss.h"
 #include "model/params.h"
-#include "model/transfer.h"
-#include "nn/cuda/engine-select.h"
+#include "train/transfer.h"
+#include "nn/backend-select.h"
 
 void lt_train_options_default(lt_train_options *o) {
   memset(o, 0, sizeof *o);

@@ -1,5 +1,5 @@
-/* engine/model/dataset.c — manifest (cJSON) and patch files of a data set (dataset.h). */
-#include "model/dataset.h"
+/* engine/train/dataset.c — manifest (cJSON) and patch files of a data set (dataset.h). */
+#include "train/dataset.h"
 #include "model/input.h"
 
 #include <cjson/cJSON.h>

@@ -1,5 +1,5 @@
-/* engine/model/folds.c — see folds.h. */
-#include "model/folds.h"
+/* engine/train/folds.c — see folds.h. */
+#include "train/folds.h"
 
 #include <math.h>
 #include <stdlib.h>

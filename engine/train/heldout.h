@@ -1,4 +1,4 @@
-/* engine/model/heldout.h — a model on a held-out data set, sample by sample, with 95% bootstrap
+/* engine/train/heldout.h — a model on a held-out data set, sample by sample, with 95% bootstrap
  * confidence intervals: the paper's Table 1 measures at 0.5 (accuracy, AUC, F1, sensitivity,
  * specificity, precision, benign precision) over the labelled samples; Dice of the segmentation
  * (>= 0.5) against the readers' consensus (not against a sure sample's sphere) and against the
@@ -9,13 +9,13 @@
  * resample where a measure is undefined (one class, no mask) is left out of that measure. It
  * fails when the GPU reported an error on the way (lt_engine_take_error). It reads the data
  * set's patches; it trains nothing and writes nothing. */
-#ifndef LT_MODEL_HELDOUT_H
-#define LT_MODEL_HELDOUT_H
+#ifndef LT_TRAIN_HELDOUT_H
+#define LT_TRAIN_HELDOUT_H
 
 #include <stdint.h>
 
 #include "lt-error.h"
-#include "model/dataset.h"
+#include "train/dataset.h"
 #include "model/model.h"
 
 typedef enum {

@@ -1,9 +1,9 @@
-/* engine/model/transfer.h — initialising a model from another model's weights (transfer
+/* engine/train/transfer.h — initialising a model from another model's weights (transfer
  * learning, the paper's Table 1 second baseline): every tensor whose name and shape equal a
  * tensor of the source weights is copied; the others keep their own initialisation.
  * It trains nothing and reads no file itself (weights.h loads the source). */
-#ifndef LT_MODEL_TRANSFER_H
-#define LT_MODEL_TRANSFER_H
+#ifndef LT_TRAIN_TRANSFER_H
+#define LT_TRAIN_TRANSFER_H
 
 #include "lt-error.h"
 #include "model/params.h"

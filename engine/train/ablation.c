@@ -1,5 +1,5 @@
-/* engine/model/ablation.c — see ablation.h. */
-#include "model/ablation.h"
+/* engine/train/ablation.c — see ablation.h. */
+#include "train/ablation.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -12,9 +12,9 @@
 
 #include "model/metrics.h"
 #include "model/model.h"
-#include "model/trainer.h"
+#include "train/trainer.h"
 #include "model/weights.h"
-#include "nn/cuda/engine-select.h"
+#include "nn/backend-select.h"
 
 /* ---- rows ---- */
 typedef struct {
@@ -997,7 +997,7 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
   }
   fprintf(f, "# Table 1 reproduced on synthetic data: the ablation and the two baselines\n\n");
   fprintf(f,
-          "Written by `lungtrust-cli ablation` (engine/model/ablation.h) from the %d result files "
+          "Written by `lungtrust-cli ablation` (engine/train/ablation.h) from the %d result files "
           "in `%s`; reproduce everything (data, runs, this file) with `scripts/ablation.sh` "
           "(resumable: it skips finished runs). Measures on the held-out folds' labelled (sure) "
           "samples at threshold 0.5, in percent: mean ± sd over the folds done (sd needs two "

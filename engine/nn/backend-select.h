@@ -1,4 +1,4 @@
-/* engine/nn/cuda/engine-select.h — which backend the engine runs on, and running a job with a
+/* engine/nn/backend-select.h — which backend the engine runs on, and running a job with a
  * CPU retry. The automatic choice probes once: cuda when it is built in (meson option cuda) and
  * a device and cuDNN answer, else cpu, with ONE log line saying why cuda is not used when a GPU
  * is there but unusable (none on a machine without a CUDA device or driver, the ordinary CPU
@@ -7,19 +7,13 @@
  * lt_engine_describe fills what `lungtrust-cli engine` prints. lt_run_with_fallback runs a job
  * on a backend and, when it runs out of GPU memory, once more on the cpu backend, telling the
  * user through the log. Built with or without CUDA; it computes no layer. */
-#ifndef LT_NN_ENGINE_SELECT_H
-#define LT_NN_ENGINE_SELECT_H
+#ifndef LT_NN_BACKEND_SELECT_H
+#define LT_NN_BACKEND_SELECT_H
 
 #include <stddef.h>
 
 #include "lt-error.h"
 #include "nn/backend.h"
-
-/* Where the engine's log lines go; default: "lungtrust: LINE\n" on stderr. NULL restores it. */
-typedef void (*lt_engine_log_fn)(const char *line, void *user);
-void lt_engine_set_log(lt_engine_log_fn fn, void *user);
-/* One line (printf format) to that sink. */
-void lt_engine_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* 1 when the cuda backend is compiled in. */
 int lt_engine_cuda_built(void);

@@ -1,10 +1,10 @@
-/* engine/model/folds.h — cross-validation splits by patient: k folds (5 in the paper) and, within
+/* engine/train/folds.h — cross-validation splits by patient: k folds (5 in the paper) and, within
  * each training part, a validation share (20%) for early stopping; every sample of a patient
  * lands in the same fold and the same side of the validation split, so no patient is both
  * trained and tested on. Plus the early-stopping rule. Deterministic in the seed.
  * It reads no files and trains nothing. */
-#ifndef LT_MODEL_FOLDS_H
-#define LT_MODEL_FOLDS_H
+#ifndef LT_TRAIN_FOLDS_H
+#define LT_TRAIN_FOLDS_H
 
 #include <stdbool.h>
 #include <stdint.h>
