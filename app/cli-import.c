@@ -30,13 +30,19 @@ int lt_cli_import(int argc, char **argv) {
   lt_study_report r;
   int rc = lt_import_study(db, study, &r, &err);
   lt_db_close(db);
+  if (r.warning[0]) fprintf(stderr, "warning: %s\n", r.warning);
   if (rc) return lt_cli_fail(&err);
-  if (json)
-    printf("{\"patient\":\"%s\",\"series_uid\":\"%s\",\"slices\":%d,\"readers\":%d,\"nodules\":%d,"
+  if (json) {
+    /* the patient and the series UID come from the files: any bytes */
+    printf("{\"patient\":");
+    lt_cli_print_json_string(stdout, r.patient);
+    printf(",\"series_uid\":");
+    lt_cli_print_json_string(stdout, r.series_uid);
+    printf(",\"slices\":%d,\"readers\":%d,\"nodules\":%d,"
            "\"nodules_rated\":%d,\"reader_sets\":%d,\"contours\":%d,\"masks\":%d,\"thumbnails\":%d}\n",
-           r.patient, r.series_uid, r.slices, r.readers, r.nodules, r.nodules_rated,
+           r.slices, r.readers, r.nodules, r.nodules_rated,
            r.reader_sets, r.contours, r.masks, r.thumbnails);
-  else
+  } else
     printf("imported %s, series %s: %d slices, %d readers, %d nodules (%d rated, %d reader "
            "sets, %d contours), %d consensus masks, %d thumbnails\n",
            r.patient, r.series_uid, r.slices, r.readers, r.nodules, r.nodules_rated,

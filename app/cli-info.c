@@ -94,8 +94,9 @@ static void print_text(const info_ctx *c) {
   printf("  z range      %g .. %g mm\n", z0, z1);
   printf("  thickness    %g mm (SliceThickness tag%s)\n", v->slice_thickness,
          v->slice_thickness > 0 ? "" : " absent");
-  printf("  gaps         %g .. %g mm, %d uneven, %d duplicate positions dropped\n", in->gap_min,
-         in->gap_max, in->n_uneven_gaps, in->n_duplicates);
+  printf("  gaps         %g .. %g mm, %d uneven, %d duplicate positions dropped, %d missing "
+         "slices filled\n", in->gap_min, in->gap_max, in->n_uneven_gaps, in->n_duplicates,
+         in->n_filled);
   printf("  HU           %d .. %d\n", in->hu_min, in->hu_max);
   printf("  scanner      %s %s; patient %s\n", v->manufacturer, v->model_name, v->patient_id);
   int nr = c->doc ? c->doc->n_readers : 0;
@@ -225,6 +226,7 @@ static cJSON *build_json(const info_ctx *c) {
     cJSON_AddNumberToObject(geo, "gap_max_mm", in->gap_max);
     cJSON_AddNumberToObject(geo, "uneven_gaps", in->n_uneven_gaps);
     cJSON_AddNumberToObject(geo, "duplicate_positions_dropped", in->n_duplicates);
+    cJSON_AddNumberToObject(geo, "filled_slices", in->n_filled);
     cJSON_AddItemToObject(geo, "hu_range", int_array(hu, 2));
   }
 
@@ -365,12 +367,15 @@ int lt_cli_info(int argc, char **argv) {
     cJSON *root = build_json(&c);
     char *text = root ? cJSON_PrintUnformatted(root) : NULL;
     if (!text) rc = lt_cli_failf("out of memory writing JSON");
-    else printf("%s\n", text);
+    else lt_cli_print_json_text(stdout, text), putchar('\n');
     free(text);
     cJSON_Delete(root);
   } else {
     print_text(&c);
   }
+  char warn[512];
+  if (c.vol && lt_series_warning(&c.info, warn, sizeof warn) > 0)
+    fprintf(stderr, "warning: %s\n", warn);
   ctx_free(&c);
   return rc;
 }

@@ -92,17 +92,6 @@ static int thumbnail(const lt_volume *vol, const lt_nodule *nd, void **out, size
   return rc;
 }
 
-static void pseudonym_of(const char *patient_id, const char *study_uid, char *buf, size_t n) {
-  if (!strncmp(patient_id, "LIDC-IDRI-", 10) && strlen(patient_id) < 20) {
-    snprintf(buf, n, "%s", patient_id);
-    return;
-  }
-  const char *s = patient_id[0] ? patient_id : study_uid;
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  snprintf(buf, n, "P-%016llx", (unsigned long long)h);
-}
-
 typedef struct {
   void *mask, *thumb;
   size_t mask_n, thumb_n;
@@ -216,10 +205,15 @@ int lt_import_study(lt_db *db, const char *path, lt_study_report *rep, lt_error 
   lt_nodule_set *set = NULL;
   pictures *pics = NULL;
   int rc = -1;
-  if (lt_series_read(path, NULL, &vol, NULL, err)) goto out;
+  lt_series_info sinfo;
+  int read_rc = lt_series_read(path, NULL, &vol, &sinfo, err);
+  lt_series_warning(&sinfo, rep->warning, sizeof rep->warning); /* a filled slice, say */
+  lt_series_info_free(&sinfo);
+  if (read_rc) goto out;
   if (lt_lidc_read_for_series(path, vol->series_uid, &doc, err)) goto out;
   if (doc && lt_nodules_build(doc, vol, NULL, &set, err)) goto out;
-  pseudonym_of(vol->patient_id, vol->study_uid, rep->patient, sizeof rep->patient);
+  if (lt_db_pseudonym(db, vol->patient_id, vol->study_uid, rep->patient, sizeof rep->patient, err))
+    goto out;
   snprintf(rep->series_uid, sizeof rep->series_uid, "%s", vol->series_uid);
   rep->slices = vol->geom.dim[2];
   rep->readers = doc ? doc->n_readers : 0;

@@ -1,8 +1,8 @@
 /* db/lt-import-study.h — importing one CT study with its LIDC readings, in one transaction.
  * Reads the series through engine/ct (series.h), its LIDC XML readings (lidc.h) and places them
  * on the volume as physical nodules (nodules.h: clustering, 50% consensus, mean ratings), then
- * writes: the patient (a pseudonym: PatientID when it is an LIDC-IDRI id, else "P-" and 16 hex
- * digits of a hash of PatientID; names are never read), the study and series (by UID), one
+ * writes: the patient (a pseudonym: PatientID when it is an LIDC-IDRI id, else "P-" and 24 hex
+ * digits of a keyed hash of PatientID, lt_db_pseudonym; names are never read), the study and series (by UID), one
  * nodule per physical nodule (source 'lidc-xml', key "SERIES_UID/ID", centroid in mm and voxels,
  * consensus volume and equivalent diameter; point-only nodules have no size), each reader's
  * ratings (kind 'reader', key "rN:READER_NODULE_ID"), the readers' mean (kind 'readers_mean',
@@ -26,6 +26,8 @@ typedef struct {
   int slices;
   int readers;
   int nodules, nodules_rated, reader_sets, contours, masks, thumbnails;
+  char warning[512]; /* lt_series_warning's line for the series read ("" when none): the
+                        caller shows it (the import itself succeeded) */
 } lt_study_report;
 
 int lt_import_study(lt_db *db, const char *path, lt_study_report *rep, lt_error *err);

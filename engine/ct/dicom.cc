@@ -33,9 +33,12 @@ pthread_once_t lt_dicom_once = PTHREAD_ONCE_INIT;
 bool lt_dicom_dict_ok = false;
 
 /* Registers the decoders once for the process (DCMTK's registries are global) and silences
- * DCMTK's own logging: errors reach the caller as lt_error lines instead. */
+ * DCMTK's own logging: errors reach the caller as lt_error lines instead. Elements stored with
+ * VR UN (a converter that did not know the tag) are read by their dictionary VR: otherwise
+ * DCMTK hands their value back as hex text, and a Modality "CT" stored as UN reads "43\54". */
 void lt_dicom_init_once() {
   OFLog::configure(OFLogger::OFF_LOG_LEVEL);
+  dcmEnableUnknownVRConversion.set(OFTrue);
   DJDecoderRegistration::registerCodecs();
   DJLSDecoderRegistration::registerCodecs();
   DcmRLEDecoderRegistration::registerCodecs();
@@ -285,15 +288,12 @@ bool is_j2k(E_TransferSyntax x) {
          x == EXS_JPEG2000MulticomponentLosslessOnly || x == EXS_JPEG2000Multicomponent;
 }
 
-/* Splits the encapsulated pixel data into one byte string per frame: with a basic offset table
- * when it is there, one fragment per frame when the counts match, else a new frame at each
- * JPEG 2000 start-of-codestream marker (FF 4F FF 51). */
-int j2k_frames(DcmPixelSequence *seq, int frames, std::vector<std::vector<uint8_t>> &out,
-               lt_error *err) {
+/* The fragments (items after the basic offset table) of encapsulated pixel data, in order. */
+typedef std::vector<std::pair<const uint8_t *, size_t>> lt_fragments;
+
+int read_fragments(DcmPixelSequence *seq, lt_fragments &frag, lt_error *err) {
   unsigned long nitems = seq->card();
   if (nitems < 2) return lt_error_set(err, "encapsulated pixel data holds no fragment");
-  unsigned long nfrag = nitems - 1;
-  std::vector<std::pair<const uint8_t *, size_t>> frag;
   for (unsigned long i = 1; i < nitems; i++) {
     DcmPixelItem *it = nullptr;
     if (seq->getItem(it, i).bad() || !it) return lt_error_set(err, "fragment %lu unreadable", i);
@@ -305,26 +305,136 @@ int j2k_frames(DcmPixelSequence *seq, int frames, std::vector<std::vector<uint8_
     if (it->getUint8Array(p).bad() || !p) return lt_error_set(err, "fragment %lu unreadable", i);
     frag.push_back({p, it->getLength()});
   }
+  return 0;
+}
+
+/* Frame f's fragments start at the basic offset table's entry f, an offset from the first
+ * fragment's item tag (each item adds 8 bytes of tag and length). Fills first[f] with the index
+ * of frame f's first fragment; false when there is no table or it does not fit the fragments. */
+bool frames_from_offset_table(DcmPixelSequence *seq, const lt_fragments &frag, int frames,
+                              std::vector<size_t> &first) {
+  DcmPixelItem *bot = nullptr;
+  Uint8 *p = nullptr;
+  if (seq->getItem(bot, 0).bad() || !bot || bot->getLength() != (Uint32)frames * 4u ||
+      bot->getUint8Array(p).bad() || !p)
+    return false;
+  first.assign((size_t)frames, 0);
+  size_t k = 0;
+  uint64_t at = 0; /* offset of fragment k */
+  for (int f = 0; f < frames; f++) {
+    uint64_t want = (uint64_t)p[4 * f] | (uint64_t)p[4 * f + 1] << 8 |
+                    (uint64_t)p[4 * f + 2] << 16 | (uint64_t)p[4 * f + 3] << 24;
+    while (k < frag.size() && at < want) at += 8 + frag[k++].second;
+    if (k >= frag.size() || at != want || (f > 0 && k <= first[(size_t)f - 1])) return false;
+    first[(size_t)f] = k;
+  }
+  return first[0] == 0;
+}
+
+/* Joins the encapsulated pixel data into one byte string per frame. A frame may span several
+ * fragments (a standard encoder may split a frame anywhere), so the frames are found with the
+ * basic offset table when it fits, one fragment per frame when the counts match, else as a new
+ * frame at each fragment that starts like one (starts_frame: the codec's own start marker). */
+int encapsulated_frames(DcmPixelSequence *seq, int frames,
+                        bool (*starts_frame)(const uint8_t *p, size_t n, const void *ctx),
+                        const void *ctx, const char *codec,
+                        std::vector<std::vector<uint8_t>> &out, lt_error *err) {
+  lt_fragments frag;
+  if (read_fragments(seq, frag, err)) return -1;
+  size_t nfrag = frag.size();
   out.assign((size_t)frames, std::vector<uint8_t>());
   if (frames == 1) {
     for (auto &f : frag) out[0].insert(out[0].end(), f.first, f.first + f.second);
     return 0;
   }
-  if (nfrag == (unsigned long)frames) {
-    for (size_t i = 0; i < frag.size(); i++) out[i].assign(frag[i].first, frag[i].first + frag[i].second);
+  std::vector<size_t> first;
+  if (frames_from_offset_table(seq, frag, frames, first)) {
+    for (int f = 0; f < frames; f++) {
+      size_t end = f + 1 < frames ? first[(size_t)f + 1] : nfrag;
+      for (size_t k = first[(size_t)f]; k < end; k++)
+        out[(size_t)f].insert(out[(size_t)f].end(), frag[k].first, frag[k].first + frag[k].second);
+    }
+    return 0;
+  }
+  if (nfrag == (size_t)frames) {
+    for (size_t i = 0; i < nfrag; i++) out[i].assign(frag[i].first, frag[i].first + frag[i].second);
     return 0;
   }
   int cur = -1;
   for (auto &f : frag) {
-    bool soc = f.second >= 4 && f.first[0] == 0xFF && f.first[1] == 0x4F && f.first[2] == 0xFF &&
-               f.first[3] == 0x51;
-    if (soc) cur++;
-    if (cur < 0) return lt_error_set(err, "JPEG 2000 pixel data does not start with a codestream");
-    if (cur >= frames) return lt_error_set(err, "more JPEG 2000 codestreams than the %d frames", frames);
+    if (starts_frame(f.first, f.second, ctx)) cur++;
+    if (cur < 0) return lt_error_set(err, "%s pixel data does not start with a frame", codec);
+    if (cur >= frames) return lt_error_set(err, "more %s frames than the %d frames", codec, frames);
     out[(size_t)cur].insert(out[(size_t)cur].end(), f.first, f.first + f.second);
   }
   if (cur != frames - 1)
-    return lt_error_set(err, "%d JPEG 2000 codestreams for %d frames", cur + 1, frames);
+    return lt_error_set(err, "%d %s frames found in the fragments where %d are declared", cur + 1,
+                        codec, frames);
+  return 0;
+}
+
+/* A JPEG 2000 codestream starts with SOC then SIZ (FF 4F FF 51). */
+bool j2k_starts_frame(const uint8_t *p, size_t n, const void *) {
+  return n >= 4 && p[0] == 0xFF && p[1] == 0x4F && p[2] == 0xFF && p[3] == 0x51;
+}
+
+uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* An RLE frame starts with its 64-byte header: the segment count the image needs, then the
+ * first segment's offset, which is 64. */
+bool rle_starts_frame(const uint8_t *p, size_t n, const void *ctx) {
+  return n >= 64 && le32(p) == *(const uint32_t *)ctx && le32(p + 4) == 64;
+}
+
+/* Decodes one RLE frame (DICOM PS3.5 annex G: a header of segment offsets, then one PackBits
+ * segment per byte plane, most significant byte first) into out: frame_bytes of raw little-endian
+ * units, samples interleaved unless planar. Ours rather than DCMTK's decodeFrame, which reads a
+ * frame only from its first fragment and so decodes past that fragment's end when a segment
+ * crosses into the next one (wrong values from the boundary on, and no error). Every segment must
+ * fill its plane exactly; bytes left after it are its even-length padding. */
+int rle_decode_frame(const uint8_t *data, size_t size, int rows, int cols, int samples,
+                     int bytes_per, bool planar, uint8_t *out, lt_error *err) {
+  if (size < 64) return lt_error_set(err, "RLE frame of %zu bytes has no 64-byte header", size);
+  const uint32_t nseg = le32(data), want = (uint32_t)(samples * bytes_per);
+  if (nseg != want)
+    return lt_error_set(err, "RLE header names %u segments where the image needs %u", nseg, want);
+  const size_t npix = (size_t)rows * (size_t)cols;
+  for (uint32_t s = 0; s < nseg; s++) {
+    size_t start = le32(data + 4 + 4 * s);
+    size_t end = s + 1 < nseg ? le32(data + 8 + 4 * s) : size;
+    if (start < 64 || start > end || end > size)
+      return lt_error_set(err, "RLE segment %u has offsets %zu..%zu in a frame of %zu bytes", s,
+                          start, end, size);
+    int sample = (int)s / bytes_per, byte = (int)s % bytes_per; /* byte 0: most significant */
+    size_t stride = planar ? (size_t)bytes_per : (size_t)(samples * bytes_per);
+    uint8_t *dst = out + (planar ? (size_t)sample * npix * (size_t)bytes_per
+                                 : (size_t)sample * (size_t)bytes_per) +
+                   (size_t)(bytes_per - 1 - byte);
+    size_t got = 0, i = start;
+    while (got < npix && i < end) {
+      int c = (int8_t)data[i++];
+      if (c >= 0) { /* c + 1 literal bytes */
+        size_t len = (size_t)c + 1;
+        if (len > end - i || len > npix - got)
+          return lt_error_set(err, "RLE segment %u: a literal run overruns the %s", s,
+                              len > end - i ? "segment" : "image");
+        for (size_t k = 0; k < len; k++) dst[(got + k) * stride] = data[i + k];
+        i += len;
+        got += len;
+      } else if (c != -128) { /* the next byte 1 - c times */
+        size_t len = (size_t)(1 - c);
+        if (i >= end) return lt_error_set(err, "RLE segment %u ends inside a run", s);
+        if (len > npix - got) return lt_error_set(err, "RLE segment %u: a run overruns the image", s);
+        uint8_t b = data[i++];
+        for (size_t k = 0; k < len; k++) dst[(got + k) * stride] = b;
+        got += len;
+      }
+    }
+    if (got < npix)
+      return lt_error_set(err, "RLE segment %u ends after %zu of its %zu bytes", s, got, npix);
+  }
   return 0;
 }
 
@@ -387,7 +497,8 @@ int decode_core(DcmFileFormat &ff, const lt_dicom_header *h, const lt_sink &sink
     if (!pd || pd->getEncapsulatedRepresentation(xfer.getXfer(), nullptr, seq).bad() || !seq)
       return lt_error_set(err, "JPEG 2000 pixel data is not encapsulated");
     std::vector<std::vector<uint8_t>> frames;
-    if (j2k_frames(seq, h->frames, frames, err)) return -1;
+    if (encapsulated_frames(seq, h->frames, j2k_starts_frame, nullptr, "JPEG 2000", frames, err))
+      return -1;
     for (int f = 0; f < h->frames; f++) {
       int32_t *dst = frame_dst(f);
       if (lt_j2k_decode(frames[(size_t)f].data(), frames[(size_t)f].size(), h->rows, h->cols,
@@ -406,6 +517,19 @@ int decode_core(DcmFileFormat &ff, const lt_dicom_header *h, const lt_sink &sink
                           (unsigned long)len, h->cols, h->rows, h->frames,
                           frame_bytes * (size_t)h->frames);
   }
+  /* RLE: our decoder on the whole frame, whatever fragments it is split into (see
+   * rle_decode_frame); every other syntax through DCMTK's frame decoders. */
+  const bool rle = xfer.getXfer() == EXS_RLELossless;
+  std::vector<std::vector<uint8_t>> rle_frames;
+  if (rle) {
+    DcmPixelData *pd = OFdynamic_cast(DcmPixelData *, el);
+    DcmPixelSequence *seq = nullptr;
+    if (!pd || pd->getEncapsulatedRepresentation(xfer.getXfer(), nullptr, seq).bad() || !seq)
+      return lt_error_set(err, "RLE pixel data is not encapsulated");
+    const uint32_t nseg = (uint32_t)(h->samples * (int)bytes_per);
+    if (encapsulated_frames(seq, h->frames, rle_starts_frame, &nseg, "RLE", rle_frames, err))
+      return -1;
+  }
   lt_raw_scratch.resize(frame_bytes + 8);
   uint8_t *buf = lt_raw_scratch.data();
   Uint32 start_fragment = 0;
@@ -418,11 +542,21 @@ int decode_core(DcmFileFormat &ff, const lt_dicom_header *h, const lt_sink &sink
   const bool by_plane = h->samples > 1 && h->planar == 1;
   for (int f = 0; f < h->frames; f++) {
     OFString color;
-    OFCondition c = el->getUncompressedFrame(ds, (Uint32)f, start_fragment, buf,
-                                             (Uint32)frame_bytes, color, nullptr);
-    if (c.bad())
-      return lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f, xfer.getXferName(),
-                          c.text());
+    if (rle) {
+      const std::vector<uint8_t> &fb = rle_frames[(size_t)f];
+      if (rle_decode_frame(fb.data(), fb.size(), h->rows, h->cols, h->samples, (int)bytes_per,
+                           by_plane, buf, err))
+        return lt_error_prefix(err, "frame %d", f);
+      /* the planes are little endian; DCMTK's decoders hand over host order */
+      (void)swapIfNecessary(gLocalByteOrder, EBO_LittleEndian, buf, (Uint32)frame_bytes,
+                      (Uint32)bytes_per);
+    } else {
+      OFCondition c = el->getUncompressedFrame(ds, (Uint32)f, start_fragment, buf,
+                                               (Uint32)frame_bytes, color, nullptr);
+      if (c.bad())
+        return lt_error_set(err, "frame %d: cannot decode %s pixel data (%s)", f,
+                            xfer.getXferName(), c.text());
+    }
     if (f == 0 && !color.empty() && sink.photometric)
       copy_str(sink.photometric, sink.photometric_size, color);
     int32_t *dst = frame_dst(f);

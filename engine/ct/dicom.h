@@ -1,8 +1,10 @@
 /* engine/ct/dicom.h — the one small C API over DCMTK: one DICOM file (or an in-memory copy of
  * one) in, its header fields and its decoded stored pixel values out.
  * Decodes every transfer syntax DCMTK decodes (implicit/explicit little endian, explicit big
- * endian, deflate, RLE, JPEG baseline/extended/lossless, JPEG-LS) and JPEG 2000 through OpenJPEG
- * (dicom-j2k.h). Reads enhanced multi-frame per-frame functional groups. Works on any modality.
+ * endian, deflate, JPEG baseline/extended/lossless, JPEG-LS), RLE with its own decoder (a frame
+ * may span any number of fragments: DCMTK's frame decoder reads only the first) and JPEG 2000
+ * through OpenJPEG (dicom-j2k.h). Reads enhanced multi-frame per-frame functional groups.
+ * Elements stored with VR UN are read by their dictionary VR. Works on any modality.
  * Does not group files into series, sort slices or convert to Hounsfield units (see series.h).
  * The implementation is C++ (dicom.cc); this header is plain C. Thread-safe: any number of files
  * may be read at once from different threads. */

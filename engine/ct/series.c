@@ -148,8 +148,8 @@ typedef struct {
   lt_series_summary *series;
   int n_series;
   int *series_of; /* per file: index in series, -1 when skipped */
-  int n_unreadable, n_no_image;
-  char skip_example[256];
+  int n_unreadable, n_no_image, n_broken_dicom;
+  char skip_example[256], broken_example[256];
 } lt_scan;
 
 static void lt_scan_free(lt_scan *s) {
@@ -160,6 +160,16 @@ static void lt_scan_free(lt_scan *s) {
   free(s->series_of);
   lt_paths_free(&s->paths);
   memset(s, 0, sizeof *s);
+}
+
+/* True when the file has the 128-byte preamble and "DICM": a DICOM file, whatever its damage. */
+static int lt_has_dicm(const char *path) {
+  unsigned char b[132];
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  return n == sizeof b && memcmp(b + 128, "DICM", 4) == 0;
 }
 
 static int lt_scan_run(const char *path, lt_scan *s, lt_error *err) {
@@ -178,6 +188,8 @@ static int lt_scan_run(const char *path, lt_scan *s, lt_error *err) {
     if (!f->ok || f->h.rows == 0 || !f->h.has_pixel_data) {
       if (!f->ok) s->n_unreadable++;
       else s->n_no_image++;
+      if (!f->ok && lt_has_dicm(f->path) && s->n_broken_dicom++ == 0)
+        snprintf(s->broken_example, sizeof s->broken_example, "%s", f->err.msg);
       if (!s->skip_example[0]) {
         if (f->ok)
           snprintf(s->skip_example, sizeof s->skip_example, "%s: no image (modality %s)", f->path,
@@ -211,6 +223,8 @@ static void lt_scan_to_info(const lt_scan *s, lt_series_info *info) {
   info->n_skipped_unreadable = s->n_unreadable;
   info->n_skipped_no_image = s->n_no_image;
   snprintf(info->skip_example, sizeof info->skip_example, "%s", s->skip_example);
+  info->n_skipped_dicom = s->n_broken_dicom;
+  snprintf(info->skip_dicom_example, sizeof info->skip_dicom_example, "%s", s->broken_example);
   free(info->series);
   info->series = NULL;
   info->n_series = s->n_series;
@@ -254,6 +268,9 @@ int lt_series_info_line(const lt_series_info *info, char *buf, size_t n) {
   int len = snprintf(buf, n, "%d slice%s, spacing %g mm from positions (SliceThickness %g mm)",
                      info->n_slices, info->n_slices == 1 ? "" : "s", info->spacing_positions,
                      info->slice_thickness);
+  if (info->n_filled > 0 && len >= 0 && (size_t)len < n)
+    len += snprintf(buf + len, n - (size_t)len, "; %d missing slice%s filled by interpolation",
+                    info->n_filled, info->n_filled == 1 ? "" : "s");
   if (info->n_uneven_gaps > 0 && len >= 0 && (size_t)len < n)
     len += snprintf(buf + len, n - (size_t)len, "; %d uneven gap%s (%g to %g mm)",
                     info->n_uneven_gaps, info->n_uneven_gaps == 1 ? "" : "s", info->gap_min,
@@ -261,7 +278,47 @@ int lt_series_info_line(const lt_series_info *info, char *buf, size_t n) {
   if (info->n_duplicates > 0 && len >= 0 && (size_t)len < n)
     snprintf(buf + len, n - (size_t)len, "; %d duplicate position%s dropped", info->n_duplicates,
              info->n_duplicates == 1 ? "" : "s");
-  return info->n_uneven_gaps + info->n_duplicates;
+  return info->n_filled + info->n_uneven_gaps + info->n_duplicates;
+}
+
+int lt_series_warning(const lt_series_info *info, char *line, size_t n) {
+  if (!line || n == 0) return 0;
+  line[0] = '\0';
+  if (!info) return 0;
+  int facts = 0;
+  size_t len = 0;
+  /* appends one clause, "; " between clauses, never past n - 1 bytes */
+#define LT_CLAUSE(...)                                                                  \
+  do {                                                                                  \
+    if (len < n && facts > 0) len += (size_t)snprintf(line + len, n - len, "; ");       \
+    if (len < n) len += (size_t)snprintf(line + len, n - len, __VA_ARGS__);             \
+    facts++;                                                                            \
+  } while (0)
+  if (info->n_filled > 0) {
+    if (info->n_filled == 1)
+      LT_CLAUSE("1 slice missing from the series (at %g mm along the slice normal) was filled by "
+                "interpolating its neighbours: do not read findings on it", info->filled_pos[0]);
+    else
+      LT_CLAUSE("%d slices missing from the series (in %d hole%s, %g to %g mm along the slice "
+                "normal) were filled by interpolating their neighbours: do not read findings on "
+                "them", info->n_filled, info->n_filled_runs, info->n_filled_runs == 1 ? "" : "s",
+                info->filled_pos[0], info->filled_pos[1]);
+  }
+  if (info->n_skipped_dicom > 0)
+    LT_CLAUSE("%d damaged DICOM file%s skipped (%s)", info->n_skipped_dicom,
+              info->n_skipped_dicom == 1 ? "" : "s", info->skip_dicom_example);
+  if (info->n_uneven_gaps > 0)
+    LT_CLAUSE("slices unevenly spaced (%d gap%s from %g to %g mm, %g mm used): distances along "
+              "the slice normal are approximate", info->n_uneven_gaps,
+              info->n_uneven_gaps == 1 ? "" : "s", info->gap_min, info->gap_max,
+              info->spacing_positions);
+  if (info->n_duplicates > 0)
+    LT_CLAUSE("%d slice%s at a repeated position dropped", info->n_duplicates,
+              info->n_duplicates == 1 ? "" : "s");
+#undef LT_CLAUSE
+  for (char *c = line; *c; c++) /* a file name in an example cannot break the line */
+    if (*c == '\n' || *c == '\r') *c = ' ';
+  return facts;
 }
 
 /* ---- choosing, checking and sorting slices ---- */
@@ -303,8 +360,9 @@ static int lt_choose(const char *path, const char *uid, const lt_scan *s, lt_err
 }
 
 typedef struct {
-  int file, frame;
+  int file, frame; /* file -1: a filled slice, interpolated between slices lo and hi */
   double pos;
+  int lo, hi;
 } lt_slice;
 
 static int lt_cmp_slice(const void *a, const void *b) {
@@ -467,6 +525,14 @@ static void lt_decode_task(void *vctx, int w) {
     lt_dicom_header_free(&h);
 }
 
+/* Slices missing in a gap: m - 1 when the gap is m >= 2 whole spacings (each within tol). */
+static long lt_missing_in_gap(double gap, double spacing, double tol) {
+  double r = gap / spacing;
+  if (!(r >= 1.5 && r < 1e6)) return 0; /* also keeps lround in range */
+  long m = lround(r);
+  return fabs(gap / (double)m - spacing) <= tol ? m - 1 : 0;
+}
+
 static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **out,
                     lt_series_info *info, lt_error *err) {
   int nsl = s->series[chosen].n_slices;
@@ -519,34 +585,81 @@ static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **
     sl[kept++] = sl[k];
   }
   double spacing = rf->thickness > 0 ? rf->thickness : 1.0;
-  int uneven = 0;
-  double gmin = 0, gmax = 0;
   if (kept > 1) {
     for (int k = 0; k + 1 < kept; k++) gaps[k] = sl[k + 1].pos - sl[k].pos;
-    gmin = gmax = gaps[0];
-    for (int k = 1; k + 1 < kept; k++) {
-      if (gaps[k] < gmin) gmin = gaps[k];
-      if (gaps[k] > gmax) gmax = gaps[k];
-    }
     qsort(gaps, (size_t)(kept - 1), sizeof *gaps, lt_cmp_double);
     spacing = gaps[(kept - 1) / 2]; /* the median gap */
-    for (int k = 0; k + 1 < kept; k++) {
-      double g = sl[k + 1].pos - sl[k].pos;
-      if (fabs(g - spacing) > fmax(0.01, 0.01 * spacing)) uneven++;
+  }
+  const double tol = fmax(0.01, 0.01 * spacing);
+  /* A gap of m whole spacings holds m - 1 missing slices: fill them, so that slice k stays at
+   * origin + k * spacing beyond the hole (closing it up would put every later slice, and every
+   * finding on it, one spacing off). */
+  int nfill = 0, nruns = 0;
+  double fill_first = 0, fill_last = 0;
+  for (int k = 0; k + 1 < kept; k++) {
+    double gk = sl[k + 1].pos - sl[k].pos;
+    long mk = lt_missing_in_gap(gk, spacing, tol) + 1;
+    if (mk < 2) continue;
+    if (mk - 1 > LT_SERIES_MAX_FILL) {
+      lt_error_set(err, "%ld slices missing between %g and %g mm along the slice normal (spacing "
+                   "%g mm): more than %d in a row cannot be filled by interpolation",
+                   mk - 1, sl[k].pos, sl[k + 1].pos, spacing, LT_SERIES_MAX_FILL);
+      goto done;
     }
+    if (nfill == 0) fill_first = sl[k].pos + gk / (double)mk;
+    fill_last = sl[k + 1].pos - gk / (double)mk;
+    nfill += (int)(mk - 1);
+    nruns++;
+  }
+  int total = kept + nfill;
+  if (nfill > 0) {
+    lt_slice *all = calloc((size_t)total, sizeof *all);
+    if (!all) {
+      lt_error_set(err, "out of memory");
+      goto done;
+    }
+    int o = 0;
+    for (int k = 0; k < kept; k++) {
+      all[o++] = sl[k];
+      if (k + 1 == kept) break;
+      double gk = sl[k + 1].pos - sl[k].pos;
+      long mk = lt_missing_in_gap(gk, spacing, tol) + 1;
+      for (long j = 1; j < mk; j++) {
+        all[o].file = -1;
+        all[o].frame = -1;
+        all[o].pos = sl[k].pos + gk * (double)j / (double)mk;
+        all[o].lo = o - (int)j;      /* the real slice before the hole */
+        all[o].hi = o - (int)j + (int)mk; /* the real slice after it */
+        o++;
+      }
+    }
+    free(sl);
+    sl = all;
+  }
+  int uneven = 0;
+  double gmin = 0, gmax = 0;
+  for (int k = 0; k + 1 < total; k++) {
+    double gk = sl[k + 1].pos - sl[k].pos;
+    if (k == 0 || gk < gmin) gmin = gk;
+    if (k == 0 || gk > gmax) gmax = gk;
+    if (fabs(gk - spacing) > tol) uneven++;
   }
   if (info) {
-    info->n_slices = kept;
+    info->n_slices = total;
     info->n_duplicates = ndup;
+    info->n_filled = nfill;
+    info->n_filled_runs = nruns;
+    info->filled_pos[0] = fill_first;
+    info->filled_pos[1] = fill_last;
     info->n_uneven_gaps = uneven;
     info->gap_min = gmin;
     info->gap_max = gmax;
     info->spacing_positions = kept > 1 ? spacing : 0;
     info->slice_thickness = rf->thickness;
   }
-  lt_volume *v = lt_volume_new(ref->h.cols, ref->h.rows, kept);
+  lt_volume *v = lt_volume_new(ref->h.cols, ref->h.rows, total);
   if (!v) {
-    lt_error_set(err, "out of memory for a %dx%dx%d volume", ref->h.cols, ref->h.rows, kept);
+    lt_error_set(err, "out of memory for a %dx%dx%d volume", ref->h.cols, ref->h.rows, total);
     goto done;
   }
   lt_advise_huge(v->hu, lt_geometry_count(&v->geom) * sizeof *v->hu);
@@ -561,10 +674,10 @@ static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **
     g->dir[3 * r + 1] = col[r];
     g->dir[3 * r + 2] = nrm[r];
   }
-  for (int k = 0; k < kept; k++) {
-    const lt_file *f = &s->file[sl[k].file];
+  for (int k = 0; k < total; k++) {
     v->slice_pos[k] = sl[k].pos;
-    snprintf(v->sop_uid[k], LT_UID_MAX, "%s", f->h.sop_uid);
+    v->slice_filled[k] = sl[k].file < 0;
+    if (sl[k].file >= 0) snprintf(v->sop_uid[k], LT_UID_MAX, "%s", s->file[sl[k].file].h.sop_uid);
   }
   v->slice_thickness = rf->thickness;
   snprintf(v->series_uid, sizeof v->series_uid, "%s", ref->h.series_uid);
@@ -577,7 +690,7 @@ static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **
   /* Only files that hold a kept slice are decoded. */
   int nw = 0;
   for (int w = 0; w < nwork; w++) {
-    for (int k = 0; k < kept; k++)
+    for (int k = 0; k < total; k++)
       if (sl[k].file == work[w]) {
         work[nw++] = work[w];
         break;
@@ -586,7 +699,7 @@ static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **
   dc.scan = s;
   dc.vol = v;
   dc.slice = sl;
-  dc.n_slices = kept;
+  dc.n_slices = total;
   dc.work_file = work;
   dc.err_set = calloc((size_t)nw, sizeof *dc.err_set);
   dc.errs = calloc((size_t)nw, sizeof *dc.errs);
@@ -602,6 +715,15 @@ static int lt_build(const char *path, const lt_scan *s, int chosen, lt_volume **
       lt_volume_free(v);
       goto done;
     }
+  }
+  /* Filled slices: linear in the position between the real slices either side of the hole. */
+  size_t npix = (size_t)g->dim[0] * (size_t)g->dim[1];
+  for (int k = 0; k < total; k++) {
+    if (sl[k].file >= 0) continue;
+    const int16_t *a = v->hu + (size_t)sl[k].lo * npix, *b = v->hu + (size_t)sl[k].hi * npix;
+    double t = (sl[k].pos - sl[sl[k].lo].pos) / (sl[sl[k].hi].pos - sl[sl[k].lo].pos);
+    int16_t *d = v->hu + (size_t)k * npix;
+    for (size_t p = 0; p < npix; p++) d[p] = (int16_t)lround((1 - t) * a[p] + t * b[p]);
   }
   if (info) {
     size_t n = lt_geometry_count(g);

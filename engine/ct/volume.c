@@ -22,11 +22,13 @@ lt_volume *lt_volume_new(int nx, int ny, int nz) {
   if (n / (size_t)nx != (size_t)ny) return NULL;
   if (n > SIZE_MAX / (size_t)nz / sizeof(int16_t)) return NULL;
   n *= (size_t)nz;
-  /* Layout: struct | slice_pos (double) | hu (int16) | sop_uid (char[]); each part aligned. */
+  /* Layout: struct | slice_pos (double) | hu (int16) | sop_uid (char[]) | slice_filled;
+   * each part aligned. */
   size_t off_pos = (sizeof(lt_volume) + 15) & ~(size_t)15;
   size_t off_hu = off_pos + (((size_t)nz * sizeof(double) + 15) & ~(size_t)15);
   size_t off_uid = off_hu + ((n * sizeof(int16_t) + 15) & ~(size_t)15);
-  size_t total = off_uid + (size_t)nz * LT_UID_MAX;
+  size_t off_filled = off_uid + (size_t)nz * LT_UID_MAX;
+  size_t total = off_filled + (size_t)nz;
   if (total < off_uid) return NULL;
   unsigned char *block = calloc(1, total);
   if (!block) return NULL;
@@ -35,6 +37,7 @@ lt_volume *lt_volume_new(int nx, int ny, int nz) {
   v->slice_pos = (double *)(block + off_pos);
   v->hu = (int16_t *)(block + off_hu);
   v->sop_uid = (char (*)[LT_UID_MAX])(block + off_uid);
+  v->slice_filled = block + off_filled;
   return v;
 }
 

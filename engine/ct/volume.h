@@ -32,6 +32,8 @@ typedef struct {
   int16_t *hu;                  /* dim[0]*dim[1]*dim[2], Hounsfield units, air = -1024 */
   char (*sop_uid)[LT_UID_MAX];  /* dim[2] entries: SOPInstanceUID of each slice ("" if unknown) */
   double *slice_pos;            /* dim[2] entries: position along the normal, mm */
+  uint8_t *slice_filled;        /* dim[2] entries: 1 where no file held the slice and the reader
+                                   interpolated it from its neighbours (sop_uid ""), else 0 */
   double slice_thickness;       /* SliceThickness tag (mm, 0 if absent); spacing[2] is from positions */
   char series_uid[LT_UID_MAX];
   char study_uid[LT_UID_MAX];

@@ -1,7 +1,11 @@
 /* tests/ct/test-series.c — lt_series_read on LIDC-IDRI-0001 (geometry, HU, the nodule and the
- * lung around it), and on temporary folders built from it: a dropped slice (uneven gap), a
- * duplicated slice, a slice with another orientation or pixel spacing, an empty folder, a folder
- * with no CT, a path that does not exist. */
+ * lung around it), and on temporary folders built from it: a dropped slice (filled, not closed
+ * up), a duplicated slice, a slice with another orientation or pixel spacing, an empty folder, a
+ * folder with no CT, a path that does not exist.
+ * With the argument "gap" (issue 29): a middle slice deleted, or truncated so that it cannot be
+ * read: the volume keeps the complete study's slice positions (the hole filled by interpolation
+ * and flagged), lt_series_warning says so, and nodule 1's centroid stays where it is in the
+ * complete study; a hole of more slices than LT_SERIES_MAX_FILL is refused. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "ct/lidc.h"
+#include "ct/nodules.h"
 #include "ct/series.h"
 #include "lt-test.h"
 
@@ -244,7 +250,8 @@ static const char *file_at_index(const lt_list *l, int k) {
   return NULL;
 }
 
-static void dropped_slice_reported_as_uneven_gap(void **state) {
+/* A dropped slice leaves a hole of two spacings: filled, so no uneven gap and 133 slices. */
+static void dropped_slice_filled_not_closed_up(void **state) {
   (void)state;
   lt_list l;
   list_dcm(lidc, &l);
@@ -259,17 +266,19 @@ static void dropped_slice_reported_as_uneven_gap(void **state) {
   lt_error err = {{0}};
   int rc = lt_series_read(tmp, NULL, &v, &info, &err);
   if (rc) fail_msg("%s", err.msg);
-  assert_int_equal(v->geom.dim[2], 132);
-  assert_int_equal(info.n_uneven_gaps, 1);
+  assert_int_equal(v->geom.dim[2], 133);
+  assert_int_equal(info.n_uneven_gaps, 0);
+  assert_int_equal(info.n_filled, 1);
   assert_int_equal(info.n_duplicates, 0);
   assert_float_equal(info.gap_min, 2.5, 1e-4);
-  assert_float_equal(info.gap_max, 5.0, 1e-4);
+  assert_float_equal(info.gap_max, 2.5, 1e-4);
   assert_float_equal(v->geom.spacing[2], 2.5, 1e-4); /* the median gap, not the hole */
+  assert_true(v->slice_filled[60]);
   char line[256];
   assert_int_equal(lt_series_info_line(&info, line, sizeof line), 1);
   print_message("%s\n", line);
-  assert_non_null(strstr(line, "132 slices, spacing 2.5 mm from positions"));
-  assert_non_null(strstr(line, "1 uneven gap (2.5 to 5 mm)"));
+  assert_non_null(strstr(line, "133 slices, spacing 2.5 mm from positions"));
+  assert_non_null(strstr(line, "1 missing slice filled by interpolation"));
   lt_volume_free(v);
   lt_series_info_free(&info);
   remove_dir(tmp);
@@ -563,17 +572,195 @@ static void padding_range_and_rescale_rules(void **state) {
   rmdir(tmp);
 }
 
-int main(void) {
+/* ---- issue 29: a missing or damaged slice in the middle ---- */
+
+/* Nodule 1 (the large one) of the readings in dir, read against v: its centroid, mm. */
+static void nodule1_centroid(const char *dir, const lt_volume *v, double mm[3]) {
+  lt_lidc_doc *doc = NULL;
+  lt_nodule_set *set = NULL;
+  lt_error err = {{0}};
+  if (lt_lidc_read_for_series(dir, v->series_uid, &doc, &err)) fail_msg("%s", err.msg);
+  assert_non_null(doc);
+  if (lt_nodules_build(doc, v, NULL, &set, &err)) fail_msg("%s", err.msg);
+  assert_true(set->n_nodules >= 1);
+  assert_true(set->nodules[0].large);
+  memcpy(mm, set->nodules[0].centroid_mm, sizeof(double) * 3);
+  lt_nodule_set_free(set);
+  lt_lidc_doc_free(doc);
+}
+
+/* tmp holds the study with slice k absent or damaged (and the XML readings): the volume has the
+ * complete study's 133 positions, slice k filled (the mean of its neighbours) and flagged, the
+ * warning names it, nodule 1 is where it is in the complete study. */
+static void check_hole_filled(const char *tmp, int k, const char *why) {
+  lt_volume *v = NULL;
+  lt_series_info info;
+  lt_error err = {{0}};
+  if (lt_series_read(tmp, NULL, &v, &info, &err)) fail_msg("%s", err.msg);
+  char line[512];
+  int facts = lt_series_warning(&info, line, sizeof line);
+  print_message("slice %d %s: %d slices; warning: %s\n", k, why, v->geom.dim[2], line);
+  assert_int_equal(v->geom.dim[2], 133);
+  assert_true(facts >= 1);
+  assert_null(strchr(line, '\n'));
+  assert_non_null(strstr(line, "1 slice missing from the series"));
+  char at[64];
+  snprintf(at, sizeof at, "at %g mm", vol->slice_pos[k]);
+  assert_non_null(strstr(line, at));
+  assert_int_equal(info.n_filled, 1);
+  assert_int_equal(info.n_uneven_gaps, 0);
+  assert_float_equal(v->geom.spacing[2], 2.5, 1e-6);
+  for (int r = 0; r < 3; r++) assert_float_equal(v->geom.origin[r], vol->geom.origin[r], 1e-6);
+  for (int j = 0; j < 133; j++) {
+    assert_float_equal(v->slice_pos[j], vol->slice_pos[j], 1e-4);
+    assert_int_equal(v->slice_filled[j], j == k);
+    if (j != k) assert_string_equal(v->sop_uid[j], vol->sop_uid[j]);
+  }
+  assert_string_equal(v->sop_uid[k], "");
+  size_t npix = 512 * 512;
+  for (size_t p = 0; p < npix; p += 101) {
+    int want = (int)lround(0.5 * vol->hu[(size_t)(k - 1) * npix + p] +
+                           0.5 * vol->hu[(size_t)(k + 1) * npix + p]);
+    assert_int_equal(v->hu[(size_t)k * npix + p], want);
+  }
+  /* slice k + 1 (the first after the hole) is the complete study's slice k + 1, voxel for voxel */
+  assert_memory_equal(v->hu + (size_t)(k + 1) * npix, vol->hu + (size_t)(k + 1) * npix, npix * 2);
+  double ref[3], got[3];
+  nodule1_centroid(lidc, vol, ref);
+  nodule1_centroid(tmp, v, got);
+  print_message("nodule 1 centroid: %.3f %.3f %.3f mm (complete study %.3f %.3f %.3f)\n", got[0],
+                got[1], got[2], ref[0], ref[1], ref[2]);
+  for (int r = 0; r < 3; r++) assert_float_equal(got[r], ref[r], 0.25); /* a tenth of a slice */
+  lt_volume_free(v);
+  lt_series_info_free(&info);
+}
+
+static void link_readings(const char *tmp) {
+  char src[8192], dst[8192];
+  snprintf(src, sizeof src, "%s/069.xml", lidc);
+  snprintf(dst, sizeof dst, "%s/069.xml", tmp);
+  assert_int_equal(symlink(src, dst), 0);
+}
+
+/* Deleted: slice 66 (z -175, below the nodule, so every nodule slice would shift by one if the
+ * hole were closed up) and slice 90 (z -115, inside the nodule). */
+static void deleted_middle_slice_filled_positions_kept(void **state) {
+  (void)state;
+  lt_list l;
+  list_dcm(lidc, &l);
+  assert_int_equal(l.n, 133);
+  const int ks[2] = {66, 90};
+  for (int i = 0; i < 2; i++) {
+    const char *name = file_at_index(&l, ks[i]);
+    assert_non_null(name);
+    char tmp[512], skip[256];
+    snprintf(skip, sizeof skip, "%s", name);
+    assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+    link_all(tmp, &l, skip);
+    link_readings(tmp);
+    check_hole_filled(tmp, ks[i], "deleted");
+    remove_dir(tmp);
+  }
+  free_list(&l);
+}
+
+/* Slice 66 cut to half its bytes: a damaged DICOM file, skipped, named in the warning. */
+static void truncated_middle_slice_filled_and_named(void **state) {
+  (void)state;
+  lt_list l;
+  list_dcm(lidc, &l);
+  const char *name = file_at_index(&l, 66);
+  assert_non_null(name);
+  char tmp[512], skip[256], src[8192], dst[8192];
+  snprintf(skip, sizeof skip, "%s", name);
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  link_all(tmp, &l, skip);
+  link_readings(tmp);
+  snprintf(src, sizeof src, "%s/%s", lidc, skip);
+  snprintf(dst, sizeof dst, "%s/%s", tmp, skip);
+  FILE *f = fopen(src, "rb");
+  assert_non_null(f);
+  static unsigned char buf[1 << 20];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  f = fopen(dst, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(buf, 1, n / 2, f), n / 2);
+  fclose(f);
+  check_hole_filled(tmp, 66, "truncated");
+  lt_volume *v = NULL;
+  lt_series_info info;
+  lt_error err = {{0}};
+  if (lt_series_read(tmp, NULL, &v, &info, &err)) fail_msg("%s", err.msg);
+  char line[512];
+  lt_series_warning(&info, line, sizeof line);
+  assert_int_equal(info.n_skipped_dicom, 1);
+  assert_non_null(strstr(line, "1 damaged DICOM file skipped"));
+  assert_non_null(strstr(line, skip));
+  assert_non_null(strstr(line, "truncated"));
+  lt_volume_free(v);
+  lt_series_info_free(&info);
+  remove_dir(tmp);
+  free_list(&l);
+}
+
+/* Five slices in a row missing: more than LT_SERIES_MAX_FILL, refused with one line. And the
+ * complete study has nothing to warn about. */
+static void long_hole_refused_complete_study_not_warned(void **state) {
+  (void)state;
+  char line[512];
+  assert_int_equal(lt_series_warning(&vinfo, line, sizeof line), 0);
+  assert_string_equal(line, "");
+  for (int k = 0; k < 133; k++) assert_int_equal(vol->slice_filled[k], 0);
+  lt_list l;
+  list_dcm(lidc, &l);
+  char tmp[512], src[8192], dst[8192];
+  assert_non_null(lt_test_tmpdir(tmp, sizeof tmp));
+  char uid_lo[80], uid_hi[80];
+  snprintf(uid_lo, sizeof uid_lo, "%s", vol->sop_uid[60]);
+  snprintf(uid_hi, sizeof uid_hi, "%s", vol->sop_uid[64]);
+  for (int i = 0; i < l.n; i++) { /* every slice but 60..64 (by position) */
+    snprintf(src, sizeof src, "%s/%s", lidc, l.name[i]);
+    lt_volume *one = NULL;
+    lt_error e1 = {{0}};
+    if (lt_series_read(src, NULL, &one, NULL, &e1)) fail_msg("%s", e1.msg);
+    double z = one->slice_pos[0];
+    lt_volume_free(one);
+    if (z >= vol->slice_pos[60] - 0.01 && z <= vol->slice_pos[64] + 0.01) continue;
+    snprintf(dst, sizeof dst, "%s/%s", tmp, l.name[i]);
+    assert_int_equal(symlink(src, dst), 0);
+  }
+  lt_volume *v = NULL;
+  lt_error err = {{0}};
+  assert_int_equal(lt_series_read(tmp, NULL, &v, NULL, &err), -1);
+  assert_null(v);
+  print_message("%s\n", err.msg);
+  assert_non_null(strstr(err.msg, "5 slices missing"));
+  assert_non_null(strstr(err.msg, "cannot be filled"));
+  assert_null(strchr(err.msg, '\n'));
+  remove_dir(tmp);
+  free_list(&l);
+}
+
+int main(int argc, char **argv) {
   if (!lt_test_lidc0001_dir(lidc, sizeof lidc)) {
     printf("skip: ../shared/data/lidc/LIDC-IDRI-0001 not found (set LT_SHARED_DATA)\n");
     return LT_TEST_SKIP;
+  }
+  if (argc > 1 && !strcmp(argv[1], "gap")) {
+    const struct CMUnitTest gap[] = {
+        cmocka_unit_test(deleted_middle_slice_filled_positions_kept),
+        cmocka_unit_test(truncated_middle_slice_filled_and_named),
+        cmocka_unit_test(long_hole_refused_complete_study_not_warned),
+    };
+    return cmocka_run_group_tests(gap, setup_lidc, teardown_lidc);
   }
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(lidc0001_geometry_133_slices_of_512_at_2_5_mm),
       cmocka_unit_test(lidc0001_no_value_below_air),
       cmocka_unit_test(lidc0001_nodule_soft_tissue_lung_around_it),
       cmocka_unit_test(parallel_decode_gives_the_same_volume_each_time),
-      cmocka_unit_test(dropped_slice_reported_as_uneven_gap),
+      cmocka_unit_test(dropped_slice_filled_not_closed_up),
       cmocka_unit_test(duplicate_position_reported_and_dropped),
       cmocka_unit_test(other_orientation_in_series_refused),
       cmocka_unit_test(other_pixel_spacing_in_series_refused),
