@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "lt-locale.h"
 #include "train/adam.h"
 #include "model/model.h"
 #include "model/weights.h"
@@ -71,7 +72,7 @@ static double torch_ms(const lt_model_config *c, const lt_param_table *t, const 
   remove(wpath);
   remove(dir);
   const char *q = strstr(line, key);
-  double v = q && (q = strchr(q, ':')) ? atof(q + 1) : -1;
+  double v = q && (q = strchr(q, ':')) ? lt_strtod(q + 1, NULL) : -1;
   char fkey[32];
   snprintf(fkey, sizeof fkey, "%.*s_format", (int)(strlen(key) - 3), key);
   snprintf(fmt, fmt_n, "?");

@@ -1,5 +1,6 @@
 /* app/lungtrust-cli.c — main() of the headless program: dispatches to a subcommand.
  * Every capability of the workstation is reachable from here (DESIGN section 5). */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,11 @@ static void print_help(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  /* Every number this program prints is machine output (--json, CSV, files) and every number it
+   * reads is an option or a file: LC_NUMERIC stays "C" even when a library loaded before main
+   * took the locale from the environment. The engine and db do not rely on this (lt-locale.h):
+   * the workstation runs them under the user's locale. */
+  setlocale(LC_NUMERIC, "C");
   if (argc < 2) {
     print_help(stderr);
     return LT_EXIT_USAGE;

@@ -1,5 +1,6 @@
 /* db/lt-csv.c — see lt-csv.h. */
 #include "lt-csv.h"
+#include "lt-locale.h"
 
 #include <errno.h>
 #include <math.h>
@@ -205,7 +206,7 @@ int lt_csv_real(const lt_csv *c, size_t r, int col, const char *name, double *ou
   const char *s = lt_csv_field(c, r, col);
   char *end;
   errno = 0;
-  double v = strtod(s, &end);
+  double v = lt_strtod(s, &end); /* the tables write "6459.75" in every locale */
   if (!s[0] || *end || errno || !isfinite(v))
     return lt_error_set(err, "%s:%d: %s '%.40s' is not a number", c->path, c->line[r], name, s);
   *out = v;

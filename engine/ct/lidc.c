@@ -1,5 +1,6 @@
 /* engine/ct/lidc.c — LIDC XML readings with libxml2 (see lidc.h). */
 #include "ct/lidc.h"
+#include "lt-locale.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -46,6 +47,29 @@ static saved_handler silence_libxml(void) {
 }
 
 static void restore_libxml(saved_handler h) { xmlSetGenericErrorFunc(h.ctx, h.fn); }
+
+/* LIDC readings carry no DOCTYPE, so a document with one is refused, and at its start: its
+ * entities, even unexpanded by the parser, expand when the text is read (a few hundred KB of
+ * nested references make gigabytes) and an external subset names a file to fetch. The parser
+ * calls internalSubset for every <!DOCTYPE>, with or without an internal subset; we stop it
+ * there and mark the context. */
+static const char doctype_mark;
+
+static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                           const xmlChar *system_id) {
+  (void)name;
+  (void)external_id;
+  (void)system_id;
+  xmlParserCtxtPtr c = ctx;
+  c->_private = (void *)&doctype_mark;
+  xmlStopParser(c);
+}
+
+static xmlParserCtxtPtr new_parser(void) {
+  xmlParserCtxtPtr c = xmlNewParserCtxt();
+  if (c) c->sax->internalSubset = refuse_doctype;
+  return c;
+}
 
 static bool is_elem(const xmlNode *n, const char *name) {
   return n->type == XML_ELEMENT_NODE && n->name && !strcmp((const char *)n->name, name);
@@ -99,7 +123,7 @@ static int parse_double(const char *s, double *v) {
   if (!*s) return -1;
   char *end;
   errno = 0;
-  double d = strtod(s, &end);
+  double d = lt_strtod(s, &end); /* "-125.000000" under a comma locale too */
   if (*end || errno == ERANGE || !isfinite(d)) return -1;
   *v = d;
   return 0;
@@ -266,6 +290,11 @@ static void one_line(lt_error *err) {
 }
 
 static int read_common(xmlParserCtxtPtr ctxt, xmlDocPtr x, lt_lidc_doc **out, lt_error *err) {
+  if (ctxt->_private == &doctype_mark || (x && (x->intSubset || x->extSubset))) {
+    xmlFreeDoc(x);
+    return lt_error_set(err, "refused: the XML has a DOCTYPE (a DTD or entity declarations), "
+                             "which LIDC readings never need");
+  }
   if (!x) return xml_error(ctxt, err);
   lt_lidc_doc *doc = calloc(1, sizeof *doc);
   if (!doc) {
@@ -285,7 +314,7 @@ static int read_common(xmlParserCtxtPtr ctxt, xmlDocPtr x, lt_lidc_doc **out, lt
 int lt_lidc_read_memory(const char *buf, size_t len, lt_lidc_doc **out, lt_error *err) {
   *out = NULL;
   if (len > INT32_MAX) return lt_error_set(err, "XML larger than 2 GiB");
-  xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+  xmlParserCtxtPtr ctxt = new_parser();
   if (!ctxt) return lt_error_set(err, "out of memory");
   saved_handler h = silence_libxml();
   xmlDocPtr x = xmlCtxtReadMemory(ctxt, buf, (int)len, "memory.xml", NULL, LT_LIDC_XML_OPTIONS);
@@ -302,7 +331,7 @@ int lt_lidc_read_file(const char *xml_path, lt_lidc_doc **out, lt_error *err) {
   if (stat(xml_path, &st) != 0)
     return lt_error_set(err, "%s: %s", xml_path, strerror(errno));
   if (!S_ISREG(st.st_mode)) return lt_error_set(err, "%s: not a regular file", xml_path);
-  xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+  xmlParserCtxtPtr ctxt = new_parser();
   if (!ctxt) return lt_error_set(err, "out of memory");
   saved_handler h = silence_libxml();
   xmlDocPtr x = xmlCtxtReadFile(ctxt, xml_path, NULL, LT_LIDC_XML_OPTIONS);

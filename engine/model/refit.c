@@ -1,5 +1,6 @@
 /* engine/model/refit.c — see refit.h. */
 #include "model/refit.h"
+#include "lt-locale.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -258,7 +259,7 @@ char *lt_attr_refit_to_json(const lt_attr_refit *r) {
       /* 17 significant digits read back to the same double; cJSON's own printing may stop at 15
        * when that is within its tolerance */
       char num[32];
-      snprintf(num, sizeof num, "%.17g", r->w[k][j]);
+      lt_snprintf_c(num, sizeof num, "%.17g", r->w[k][j]); /* JSON: '.' in every locale */
       cJSON_AddItemToArray(row, cJSON_CreateRaw(num));
     }
     cJSON_AddItemToArray(ws, row);
@@ -268,7 +269,7 @@ char *lt_attr_refit_to_json(const lt_attr_refit *r) {
     cJSON *a = cJSON_AddArrayToObject(o, e ? "hi" : "lo");
     for (int j = 0; j < n_in; j++) {
       char num[32];
-      snprintf(num, sizeof num, "%.17g", ends[e][j]);
+      lt_snprintf_c(num, sizeof num, "%.17g", ends[e][j]);
       cJSON_AddItemToArray(a, cJSON_CreateRaw(num));
     }
   }

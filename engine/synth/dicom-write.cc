@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "lt-error.h"
+#include "lt-locale.h"
 #include "synth/dicom-write.h"
 }
 
@@ -42,16 +43,17 @@ extern "C" int lt_dicom_write_ct_slice(const char *path, const lt_ct_slice *s, l
   ok &= put(ds, DCM_SeriesNumber, "1");
   snprintf(buf, sizeof buf, "%d", s->instance_number);
   ok &= put(ds, DCM_InstanceNumber, buf);
-  snprintf(buf, sizeof buf, "%.6f\\%.6f\\%.6f", s->ipp[0], s->ipp[1], s->ipp[2]);
+  /* DS values: DICOM wants '.' whatever the process locale */
+  lt_snprintf_c(buf, sizeof buf, "%.6f\\%.6f\\%.6f", s->ipp[0], s->ipp[1], s->ipp[2]);
   ok &= put(ds, DCM_ImagePositionPatient, buf);
-  snprintf(buf, sizeof buf, "%.6f\\%.6f\\%.6f\\%.6f\\%.6f\\%.6f", s->iop[0], s->iop[1], s->iop[2],
-           s->iop[3], s->iop[4], s->iop[5]);
+  lt_snprintf_c(buf, sizeof buf, "%.6f\\%.6f\\%.6f\\%.6f\\%.6f\\%.6f", s->iop[0], s->iop[1],
+                s->iop[2], s->iop[3], s->iop[4], s->iop[5]);
   ok &= put(ds, DCM_ImageOrientationPatient, buf);
-  snprintf(buf, sizeof buf, "%.6f", s->ipp[2]);
+  lt_snprintf_c(buf, sizeof buf, "%.6f", s->ipp[2]);
   ok &= put(ds, DCM_SliceLocation, buf);
-  snprintf(buf, sizeof buf, "%.6f", s->slice_thickness);
+  lt_snprintf_c(buf, sizeof buf, "%.6f", s->slice_thickness);
   ok &= put(ds, DCM_SliceThickness, buf);
-  snprintf(buf, sizeof buf, "%.6f\\%.6f", s->pixel_spacing[0], s->pixel_spacing[1]);
+  lt_snprintf_c(buf, sizeof buf, "%.6f\\%.6f", s->pixel_spacing[0], s->pixel_spacing[1]);
   ok &= put(ds, DCM_PixelSpacing, buf);
   ok &= put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
   ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();

@@ -1,5 +1,6 @@
 /* engine/synth/lidc-tables.c — see lidc-tables.h. */
 #include "synth/lidc-tables.h"
+#include "lt-locale.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -68,7 +69,7 @@ static int parse_int(const char *s, int *v) {
 static int parse_double(const char *s, double *v) {
   char *end;
   errno = 0;
-  double x = strtod(s, &end);
+  double x = lt_strtod(s, &end);
   if (end == s || *end || errno) return -1;
   *v = x;
   return 0;

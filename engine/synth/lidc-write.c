@@ -1,5 +1,6 @@
 /* engine/synth/lidc-write.c — see lidc-write.h. */
 #include "synth/lidc-write.h"
+#include "lt-locale.h"
 
 #include <libxml/xmlwriter.h>
 #include <math.h>
@@ -16,8 +17,8 @@ static int elem(xmlTextWriterPtr w, const char *name, const char *text) {
 
 static int elem_num(xmlTextWriterPtr w, const char *name, double v) {
   char buf[64];
-  if (v == floor(v) && fabs(v) < 1e9) snprintf(buf, sizeof buf, "%.0f", v);
-  else snprintf(buf, sizeof buf, "%.3f", v);
+  if (v == floor(v) && fabs(v) < 1e9) lt_snprintf_c(buf, sizeof buf, "%.0f", v);
+  else lt_snprintf_c(buf, sizeof buf, "%.3f", v); /* '.' under a comma locale too */
   return elem(w, name, buf);
 }
 

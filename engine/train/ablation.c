@@ -1,5 +1,6 @@
 /* engine/train/ablation.c — see ablation.h. */
 #include "train/ablation.h"
+#include "lt-locale.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -995,6 +996,8 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
     lt_error_set(err, "cannot write %s", tmp);
     goto out;
   }
+  /* the page's numbers are read back by scripts: '.' whatever the process locale */
+  const locale_t numbers_were = lt_locale_c_begin();
   fprintf(f, "# Table 1 reproduced on synthetic data: the ablation and the two baselines\n\n");
   fprintf(f,
           "Written by `lungtrust-cli ablation` (engine/train/ablation.h) from the %d result files "
@@ -1108,6 +1111,7 @@ int lt_ablation_table(const char *results_dir, const char *md_path, int *n_resul
     free(cj);
   }
   const int ok = fclose(f) == 0;
+  lt_locale_c_end(numbers_were);
   if (!ok || rename(tmp, md_path)) {
     remove(tmp);
     lt_error_set(err, "cannot write %s", md_path);
