@@ -53,8 +53,7 @@ int lt_cli_ablation(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const bool has = i + 1 < argc;
-    const char *nx = has ? argv[i + 1] : "";
-    int v;
+    const char *nx = has ? argv[i + 1] : NULL; /* a number option's value; NULL: none given */
     if (lt_cli_is_help(a)) {
       usage(stdout);
       return LT_EXIT_OK;
@@ -76,26 +75,33 @@ int lt_cli_ablation(int argc, char **argv) {
       table_only = true;
     } else if (!strcmp(a, "--light")) {
       r->light = true;
-    } else if (!strcmp(a, "--folds") && has && lt_cli_parse_int(nx, 2, 10, &v)) {
-      r->folds = v, i++;
-    } else if (!strcmp(a, "--width") && has && lt_cli_parse_int(nx, 1, 256, &v)) {
-      r->width = v, i++;
-    } else if (!strcmp(a, "--side") && has && lt_cli_parse_int(nx, 8, 64, &v)) {
-      r->side = v, i++;
-    } else if (!strcmp(a, "--hidden") && has && lt_cli_parse_int(nx, 1, 4096, &v)) {
-      r->hidden = v, i++;
-    } else if (!strcmp(a, "--epochs") && has && lt_cli_parse_int(nx, 1, 10000, &v)) {
-      r->epochs = v, i++;
-    } else if (!strcmp(a, "--patience") && has && lt_cli_parse_int(nx, 1, 10000, &v)) {
-      r->patience = v, i++;
-    } else if (!strcmp(a, "--batch") && has && lt_cli_parse_int(nx, 1, 4096, &v)) {
-      r->batch = v, i++;
-    } else if (!strcmp(a, "--seed") && has) {
-      if (!lt_cli_parse_seed(argv[++i], &r->seed))
-        return lt_cli_usage_error("ablation", "--seed needs a non-negative integer");
-    } else if (!strcmp(a, "--max-minutes") && has) {
-      if (!lt_cli_parse_double(argv[++i], 0, 1e6, &o.max_minutes) || !(o.max_minutes > 0))
-        return lt_cli_usage_error("ablation", "--max-minutes needs a positive number");
+    } else if (!strcmp(a, "--folds")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 2, 10, &r->folds)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--width")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 1, 256, &r->width)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--side")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 8, 64, &r->side)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--hidden")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 1, 4096, &r->hidden)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--epochs")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 1, 10000, &r->epochs)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--patience")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 1, 10000, &r->patience)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--batch")) {
+      if (!lt_cli_opt_int("ablation", a, nx, 1, 4096, &r->batch)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--seed")) {
+      if (!lt_cli_opt_seed("ablation", a, nx, &r->seed)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--max-minutes")) {
+      if (!lt_cli_opt_double("ablation", a, nx, 0.001, 1e6, &o.max_minutes)) return LT_EXIT_USAGE;
+      i++;
     } else {
       return lt_cli_usage_error("ablation", "unknown or incomplete option '%s'", a);
     }

@@ -1,5 +1,6 @@
 /* app/cli-common.c — see cli.h. */
 #include "cli.h"
+#include "lt-locale.h"
 
 #include <errno.h>
 #include <math.h>
@@ -73,7 +74,7 @@ bool lt_cli_parse_double(const char *s, double lo, double hi, double *v) {
     return false;
   char *end;
   errno = 0;
-  const double x = strtod(s, &end);
+  const double x = lt_strtod(s, &end);
   if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi)
     return false;
   *v = x;
@@ -97,7 +98,7 @@ bool lt_cli_parse_triple(const char *s, double out[3]) {
   for (int a = 0; a < 3; a++) {
     char *end;
     errno = 0;
-    double v = strtod(p, &end);
+    double v = lt_strtod(p, &end); /* ',' separates, whatever the locale */
     if (end == p || errno || !isfinite(v)) return false;
     out[a] = v;
     if (a < 2) {
@@ -164,15 +165,95 @@ int lt_cli_load_model_and_data(const char *model, const char *data, lt_weights *
   return 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (1 to 4), or 0 when the bytes there are
+ * not one: a stray continuation byte, a truncated sequence, an overlong form, a surrogate or a
+ * code point above U+10FFFF (RFC 3629). */
+static int utf8_len(const unsigned char *s) {
+  const unsigned char c = s[0];
+  int n;
+  unsigned min;
+  unsigned cp;
+  if (c < 0x80) return 1;
+  if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80, cp = c & 0x1f;
+  else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800, cp = c & 0x0f;
+  else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000, cp = c & 0x07;
+  else return 0;
+  for (int i = 1; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0; /* also stops at the terminating NUL */
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+/* Always valid JSON, whatever the bytes: a path or a DICOM field may hold any. '"', '\\' and
+ * the control characters are escaped; each byte that does not begin a well-formed UTF-8
+ * sequence is written as U+FFFD (the replacement character), so such text is not kept exactly
+ * but the output always parses. */
 void lt_cli_print_json_string(FILE *f, const char *s) {
   fputc('"', f);
-  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-    if (*c == '"' || *c == '\\')
-      fprintf(f, "\\%c", *c);
-    else if (*c < 0x20)
-      fprintf(f, "\\u%04x", *c);
-    else
-      fputc(*c, f);
+  for (const unsigned char *c = (const unsigned char *)s; *c;) {
+    const int n = utf8_len(c);
+    if (n == 0) {
+      fputs("\\ufffd", f);
+      c++;
+    } else if (*c == '"' || *c == '\\') {
+      fprintf(f, "\\%c", *c++);
+    } else if (*c < 0x20 || *c == 0x7f) {
+      fprintf(f, "\\u%04x", *c++);
+    } else {
+      fwrite(c, 1, (size_t)n, f);
+      c += n;
+    }
   }
   fputc('"', f);
+}
+
+void lt_cli_print_json_text(FILE *f, const char *text) {
+  for (const unsigned char *c = (const unsigned char *)text; *c;) {
+    const int n = utf8_len(c);
+    if (n == 0) {
+      fputs("\xef\xbf\xbd", f); /* U+FFFD */
+      c++;
+    } else {
+      fwrite(c, 1, (size_t)n, f);
+      c += n;
+    }
+  }
+}
+
+/* One line for a bad option value, the valid range in it (DESIGN: a usage error, exit 2). */
+static bool value_error(const char *cmd, const char *opt, const char *s, const char *want) {
+  char shown[48] = ""; /* the value as given, cut short and kept on one line */
+  for (size_t i = 0; s && s[i] && i + 1 < sizeof shown; i++)
+    shown[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+  if (s)
+    fprintf(stderr, "lungtrust-cli %s: %s needs %s, not '%s' (see --help)\n", cmd, opt, want, shown);
+  else
+    fprintf(stderr, "lungtrust-cli %s: %s needs a value: %s (see --help)\n", cmd, opt, want);
+  return false;
+}
+
+bool lt_cli_opt_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *v) {
+  char want[96];
+  snprintf(want, sizeof want, "an integer from %d to %d", lo, hi);
+  return (s && lt_cli_parse_int(s, lo, hi, v)) || value_error(cmd, opt, s, want);
+}
+
+bool lt_cli_opt_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v) {
+  char want[96];
+  snprintf(want, sizeof want, "an integer from %ld to %ld", lo, hi);
+  return (s && lt_cli_parse_long(s, lo, hi, v)) || value_error(cmd, opt, s, want);
+}
+
+bool lt_cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                       double *v) {
+  char want[96];
+  snprintf(want, sizeof want, "a number from %g to %g", lo, hi);
+  return (s && lt_cli_parse_double(s, lo, hi, v)) || value_error(cmd, opt, s, want);
+}
+
+bool lt_cli_opt_seed(const char *cmd, const char *opt, const char *s, uint64_t *v) {
+  return (s && lt_cli_parse_seed(s, v)) ||
+         value_error(cmd, opt, s, "an integer from 0 to 18446744073709551615");
 }

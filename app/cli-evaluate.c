@@ -148,11 +148,9 @@ int lt_cli_evaluate(int argc, char **argv) {
     } else if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
       samples_csv = argv[++i];
     } else if (!strcmp(argv[i], "--boot") && i + 1 < argc) {
-      if (!lt_cli_parse_int(argv[++i], 1, 100000, &boot))
-        return lt_cli_usage_error("evaluate", "--boot needs 1-100000");
+      if (!lt_cli_opt_int("evaluate", "--boot", argv[++i], 1, 100000, &boot)) return LT_EXIT_USAGE;
     } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-      if (!lt_cli_parse_seed(argv[++i], &seed))
-        return lt_cli_usage_error("evaluate", "--seed needs a non-negative integer");
+      if (!lt_cli_opt_seed("evaluate", "--seed", argv[++i], &seed)) return LT_EXIT_USAGE;
     } else if (argv[i][0] == '-') {
       return lt_cli_usage_error("evaluate", "unknown or incomplete option '%s'", argv[i]);
     } else if (!data) {
@@ -212,7 +210,7 @@ int lt_cli_evaluate(int argc, char **argv) {
     print_folds(w.metrics_json, true, root);
     char *s = cJSON_Print(root);
     if (s)
-      puts(s);
+      lt_cli_print_json_text(stdout, s), putchar('\n');
     free(s);
     cJSON_Delete(root);
   } else {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lt-locale.h"
 #include "lt-db-read.h"
 #include "lt-db.h"
 #include "lt-index.h"
@@ -18,18 +19,32 @@ static void usage(FILE *f) {
         "The K stored nodules nearest by Euclidean distance over the six attribute scores\n"
         "(subtlety, sphericity, margin, lobulation, spiculation, malignancy), ties broken by\n"
         "nodule id, and how many of them have a malignant diagnosis.\n"
-        "  --attrs S,S,M,L,S,M   six scores of the query\n"
+        "  --attrs S,S,M,L,S,M   six scores of the query, each from 1 to 5\n"
         "  --nodule ID           the database's nodule id: its scores are the query; it is excluded\n"
         "  -k K                  how many (default 5)\n"
-        "  --weights W,W,W,W,W,W per-attribute weights (default all 1)\n"
+        "  --weights W,W,W,W,W,W per-attribute weights from 0 to 100, not all 0 (default all 1)\n"
         "  --standardize         z-scores over the stored population before weighting\n"
         "  --confirmed           only nodules with a confirmed diagnosis (resection, biopsy,\n"
         "                        two-year stability, progression)\n"
         "  --other-patients      with --nodule: skip the same patient's nodules\n"
-        "  --min-diameter MM, --max-diameter MM   diameter range\n"
+        "  --min-diameter MM, --max-diameter MM   diameter range (0 to 1000 mm, min <= max)\n"
         "  --db FILE             the database (default: $XDG_DATA_HOME/lungtrust/lungtrust.db)\n"
         "  --json                one JSON object on stdout\n",
         f);
+}
+
+/* The valid ranges: the six scores are LIDC ratings (1 to 5); a weight from 0 to 100, not all
+ * 0 (every distance would be 0); a diameter from 0 to 1000 mm, the minimum not above the
+ * maximum. A score like 1e308 would make every distance inf and the ranking meaningless. */
+#define LT_RETRIEVE_SCORE_MIN 1.0
+#define LT_RETRIEVE_SCORE_MAX 5.0
+#define LT_RETRIEVE_WEIGHT_MAX 100.0
+#define LT_RETRIEVE_DIAMETER_MAX 1000.0
+
+/* One line naming the option and its range; returns LT_EXIT_USAGE. */
+static int range_error(const char *what) {
+  fprintf(stderr, "lungtrust-cli retrieve: %s (see --help)\n", what);
+  return LT_EXIT_USAGE;
 }
 
 static bool parse_six(const char *s, double out[6]) {
@@ -37,7 +52,7 @@ static bool parse_six(const char *s, double out[6]) {
   for (int a = 0; a < 6; a++) {
     char *end;
     errno = 0;
-    double v = strtod(p, &end);
+    double v = lt_strtod(p, &end); /* never reads "3,5" as one number: ',' separates */
     if (end == p || errno || !isfinite(v)) return false;
     out[a] = v;
     if (a < 5) {
@@ -84,18 +99,26 @@ int lt_cli_retrieve(int argc, char **argv) {
     } else if (!strcmp(a, "--json")) {
       json = true;
     } else if (!strcmp(a, "--attrs") && more) {
-      if (!parse_six(argv[++i], q)) return lt_cli_usage_error("retrieve", "--attrs needs six numbers S,S,M,L,S,M");
+      if (!parse_six(argv[++i], q)) return range_error("--attrs needs six numbers S,S,M,L,S,M, each a score from 1 to 5");
+      for (int d = 0; d < 6; d++)
+        if (q[d] < LT_RETRIEVE_SCORE_MIN || q[d] > LT_RETRIEVE_SCORE_MAX)
+          return range_error("--attrs needs six numbers S,S,M,L,S,M, each a score from 1 to 5");
       have_attrs = true;
     } else if (!strcmp(a, "--nodule") && more) {
       long v;
-      if (!lt_cli_parse_long(argv[++i], 1, LONG_MAX, &v)) return lt_cli_usage_error("retrieve", "--nodule needs a positive id");
+      if (!lt_cli_opt_long("retrieve", a, argv[++i], 1, LONG_MAX, &v)) return LT_EXIT_USAGE;
       nodule = v;
     } else if (!strcmp(a, "-k") && more) {
-      if (!lt_cli_parse_long(argv[++i], 1, 100000, &k)) return lt_cli_usage_error("retrieve", "-k needs 1..100000");
+      if (!lt_cli_opt_long("retrieve", a, argv[++i], 1, 100000, &k)) return LT_EXIT_USAGE;
     } else if (!strcmp(a, "--weights") && more) {
-      if (!parse_six(argv[++i], f.weights)) return lt_cli_usage_error("retrieve", "--weights needs six numbers");
-      for (int d = 0; d < 6; d++)
-        if (f.weights[d] < 0) return lt_cli_usage_error("retrieve", "weights must be >= 0");
+      static const char want[] = "--weights needs six weights, each from 0 to 100, not all 0";
+      if (!parse_six(argv[++i], f.weights)) return range_error(want);
+      double sum = 0;
+      for (int d = 0; d < 6; d++) {
+        if (f.weights[d] < 0 || f.weights[d] > LT_RETRIEVE_WEIGHT_MAX) return range_error(want);
+        sum += f.weights[d];
+      }
+      if (!(sum > 0)) return range_error(want);
     } else if (!strcmp(a, "--standardize")) {
       f.standardize = true;
     } else if (!strcmp(a, "--confirmed")) {
@@ -103,12 +126,19 @@ int lt_cli_retrieve(int argc, char **argv) {
     } else if (!strcmp(a, "--other-patients")) {
       other_patients = true;
     } else if (!strcmp(a, "--min-diameter") && more) {
-      if (!lt_cli_parse_double(argv[++i], -HUGE_VAL, HUGE_VAL, &f.min_diameter_mm)) return lt_cli_usage_error("retrieve", "--min-diameter needs a number");
+      if (!lt_cli_opt_double("retrieve", a, argv[++i], 0, LT_RETRIEVE_DIAMETER_MAX, &f.min_diameter_mm))
+        return LT_EXIT_USAGE;
     } else if (!strcmp(a, "--max-diameter") && more) {
-      if (!lt_cli_parse_double(argv[++i], -HUGE_VAL, HUGE_VAL, &f.max_diameter_mm)) return lt_cli_usage_error("retrieve", "--max-diameter needs a number");
+      if (!lt_cli_opt_double("retrieve", a, argv[++i], 0, LT_RETRIEVE_DIAMETER_MAX, &f.max_diameter_mm))
+        return LT_EXIT_USAGE;
     } else {
       return lt_cli_usage_error("retrieve", "unexpected argument '%s'", a);
     }
+  }
+  if (f.min_diameter_mm > f.max_diameter_mm) { /* false when either is unset (NAN) */
+    fprintf(stderr, "lungtrust-cli retrieve: --min-diameter %g is above --max-diameter %g; the "
+            "range needs min <= max (see --help)\n", f.min_diameter_mm, f.max_diameter_mm);
+    return LT_EXIT_USAGE;
   }
   if (have_attrs == (nodule > 0)) return lt_cli_usage_error("retrieve", "give exactly one of --attrs and --nodule");
   if (other_patients && !nodule) return lt_cli_usage_error("retrieve", "--other-patients needs --nodule");

@@ -69,6 +69,7 @@ int lt_cli_train(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const bool has = i + 1 < argc;
+    const char *nx = has ? argv[i + 1] : NULL; /* a number option's value; NULL: none given */
     int v;
     if (lt_cli_is_help(a)) {
       usage(stdout);
@@ -77,39 +78,40 @@ int lt_cli_train(int argc, char **argv) {
       out = argv[++i];
     } else if (!strcmp(a, "--config") && has) {
       config = argv[++i];
-    } else if (!strcmp(a, "--folds") && has && lt_cli_parse_int(argv[i + 1], 2, LT_MAX_FOLDS, &v)) {
-      o.folds = v;
+    } else if (!strcmp(a, "--folds")) {
+      if (!lt_cli_opt_int("train", a, nx, 2, LT_MAX_FOLDS, &o.folds)) return LT_EXIT_USAGE;
       i++;
-    } else if (!strcmp(a, "--fold") && has && lt_cli_parse_int(argv[i + 1], 1, LT_MAX_FOLDS, &v)) {
+    } else if (!strcmp(a, "--fold")) {
+      if (!lt_cli_opt_int("train", a, nx, 1, LT_MAX_FOLDS, &v)) return LT_EXIT_USAGE;
       o.only_fold = v - 1;
       i++;
-    } else if (!strcmp(a, "--epochs") && has && lt_cli_parse_int(argv[i + 1], 1, 100000, &v)) {
-      o.epochs = v;
+    } else if (!strcmp(a, "--epochs")) {
+      if (!lt_cli_opt_int("train", a, nx, 1, 100000, &o.epochs)) return LT_EXIT_USAGE;
       i++;
-    } else if (!strcmp(a, "--batch") && has && lt_cli_parse_int(argv[i + 1], 1, 4096, &v)) {
-      o.batch = v;
+    } else if (!strcmp(a, "--batch")) {
+      if (!lt_cli_opt_int("train", a, nx, 1, 4096, &o.batch)) return LT_EXIT_USAGE;
       i++;
-    } else if (!strcmp(a, "--patience") && has && lt_cli_parse_int(argv[i + 1], 1, 100000, &v)) {
-      o.patience = v;
+    } else if (!strcmp(a, "--patience")) {
+      if (!lt_cli_opt_int("train", a, nx, 1, 100000, &o.patience)) return LT_EXIT_USAGE;
       i++;
-    } else if (!strcmp(a, "--seed") && has) {
-      if (!lt_cli_parse_seed(argv[++i], &o.seed))
-        return lt_cli_usage_error("train", "--seed needs a non-negative integer");
-    } else if (!strcmp(a, "--max-minutes") && has) {
+    } else if (!strcmp(a, "--seed")) {
+      if (!lt_cli_opt_seed("train", a, nx, &o.seed)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--max-minutes")) {
       double m;
-      if (!lt_cli_parse_double(argv[++i], 0, 1e6, &m) || !(m > 0))
-        return lt_cli_usage_error("train", "--max-minutes needs a positive number");
+      if (!lt_cli_opt_double("train", a, nx, 0.001, 1e6, &m)) return LT_EXIT_USAGE;
+      i++;
       o.max_seconds = 60.0 * m;
     } else if (!strcmp(a, "--lr-schedule") && has) {
       if (lt_lr_schedule_parse(argv[++i], &o.lr_schedule))
         return lt_cli_usage_error("train", "--lr-schedule is constant or cosine, not '%s'",
                                   argv[i]);
-    } else if (!strcmp(a, "--val-frac") && has) {
-      if (!lt_cli_parse_double(argv[++i], 0.01, 0.5, &o.val_frac))
-        return lt_cli_usage_error("train", "--val-frac needs a share from 0.01 to 0.5");
-    } else if (!strcmp(a, "--attr-weight") && has) {
-      if (!lt_cli_parse_double(argv[++i], 0, 100, &attr_weight))
-        return lt_cli_usage_error("train", "--attr-weight needs a weight from 0 to 100");
+    } else if (!strcmp(a, "--val-frac")) {
+      if (!lt_cli_opt_double("train", a, nx, 0.01, 0.5, &o.val_frac)) return LT_EXIT_USAGE;
+      i++;
+    } else if (!strcmp(a, "--attr-weight")) {
+      if (!lt_cli_opt_double("train", a, nx, 0, 100, &attr_weight)) return LT_EXIT_USAGE;
+      i++;
     } else if (!strcmp(a, "--mask-pool")) {
       mask_pool = true;
     } else if (!strcmp(a, "--fovea")) {
@@ -123,9 +125,9 @@ int lt_cli_train(int argc, char **argv) {
     } else if (!strcmp(a, "--side") && has) {
       if (!lt_cli_parse_side(argv[++i], &side))
         return lt_cli_usage_error("train", "--side must divide the 64^3 patch (8, 16, 32, 64)");
-    } else if (!strcmp(a, "--width") && has) {
-      if (!lt_cli_parse_int(argv[++i], 1, 256, &width))
-        return lt_cli_usage_error("train", "--width needs a channel count from 1 to 256");
+    } else if (!strcmp(a, "--width")) {
+      if (!lt_cli_opt_int("train", a, nx, 1, 256, &width)) return LT_EXIT_USAGE;
+      i++;
     } else if (!strcmp(a, "--init") && has) {
       o.init_from = argv[++i];
     } else if (!strcmp(a, "--resume")) {

@@ -50,8 +50,21 @@ int lt_cli_parse_db_job(const char *cmd, const char *what, int argc, char **argv
 int lt_cli_load_model_and_data(const char *model, const char *data, lt_weights *w, lt_dataset *ds);
 /* True when s is --help or -h. */
 bool lt_cli_is_help(const char *s);
-/* Prints s as a JSON string, quotes included, escaping what JSON requires (a path may hold a
- * quote or a backslash). */
+/* Prints s as a JSON string, quotes included, that always parses: '"', '\\' and control
+ * characters escaped, and each byte of invalid UTF-8 (a path may hold any bytes) written as
+ * U+FFFD, so such a string is not kept exactly. */
 void lt_cli_print_json_string(FILE *f, const char *s);
+/* Prints JSON text made elsewhere (cJSON, which passes bytes >= 0x80 through unchecked) with
+ * each byte of invalid UTF-8 replaced by U+FFFD; such bytes only occur inside its strings. */
+void lt_cli_print_json_text(FILE *f, const char *text);
+/* An option's value (s; NULL when the option came last, without one) read by the rules of
+ * lt_cli_parse_*; when it is missing or bad, prints one line on stderr naming the option and its
+ * valid range ("lungtrust-cli CMD: OPT needs an integer from LO to HI, not 'S'") and returns
+ * false: the caller returns LT_EXIT_USAGE. */
+bool lt_cli_opt_int(const char *cmd, const char *opt, const char *s, int lo, int hi, int *v);
+bool lt_cli_opt_long(const char *cmd, const char *opt, const char *s, long lo, long hi, long *v);
+bool lt_cli_opt_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                       double *v);
+bool lt_cli_opt_seed(const char *cmd, const char *opt, const char *s, uint64_t *v);
 
 #endif

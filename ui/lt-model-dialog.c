@@ -41,7 +41,7 @@ static char *describe_weights(const char *path, gboolean *ok) {
   *ok = TRUE;
   GString *s = g_string_new(NULL);
   g_string_append_printf(s, _("File: %s\nFormat: %s\nParameters: %zu tensors\n"), path,
-                         LT_WEIGHTS_FORMAT, (size_t)w.table.n);
+                         w.format, (size_t)w.table.n);
   if (w.has_stats) {
     const lt_train_stats *t = &w.stats;
     g_string_append_printf(s,

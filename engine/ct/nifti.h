@@ -28,7 +28,10 @@ typedef struct {
 } lt_nifti_image;
 
 /* Writes data (channels * count voxels of type) with geometry g to path (".nii.gz" compresses).
- * description goes into the header's 80-byte descrip (may be NULL). */
+ * description goes into the header's 80-byte descrip (may be NULL). The file is written under
+ * a temporary name beside path, read back whole (for .nii.gz through the gzip check), synced
+ * and renamed: on failure (a full disk) path is untouched, nothing is left beside it, nothing
+ * is printed, and err holds one line. */
 int lt_nifti_write(const char *path, const lt_geometry *g, int channels, lt_nifti_type type,
                    const void *data, const char *description, lt_error *err);
 

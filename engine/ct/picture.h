@@ -34,6 +34,9 @@ void lt_picture_contour(lt_picture *p, int x0, int y0, const uint8_t *mask, int 
 /* Fills a rectangle (clipped). */
 void lt_picture_fill(lt_picture *p, int x0, int y0, int w, int h, const uint8_t rgb[3]);
 
+/* Writes p to path under a temporary name beside it, reads it back whole, syncs and renames it:
+ * on failure (a full disk) path is untouched, nothing is left beside it, libpng prints nothing,
+ * and err holds one line. */
 int lt_picture_write_png(const lt_picture *p, const char *path, lt_error *err);
 
 #endif

@@ -16,16 +16,54 @@ struct lt_st_file {
   char **meta_keys;
   char **meta_values;
   float *buffer; /* the data buffer, host order */
+  int header_checked; /* the checksum was LT_ST_SUM_FILE */
 };
 
-uint64_t lt_fnv1a64(const void *p, size_t n) {
+uint64_t lt_fnv1a64_update(uint64_t h, const void *p, size_t n) {
   const unsigned char *b = p;
-  uint64_t h = 0xcbf29ce484222325ull;
   for (size_t i = 0; i < n; i++) {
     h ^= b[i];
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+uint64_t lt_fnv1a64(const void *p, size_t n) { return lt_fnv1a64_update(LT_FNV1A64_INIT, p, n); }
+
+static uint64_t sum_head(const char *hdr, size_t hn, size_t digits_at) {
+  unsigned char len8[8];
+  for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)hn >> (8 * i));
+  uint64_t h = lt_fnv1a64_update(LT_FNV1A64_INIT, len8, 8);
+  h = lt_fnv1a64_update(h, hdr, digits_at);
+  h = lt_fnv1a64_update(h, "0000000000000000", 16);
+  return lt_fnv1a64_update(h, hdr + digits_at + 16, hn - digits_at - 16);
+}
+
+uint64_t lt_st_file_sum(const char *hdr, size_t hn, size_t digits_at, const void *data, size_t dn) {
+  return lt_fnv1a64_update(sum_head(hdr, hn, digits_at), data, dn);
+}
+
+/* Where the 16 digits of the quoted checksum value sum (a LT_ST_SUM_FILE string) lie in the
+ * header: -1 when it is absent or there twice, as the reader could not tell which to zero. A
+ * quoted copy inside another JSON string would have its quotes escaped, so it does not match. */
+static long find_sum(const char *hdr, size_t hn, const char *sum) {
+  size_t sn = strlen(sum);
+  long at = -1;
+  for (size_t i = 0; i + sn + 2 <= hn; i++) {
+    if (hdr[i] != '"' || hdr[i + 1 + sn] != '"' || memcmp(hdr + i + 1, sum, sn) != 0) continue;
+    if (at >= 0) return -1;
+    at = (long)(i + 1 + sn - 16);
+  }
+  return at;
+}
+
+/* The first n - 1 characters of s for an error message, control characters as '?' so the
+ * message stays one line whatever the file holds. */
+static const char *shown(char *buf, size_t n, const char *s) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < n; i++) buf[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+  buf[i] = 0;
+  return buf;
 }
 
 static int host_is_little(void) {
@@ -65,30 +103,16 @@ int lt_st_write(const char *path, const lt_st_view *tensors, int n_tensors,
     for (int d = 0; d < t->ndim; d++) c *= (size_t)t->shape[d];
     total += c * 4;
   }
-  /* Checksum over the data buffer as it will be on disk (little-endian). */
-  uint64_t h = 0xcbf29ce484222325ull;
   int little = host_is_little();
-  for (int i = 0; i < n_tensors; i++) {
-    const lt_st_view *t = &tensors[i];
-    size_t c = 1;
-    for (int d = 0; d < t->ndim; d++) c *= (size_t)t->shape[d];
-    const unsigned char *b = (const unsigned char *)t->data;
-    for (size_t k = 0; k < c * 4; k++) {
-      unsigned char v = little ? b[k] : b[(k & ~(size_t)3) + 3 - (k & 3)];
-      h ^= v;
-      h *= 0x100000001b3ull;
-    }
-  }
-
   cJSON *root = cJSON_CreateObject();
   cJSON *md = cJSON_AddObjectToObject(root, "__metadata__");
   for (int i = 0; i < n_meta; i++) {
     if (!meta[i].key || !meta[i].value || strcmp(meta[i].key, LT_ST_CHECKSUM_KEY) == 0) continue;
     cJSON_AddStringToObject(md, meta[i].key, meta[i].value);
   }
-  char sum[40];
-  snprintf(sum, sizeof sum, "fnv1a64:%016" PRIx64, h);
-  cJSON_AddStringToObject(md, LT_ST_CHECKSUM_KEY, sum);
+  /* The digits are zeros while the checksum is taken, then replaced (safetensors.h). */
+  static const char zero_sum[] = LT_ST_SUM_FILE "0000000000000000";
+  cJSON_AddStringToObject(md, LT_ST_CHECKSUM_KEY, zero_sum);
   size_t off = 0;
   for (int i = 0; i < n_tensors; i++) {
     const lt_st_view *t = &tensors[i];
@@ -110,6 +134,38 @@ int lt_st_write(const char *path, const lt_st_view *tensors, int n_tensors,
   if (!js) return lt_error_set(err, "%s: out of memory building the header", path);
   size_t jn = strlen(js);
   size_t padded = (jn + 7) & ~(size_t)7;
+  char *hdr = realloc(js, padded + 1);
+  if (!hdr) {
+    free(js);
+    return lt_error_set(err, "%s: out of memory building the header", path);
+  }
+  js = hdr;
+  memset(js + jn, ' ', padded - jn);
+  js[padded] = 0;
+  long at = find_sum(js, padded, zero_sum);
+  if (at < 0) {
+    free(js);
+    return lt_error_set(err, "%s: a tensor name or metadata key equals the checksum's value", path);
+  }
+  /* Over the data as it will be on disk (little-endian). */
+  uint64_t h = sum_head(js, padded, (size_t)at);
+  for (int i = 0; i < n_tensors; i++) {
+    const lt_st_view *t = &tensors[i];
+    size_t c = 1;
+    for (int d = 0; d < t->ndim; d++) c *= (size_t)t->shape[d];
+    if (little) {
+      h = lt_fnv1a64_update(h, t->data, c * 4);
+    } else {
+      for (size_t k = 0; k < c; k++) {
+        float v = t->data[k];
+        swap32(&v, 1);
+        h = lt_fnv1a64_update(h, &v, 4);
+      }
+    }
+  }
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016" PRIx64, h);
+  memcpy(js + at, hex, 16);
 
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
@@ -123,8 +179,7 @@ int lt_st_write(const char *path, const lt_st_view *tensors, int n_tensors,
   }
   unsigned char len8[8];
   for (int i = 0; i < 8; i++) len8[i] = (unsigned char)((uint64_t)padded >> (8 * i));
-  int ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(js, 1, jn, fp) == jn;
-  for (size_t i = jn; ok && i < padded; i++) ok = fputc(' ', fp) != EOF;
+  int ok = fwrite(len8, 1, 8, fp) == 8 && fwrite(js, 1, padded, fp) == padded;
   free(js);
   for (int i = 0; ok && i < n_tensors; i++) {
     const lt_st_view *t = &tensors[i];
@@ -345,7 +400,18 @@ out:
   return rc;
 }
 
+static int read_file(const char *path, lt_st_file **out, lt_error *err);
+
 int lt_st_read(const char *path, lt_st_file **out, lt_error *err) {
+  if (read_file(path, out, err) == 0) return 0;
+  /* A message quotes names and values from the file, which may hold any character: keep it on
+   * one line. */
+  for (char *c = err ? err->msg : NULL; c && *c; c++)
+    if ((unsigned char)*c < 0x20) *c = '?';
+  return -1;
+}
+
+static int read_file(const char *path, lt_st_file **out, lt_error *err) {
   *out = NULL;
   FILE *fp = fopen(path, "rb");
   if (!fp) return lt_error_set(err, "%s: cannot open: %s", path, strerror(errno));
@@ -397,22 +463,38 @@ int lt_st_read(const char *path, lt_st_file **out, lt_error *err) {
     return lt_error_set(err, "%s: corrupt header: does not start with '{'", path);
   }
   int rc = parse_header(f, path, hdr, (size_t)hn, buf_size, err);
-  free(hdr);
   if (rc != 0) {
+    free(hdr);
     lt_st_free(f);
     return -1;
   }
   const char *sum = lt_st_meta(f, LT_ST_CHECKSUM_KEY);
   if (!sum) {
+    free(hdr);
     lt_st_free(f);
     return lt_error_set(err, "%s: no %s in the metadata; refusing an unverifiable file", path,
                         LT_ST_CHECKSUM_KEY);
   }
-  char want[40];
-  snprintf(want, sizeof want, "fnv1a64:%016" PRIx64, lt_fnv1a64(f->buffer, (size_t)buf_size));
+  char want[40], seen[41];
+  const size_t tag_n = sizeof LT_ST_SUM_FILE - 1;
+  if (strncmp(sum, LT_ST_SUM_FILE, tag_n) == 0) {
+    long at = strlen(sum) == tag_n + 16 ? find_sum(hdr, (size_t)hn, sum) : -1;
+    if (at < 0) {
+      free(hdr);
+      lt_st_free(f);
+      return lt_error_set(err, "%s: corrupt header: the checksum %s is not found exactly once "
+                          "as written", path, shown(seen, sizeof seen, sum));
+    }
+    snprintf(want, sizeof want, LT_ST_SUM_FILE "%016" PRIx64,
+             lt_st_file_sum(hdr, (size_t)hn, (size_t)at, f->buffer, (size_t)buf_size));
+    f->header_checked = 1;
+  } else {
+    snprintf(want, sizeof want, LT_ST_SUM_DATA "%016" PRIx64, lt_fnv1a64(f->buffer, (size_t)buf_size));
+  }
+  free(hdr);
   if (strcmp(sum, want) != 0) {
-    lt_error_set(err, "%s: checksum mismatch (stored %.32s, data gives %s): the file is corrupt",
-                 path, sum, want);
+    lt_error_set(err, "%s: checksum mismatch (stored %s, the file gives %s): the file is corrupt",
+                 path, shown(seen, sizeof seen, sum), want);
     lt_st_free(f);
     return -1;
   }
@@ -432,6 +514,8 @@ const lt_st_tensor *lt_st_find(const lt_st_file *f, const char *name) {
     if (strcmp(f->tensors[i].name, name) == 0) return &f->tensors[i];
   return NULL;
 }
+
+int lt_st_header_checked(const lt_st_file *f) { return f->header_checked; }
 
 const char *lt_st_meta(const lt_st_file *f, const char *key) {
   for (int i = 0; i < f->n_meta; i++)

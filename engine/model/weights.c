@@ -70,7 +70,7 @@ static int stats_from_json(lt_train_stats *s, const char *js) {
 
 static int save_all(const char *path, const lt_model_config *c, const lt_param_table *t,
                     const float *params, const lt_train_stats *stats, const char *metrics_json,
-                    const lt_attr_refit *refit, lt_error *err) {
+                    const lt_attr_refit *refit, const char *unusual_json, lt_error *err) {
   lt_st_view *views = calloc((size_t)(t->n ? t->n : 1), sizeof *views);
   char *cfg = lt_model_config_to_json(c);
   char *st = stats ? stats_to_json(stats) : NULL;
@@ -86,7 +86,7 @@ static int save_all(const char *path, const lt_model_config *c, const lt_param_t
     for (int d = 0; d < t->v[i].ndim; d++) views[i].shape[d] = t->v[i].shape[d];
     views[i].data = params + t->v[i].offset;
   }
-  lt_st_meta_entry meta[6];
+  lt_st_meta_entry meta[7];
   int nm = 0;
   meta[nm++] = (lt_st_meta_entry){"lt_format", LT_WEIGHTS_FORMAT};
   meta[nm++] = (lt_st_meta_entry){"config", cfg};
@@ -96,6 +96,7 @@ static int save_all(const char *path, const lt_model_config *c, const lt_param_t
   }
   if (metrics_json) meta[nm++] = (lt_st_meta_entry){"metrics", metrics_json};
   if (rf) meta[nm++] = (lt_st_meta_entry){"attr_refit", rf};
+  if (unusual_json) meta[nm++] = (lt_st_meta_entry){"unusual", unusual_json};
   rc = lt_st_write(path, views, t->n, meta, nm, err);
 out:
   free(views);
@@ -108,12 +109,12 @@ out:
 int lt_weights_save(const char *path, const lt_model_config *c, const lt_param_table *t,
                     const float *params, const lt_train_stats *stats, const char *metrics_json,
                     lt_error *err) {
-  return save_all(path, c, t, params, stats, metrics_json, NULL, err);
+  return save_all(path, c, t, params, stats, metrics_json, NULL, NULL, err);
 }
 
 int lt_weights_write(const char *path, const lt_weights *w, lt_error *err) {
   return save_all(path, &w->config, &w->table, w->params, w->has_stats ? &w->stats : NULL,
-                  w->metrics_json, w->has_refit ? &w->refit : NULL, err);
+                  w->metrics_json, w->has_refit ? &w->refit : NULL, w->unusual_json, err);
 }
 
 bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *b) {
@@ -130,24 +131,41 @@ void lt_weights_free(lt_weights *w) {
   lt_param_table_free(&w->table);
   free(w->params);
   free(w->metrics_json);
+  free(w->unusual_json);
   memset(w, 0, sizeof *w);
 }
 
+static int load(const char *path, const lt_model_config *expect, lt_weights *out, lt_error *err);
+
 int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights *out, lt_error *err) {
+  if (load(path, expect, out, err) == 0) return 0;
+  /* Messages quote tensor names and metadata from the file: one line whatever they hold. */
+  for (char *c = err ? err->msg : NULL; c && *c; c++)
+    if ((unsigned char)*c < 0x20) *c = '?';
+  return -1;
+}
+
+static int load(const char *path, const lt_model_config *expect, lt_weights *out, lt_error *err) {
   memset(out, 0, sizeof *out);
   lt_st_file *f;
   if (lt_st_read(path, &f, err)) return -1;
   const char *fmt = lt_st_meta(f, "lt_format");
   const char *cfg = lt_st_meta(f, "config");
-  if (!fmt || strcmp(fmt, LT_WEIGHTS_FORMAT) != 0) {
+  if (!fmt || (strcmp(fmt, LT_WEIGHTS_FORMAT) != 0 && strcmp(fmt, LT_WEIGHTS_FORMAT_1) != 0)) {
     lt_st_free(f);
     return lt_error_set(err, "%s: not a LungTrust weights file (lt_format is %s)", path,
                         fmt ? "different" : "missing");
+  }
+  /* Version 2 promises a checksummed header; a data-only checksum there is a downgraded file. */
+  if (strcmp(fmt, LT_WEIGHTS_FORMAT) == 0 && !lt_st_header_checked(f)) {
+    lt_st_free(f);
+    return lt_error_set(err, "%s: %s file whose checksum does not cover its header", path, fmt);
   }
   if (!cfg) {
     lt_st_free(f);
     return lt_error_set(err, "%s: no model config in the metadata", path);
   }
+  snprintf(out->format, sizeof out->format, "%s", fmt);
   if (lt_model_config_from_json(&out->config, cfg, err)) {
     lt_st_free(f);
     return lt_error_prefix(err, "%s", path);
@@ -168,12 +186,6 @@ int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights 
   if (lt_param_table_build(&out->table, &out->config, err)) {
     lt_st_free(f);
     return lt_error_prefix(err, "%s", path);
-  }
-  out->params = lt_param_block_new(&out->table);
-  if (!out->params) {
-    lt_st_free(f);
-    lt_weights_free(out);
-    return lt_error_set(err, "%s: out of memory", path);
   }
   const lt_param_table *t = &out->table;
   if (lt_st_count(f) != t->n) {
@@ -204,8 +216,17 @@ int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights 
                    s->ndim ? got : "()", want);
       goto fail;
     }
-    memcpy(out->params + v->offset, s->data, v->count * sizeof(float));
   }
+  /* Only now, with every tensor matched against the table, is its size known to be the
+   * file's: a config edited to a large width would otherwise allocate gigabytes first. */
+  out->params = lt_param_block_new(&out->table);
+  if (!out->params) {
+    lt_error_set(err, "%s: out of memory", path);
+    goto fail;
+  }
+  for (int i = 0; i < t->n; i++)
+    memcpy(out->params + t->v[i].offset, lt_st_find(f, t->v[i].name)->data,
+           t->v[i].count * sizeof(float));
   const char *st = lt_st_meta(f, "train_stats");
   if (st) {
     if (stats_from_json(&out->stats, st)) {
@@ -218,6 +239,12 @@ int lt_weights_load(const char *path, const lt_model_config *expect, lt_weights 
   }
   const char *m = lt_st_meta(f, "metrics");
   if (m && !(out->metrics_json = strdup(m))) {
+    lt_error_set(err, "%s: out of memory", path);
+    goto fail;
+  }
+  /* kept as text: engine/model/unusual.h reads it (the model does not) */
+  const char *un = lt_st_meta(f, "unusual");
+  if (un && !(out->unusual_json = strdup(un))) {
     lt_error_set(err, "%s: out of memory", path);
     goto fail;
   }

@@ -2,16 +2,21 @@
  * know about itself.
  *
  * __metadata__ keys (all strings, as safetensors requires):
- *   "lt_format"    "lungtrust-weights-1"
+ *   "lt_format"    "lungtrust-weights-2" (written), or "lungtrust-weights-1" (still read)
  *   "config"       the config as JSON (config.h)
  *   "data_hash"    hash of the training data (its manifest), e.g. "fnv1a64:..."
  *   "train_stats"  JSON {"n_samples", "spacing_mm": [min, max], "thickness_mm": [min, max],
  *                  "nodule_mm": [min, max], "nodule_mean_mm", "manufacturers": [..]}
  *   "metrics"      JSON as the trainer wrote it (free form)
  *   "attr_refit"   JSON of the attribute refit (refit.h), when `lungtrust-cli refit` added one
- *   "lt_checksum"  FNV-1a 64 over the data buffer (safetensors.h)
+ *   "unusual"      JSON of the "unusual for the model" statistics (engine/model/unusual.h),
+ *                  when `lungtrust-cli scope-calibrate` added them
+ *   "lt_checksum"  version 2: FNV-1a 64 over the header (this metadata and the tensor table) and
+ *                  the data; version 1: over the data alone, so its metadata can change unseen
+ *                  (safetensors.h). A version-2 file with a data-only checksum is refused.
  * Loading refuses a file whose tensors do not match the config's table (a missing, extra or
- * misshapen tensor) and, when the caller expects an architecture, a config that differs.
+ * misshapen tensor) before it allocates the parameters, so a config edited to a huge width
+ * costs nothing, and, when the caller expects an architecture, a config that differs.
  * Also the out-of-distribution warnings of DESIGN section 2 step 4 from the stored statistics.
  * It runs no model. */
 #ifndef LT_MODEL_WEIGHTS_H
@@ -24,7 +29,8 @@
 #include "model/params.h"
 #include "model/refit.h"
 
-#define LT_WEIGHTS_FORMAT "lungtrust-weights-1"
+#define LT_WEIGHTS_FORMAT "lungtrust-weights-2"
+#define LT_WEIGHTS_FORMAT_1 "lungtrust-weights-1"
 
 typedef struct {
   char data_hash[80];
@@ -37,12 +43,14 @@ typedef struct {
 } lt_train_stats;
 
 typedef struct {
+  char format[32]; /* the file's lt_format: LT_WEIGHTS_FORMAT or LT_WEIGHTS_FORMAT_1 */
   lt_model_config config;
   lt_param_table table;
   float *params; /* lt_param_block_new(&table) */
   bool has_stats;
   lt_train_stats stats;
   char *metrics_json; /* NULL when absent */
+  char *unusual_json; /* "unusual" metadata (model/unusual.h), NULL when absent */
   bool has_refit;     /* the attribute scores are refitted (refit.h) */
   lt_attr_refit refit;
 } lt_weights;

@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -289,6 +292,82 @@ static void lidc0001_069_four_readers(void **state) {
   lt_lidc_doc_free(doc);
 }
 
+/* Reads the XML text in a child process held to 2 s and (outside AddressSanitizer, which needs
+ * its address space) 1 GiB, so a reader that expands entities fails here instead of taking the
+ * machine; the child reports through its exit status: 0 refused with one line naming the
+ * DOCTYPE, within 1 s, by file and from memory alike. */
+static int refused_quickly(const char *dir, const char *name, const char *xml) {
+  char p[1100];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "w");
+  if (!f) return -1;
+  fputs(xml, f);
+  fclose(f);
+  pid_t pid = fork();
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit lim = {1u << 30, 1u << 30};
+    setrlimit(RLIMIT_AS, &lim);
+#endif
+    alarm(2);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int bad = 0;
+    for (int k = 0; k < 2; k++) {
+      lt_lidc_doc *doc = NULL;
+      lt_error err = {{0}};
+      int rc = k == 0 ? lt_lidc_read_file(p, &doc, &err) : lt_lidc_read_memory(xml, strlen(xml), &doc, &err);
+      fprintf(stderr, "%s: %s\n", name, err.msg);
+      bad |= rc != -1 || doc || !strstr(err.msg, "DOCTYPE") || strchr(err.msg, '\n');
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    fprintf(stderr, "%s: refused in %.3f s\n", name, s);
+    _exit(bad || s >= 1.0 ? 1 : 0);
+  }
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void lidc_doctype_and_entities_refused_quickly(void **state) {
+  (void)state;
+  char dir[1024];
+  assert_non_null(lt_test_tmpdir(dir, sizeof dir));
+  static const char head[] = "<?xml version=\"1.0\"?>\n";
+  static const char body[] = "<LidcReadMessage><ResponseHeader><SeriesInstanceUid>1.2"
+                             "</SeriesInstanceUid></ResponseHeader>";
+  /* Billion laughs: ten levels of ten references, 10^9 "lol" from under 1 KB. */
+  size_t cap = 1u << 20;
+  char *x = malloc(cap);
+  assert_non_null(x);
+  int n = snprintf(x, cap, "%s<!DOCTYPE LidcReadMessage [\n<!ENTITY l0 \"lol\">\n", head);
+  for (int i = 1; i < 10; i++) {
+    n += snprintf(x + n, cap - (size_t)n, "<!ENTITY l%d \"", i);
+    for (int k = 0; k < 10; k++) n += snprintf(x + n, cap - (size_t)n, "&l%d;", i - 1);
+    n += snprintf(x + n, cap - (size_t)n, "\">\n");
+  }
+  snprintf(x + n, cap - (size_t)n, "]>\n%s<x>&l9;</x></LidcReadMessage>\n", body);
+  assert_int_equal(refused_quickly(dir, "laughs.xml", x), 0);
+  /* The issue's file: one 4 KB entity referenced 140,000 times in 560 KB (573 MB of text). */
+  n = snprintf(x, cap, "%s<!DOCTYPE LidcReadMessage [<!ENTITY a \"", head);
+  for (int k = 0; k < 4096; k++) x[n++] = 'a';
+  n += snprintf(x + n, cap - (size_t)n, "\">]>\n%s<x>", body);
+  for (int k = 0; k < 140000; k++) memcpy(x + n, "&a;", 3), n += 3;
+  snprintf(x + n, cap - (size_t)n, "</x></LidcReadMessage>\n");
+  assert_int_equal(refused_quickly(dir, "repeated.xml", x), 0);
+  /* An external subset, and a DOCTYPE with nothing in it. */
+  snprintf(x, cap, "%s<!DOCTYPE LidcReadMessage SYSTEM \"file:///etc/passwd\">\n%s"
+           "</LidcReadMessage>\n", head, body);
+  assert_int_equal(refused_quickly(dir, "external.xml", x), 0);
+  snprintf(x, cap, "%s<!DOCTYPE LidcReadMessage>\n%s</LidcReadMessage>\n", head, body);
+  assert_int_equal(refused_quickly(dir, "empty-doctype.xml", x), 0);
+  free(x);
+  char cmd[1100];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "lidc0001")) {
     char dir[1024];
@@ -304,6 +383,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(lidc_broken_files_refused_with_one_line),
       cmocka_unit_test(lidc_memory_and_file_read_alike),
       cmocka_unit_test(lidc_find_keeps_only_lidc_xml_and_reads_by_series),
+      cmocka_unit_test(lidc_doctype_and_entities_refused_quickly),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

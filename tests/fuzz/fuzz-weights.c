@@ -4,16 +4,19 @@
  * data, where a mutation teaches nothing, and every file we write carries a checksum of that data
  * that a mutated file would fail first. So the target builds the file around the header: the data
  * buffer is zeros, as long as the largest end offset the header's "data_offsets" name (at most
- * 64 MiB; a header that names none gets 4 bytes), and a "fnv1a64:" followed by 16 hex digits in
- * the header is rewritten to that buffer's checksum. Mutations then reach the JSON, the tensor
- * table (names, shapes, offsets, dtypes), the config, the statistics and the attribute refit.
+ * 64 MiB; a header that names none gets 4 bytes), and the first checksum in the header is
+ * rewritten to the one the file needs: after "fnv1a64-hd:" (format 2, over the header with these
+ * digits as '0' and the data) or "fnv1a64:" (format 1, the data alone), 16 hex digits. Mutations
+ * then reach the JSON, the tensor table (names, shapes, offsets, dtypes), the config, the
+ * statistics and the attribute refit, and the header-checksum path of both forms.
  * The file is loaded with no expected architecture and, if that succeeds, with the default one.
  * A failure must be one line; a success must hold a parameter block and a valid config; never a
  * crash.
  * Build: CC=clang CXX=clang++ meson setup B -Dfuzz=true -Db_sanitize=address
  *        -Dc_args=-fsanitize=fuzzer-no-link -Dcpp_args=-fsanitize=fuzzer-no-link
  * Run:   tests/fuzz/run-fuzz-weights.sh B [SECONDS]  (seeds: tests/fuzz/weights-seeds, the
- *        headers of the default model, of an untrained model and of the ResNet baseline) */
+ *        headers of the default model, of an untrained model and of the ResNet baseline, in
+ *        format 1, and of an untrained model in format 2: untrained-v2.json) */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,9 +70,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!h) abort();
   memcpy(h, data, size);
   const size_t n_data = data_size(h, size);
-  static const char tag[] = "fnv1a64:";
+  static const char tag_hd[] = "fnv1a64-hd:", tag[] = "fnv1a64:";
+  char *c_hd = size >= sizeof tag_hd - 1 + 16 ? memmem(h, size, tag_hd, sizeof tag_hd - 1) : NULL;
   char *c = size >= sizeof tag - 1 + 16 ? memmem(h, size, tag, sizeof tag - 1) : NULL;
-  if (c && (size_t)(c - h) + sizeof tag - 1 + 16 <= size) {
+  if (c_hd && (size_t)(c_hd - h) + sizeof tag_hd - 1 + 16 <= size) {
+    const size_t at = (size_t)(c_hd - h) + sizeof tag_hd - 1;
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, lt_st_file_sum(h, size, at, zeros, n_data));
+    memcpy(h + at, hex, 16);
+  } else if (c && (size_t)(c - h) + sizeof tag - 1 + 16 <= size) {
     static size_t sum_n; /* the checksum of the last length: most inputs keep their length */
     static uint64_t sum;
     if (sum_n != n_data) sum = lt_fnv1a64(zeros, n_data), sum_n = n_data;

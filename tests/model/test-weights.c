@@ -9,7 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 #include <inttypes.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lt-test.h"
@@ -296,6 +299,138 @@ static void weights_mismatched_with_config_are_refused(void **state) {
   free(p);
 }
 
+/* The checksum forms and format names of safetensors.h and weights.h, written out here so that
+ * the test states the format rather than borrowing it. */
+#define SUM_FILE "fnv1a64-hd:" /* over the file, its own 16 digits as '0' */
+#define SUM_DATA "fnv1a64:"    /* over the data alone */
+#define FORMAT_1 "lungtrust-weights-1"
+#define FORMAT_2 "lungtrust-weights-2"
+
+/* Rewrites the header of the file at path: every `from` becomes `to`, the header is padded again
+ * and, when fix_sum, its checksum is made right again in whichever form it has, as someone who
+ * knows the format would. */
+static void edit_header(const char *path, const char *from, const char *to, int fix_sum) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  size_t size = (size_t)ftell(f);
+  rewind(f);
+  unsigned char *raw = malloc(size);
+  assert_non_null(raw);
+  assert_int_equal(fread(raw, 1, size, f), size);
+  fclose(f);
+  uint64_t hn = 0;
+  for (int i = 0; i < 8; i++) hn |= (uint64_t)raw[i] << (8 * i);
+  const unsigned char *data = raw + 8 + hn;
+  size_t dn = size - 8 - (size_t)hn;
+  size_t cap = (size_t)hn + 4096;
+  char *h = calloc(cap, 1);
+  assert_non_null(h);
+  size_t n = 0;
+  for (size_t i = 0; i < hn;) {
+    if (!memcmp(raw + 8 + i, from, strlen(from)) && i + strlen(from) <= hn) {
+      memcpy(h + n, to, strlen(to));
+      n += strlen(to);
+      i += strlen(from);
+    } else {
+      h[n++] = (char)raw[8 + i++];
+    }
+  }
+  while (n > 0 && h[n - 1] == ' ') n--;
+  while (n % 8) h[n++] = ' ';
+  h[n] = 0;
+  char *c;
+  if (fix_sum && (c = strstr(h, "\"" SUM_FILE))) {
+    size_t at = (size_t)(c - h) + 1 + strlen(SUM_FILE);
+    memset(h + at, '0', 16);
+    unsigned char *file = malloc(8 + n + dn);
+    assert_non_null(file);
+    for (int i = 0; i < 8; i++) file[i] = (unsigned char)((uint64_t)n >> (8 * i));
+    memcpy(file + 8, h, n);
+    memcpy(file + 8 + n, data, dn);
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, lt_fnv1a64(file, 8 + n + dn));
+    free(file);
+    memcpy(h + at, hex, 16);
+  } else if (fix_sum && (c = strstr(h, "\"" SUM_DATA))) {
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, lt_fnv1a64(data, dn));
+    memcpy(c + 1 + strlen(SUM_DATA), hex, 16);
+  }
+  write_raw(path, n, h, data, dn);
+  free(h);
+  free(raw);
+}
+
+/* Loads path, which must be refused with one line holding needle, in under 0.5 s and without
+ * allocating the parameters of the edited config (w = 1024: about 16 GB). The load runs in a
+ * child held to 1 GiB of address space (outside AddressSanitizer, which needs its own), so a
+ * reader that allocates first fails here instead of taking the machine. */
+static void refused_quickly(const char *path, const char *needle) {
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit lim = {1u << 30, 1u << 30};
+    setrlimit(RLIMIT_AS, &lim);
+#endif
+    alarm(5);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    lt_weights w;
+    lt_error err = {{0}};
+    int rc = lt_weights_load(path, NULL, &w, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double sec = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    fprintf(stderr, "refused in %.4f s: %s\n", sec, err.msg);
+    _exit(rc == -1 && strstr(err.msg, needle) && !strchr(err.msg, '\n') && sec < 0.5 ? 0 : 1);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fprintf(stderr, "%s: not refused quickly with '%s' (status %d)\n", path, needle, status);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Issue 29 item 8: a width changed in the metadata is refused before the parameters are
+ * allocated. In format 2 the header checksum catches it; with the checksum made right again
+ * (or in format 1, whose checksum covers the data alone) the tensor table does. */
+static void weights_width_edited_in_metadata_refused_quickly(void **state) {
+  (void)state;
+  lt_model_config c;
+  lt_param_table t;
+  float *p;
+  make_tiny(&c, &t, &p);
+  char path[600];
+  path_in(path, sizeof path, "width.safetensors");
+  lt_error err = {{0}};
+  lt_weights w;
+  assert_int_equal(lt_weights_save(path, &c, &t, p, NULL, NULL, &err), 0);
+  char from[32], to[32];
+  snprintf(from, sizeof from, "\\\"width\\\":%d,", c.width);
+  snprintf(to, sizeof to, "\\\"width\\\":1024,");
+  /* Format 2 as written: the header is checksummed. */
+  assert_int_equal(lt_weights_load(path, NULL, &w, &err), 0);
+  lt_weights_free(&w);
+  edit_header(path, from, to, 0);
+  refused_quickly(path, "checksum mismatch");
+  edit_header(path, "x", "x", 1);
+  refused_quickly(path, "has shape");
+  /* A format-2 file with a data-only checksum is a downgrade: refused. */
+  assert_int_equal(lt_weights_save(path, &c, &t, p, NULL, NULL, &err), 0);
+  edit_header(path, "\"" SUM_FILE, "\"" SUM_DATA, 1);
+  refused_quickly(path, "does not cover its header");
+  /* Format 1: still read, and the edited width is caught by the tensor table. */
+  edit_header(path, FORMAT_2, FORMAT_1, 1);
+  assert_int_equal(lt_weights_load(path, &c, &w, &err), 0);
+  assert_true(w.params[t.v[0].offset] == p[t.v[0].offset]);
+  lt_weights_free(&w);
+  edit_header(path, from, to, 1);
+  refused_quickly(path, "has shape");
+  lt_param_table_free(&t);
+  free(p);
+}
+
 static void config_json_round_trip_and_presets(void **state) {
   (void)state;
   lt_error err = {{0}};
@@ -390,6 +525,7 @@ int main(void) {
       cmocka_unit_test(python_reads_our_weights_file),
       cmocka_unit_test(broken_safetensors_files_are_refused_with_one_line),
       cmocka_unit_test(weights_mismatched_with_config_are_refused),
+      cmocka_unit_test(weights_width_edited_in_metadata_refused_quickly),
       cmocka_unit_test(config_json_round_trip_and_presets),
       cmocka_unit_test(ood_warnings_from_training_stats),
   };

@@ -1,15 +1,15 @@
 """tests/reference/safetensors_io.py — read and write safetensors with the standard library and
-numpy (Debian's torch 1.13 has no safetensors package). Verifies LungTrust's lt_checksum
-(FNV-1a 64 over the data buffer) when present."""
+numpy (Debian's torch 1.13 has no safetensors package). Verifies LungTrust's lt_checksum when
+present: "fnv1a64-hd:" over the whole file with its 16 digits read as '0', or "fnv1a64:" over the
+data buffer (older files; engine/model/safetensors.h)."""
 import json
 import struct
 
 import numpy as np
 
 
-def fnv1a64(data):
+def fnv1a64(data, h=0xcbf29ce484222325):
     # Vectorised enough for a few MB: process in Python ints but over a bytes object.
-    h = 0xcbf29ce484222325
     p = 0x100000001b3
     m = 0xffffffffffffffff
     for b in data:
@@ -24,7 +24,14 @@ def load(path, verify=True):
     header = json.loads(raw[8:8 + n])
     buf = raw[8 + n:]
     meta = header.pop("__metadata__", {})
-    if verify and "lt_checksum" in meta:
+    if verify and "lt_checksum" in meta and meta["lt_checksum"].startswith("fnv1a64-hd:"):
+        q = ('"%s"' % meta["lt_checksum"]).encode()
+        at = raw.find(q, 8, 8 + n)
+        zeroed = raw[:at] + q[:-17] + b"0" * 16 + raw[at + len(q) - 1:]
+        want = "fnv1a64-hd:%016x" % fnv1a64(zeroed)
+        if meta["lt_checksum"] != want:
+            raise ValueError("checksum mismatch: %s vs %s" % (meta["lt_checksum"], want))
+    elif verify and "lt_checksum" in meta:
         want = "fnv1a64:%016x" % fnv1a64(buf)
         if meta["lt_checksum"] != want:
             raise ValueError("checksum mismatch: %s vs %s" % (meta["lt_checksum"], want))
