@@ -144,7 +144,7 @@ int lt_bench_retrieve(int runs, int argc, char **argv) {
     lt_index *idx = lt_index_new();
     t0 = now();
     double c0 = cpu();
-    if (lt_index_sql_load(db, idx, 0, &err)) return die(&err);
+    if (lt_index_sql_load(lt_db_sqlite(db), idx, 0, &err)) return die(&err);
     tb[r] = now() - t0;
     cb[r] = cpu() - c0;
     if ((int)lt_index_size(idx) != n) {

@@ -2,7 +2,10 @@
  * (engine/train/dataset.h) from CT studies with LIDC readings: for every nodule with a 50%
  * consensus outline, the 2x64^3 patch at its centroid, the consensus mask patch, the six mean
  * ratings, and a label from the mean malignancy rating (unsure data: > 3 malignant, < 3 benign,
- * = 3 unlabelled). The patient is the series' PatientID (else the study folder's name). */
+ * = 3 unlabelled). The patient is the database's pseudonym of the series' PatientID (else of its
+ * StudyInstanceUID), as `import` stores it (lt_db_pseudonym): never the raw PatientID, in the
+ * manifest or in a file name. An LIDC-IDRI id is its own pseudonym and needs no database; any
+ * other needs the database's key, so the database (--db, else the default) is opened then. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,27 +18,40 @@
 #include "ct/nodules.h"
 #include "ct/patch.h"
 #include "ct/series.h"
+#include "lt-db-write.h"
+#include "lt-db.h"
 #include "train/dataset.h"
 
 static const char usage[] =
-    "Usage: lungtrust-cli dataset STUDY... --out DIR [--selected]\n"
+    "Usage: lungtrust-cli dataset STUDY... --out DIR [--selected] [--db FILE]\n"
     "       lungtrust-cli dataset --synth SYNTHDIR --out DIR [--split S] [--evaluation]\n"
     "                             (a synthetic data set: lungtrust-cli dataset --synth x --help)\n\n"
     "Builds a data set for 'lungtrust-cli train' from CT studies with LIDC readings. Each\n"
     "nodule with a 50% consensus outline becomes a sample: its 2x64^3 patch and consensus mask\n"
     "(cached in DIR/patches/), its six mean ratings (subtlety, sphericity, margin, lobulation,\n"
     "spiculation, malignancy) and a label from the mean malignancy (> 3 malignant, < 3 benign,\n"
-    "= 3 none). DIR/manifest.json lists them; folds are split by the series' PatientID.\n"
+    "= 3 none). DIR/manifest.json lists them; folds are split by patient: the database's\n"
+    "pseudonym of the series' PatientID, as 'import' stores it (never the PatientID itself).\n"
     "  --out DIR     the data set folder (created; samples are appended to an existing one)\n"
     "  --selected    only the nodules the paper's selection keeps (lungtrust-cli info shows why\n"
-    "                a nodule is not selected)\n";
+    "                a nodule is not selected)\n"
+    "  --db FILE     the database whose pseudonym key names patients other than LIDC-IDRI ones\n"
+    "                (default: $XDG_DATA_HOME/lungtrust/lungtrust.db; created if absent)\n";
 
 static const int rating_index[LT_N_ATTRIBUTES] = {LT_LIDC_SUBTLETY,    LT_LIDC_SPHERICITY,
                                                   LT_LIDC_MARGIN,      LT_LIDC_LOBULATION,
                                                   LT_LIDC_SPICULATION, LT_LIDC_MALIGNANCY};
 
-static int add_study(lt_dataset *ds, const char *study, bool selected_only, int *added,
-                     lt_error *err) {
+/* The patient's pseudonym; opens the database (once) only for an id that is not LIDC's. */
+static int patient_pseudonym(const lt_volume *v, const char *db_path, lt_db **db, char *buf,
+                             size_t n, lt_error *err) {
+  if (!*db && lt_db_open(db_path, db, err)) return -1;
+  return lt_db_pseudonym(*db, v->patient_id, v->study_uid[0] ? v->study_uid : v->series_uid, buf,
+                         n, err);
+}
+
+static int add_study(lt_dataset *ds, const char *study, bool selected_only, const char *db_path,
+                     lt_db **db, int *added, lt_error *err) {
   lt_volume *v = NULL;
   lt_lidc_doc *doc = NULL;
   lt_nodule_set *set = NULL;
@@ -59,12 +75,10 @@ static int add_study(lt_dataset *ds, const char *study, bool selected_only, int 
     goto out;
   }
   char patient[64];
-  if (v->patient_id[0]) {
-    snprintf(patient, sizeof patient, "%.63s", v->patient_id);
-  } else {
-    const char *base = strrchr(study, '/');
-    snprintf(patient, sizeof patient, "%.63s", base && base[1] ? base + 1 : study);
-  }
+  if (!strncmp(v->patient_id, "LIDC-IDRI-", 10) && strlen(v->patient_id) < 20)
+    snprintf(patient, sizeof patient, "%s", v->patient_id); /* its own pseudonym */
+  else if (patient_pseudonym(v, db_path, db, patient, sizeof patient, err))
+    goto out;
   for (int n = 0; n < set->n_nodules; n++) {
     const lt_nodule *d = &set->nodules[n];
     if (!d->consensus || (selected_only && !d->selected))
@@ -120,7 +134,7 @@ out:
 }
 
 int lt_cli_dataset(int argc, char **argv) {
-  const char *out = NULL;
+  const char *out = NULL, *db_path = NULL;
   bool selected = false;
   int n_studies = 0;
   for (int i = 1; i < argc; i++)
@@ -134,6 +148,8 @@ int lt_cli_dataset(int argc, char **argv) {
       out = argv[++i];
     } else if (!strcmp(argv[i], "--selected")) {
       selected = true;
+    } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+      db_path = argv[++i];
     } else if (argv[i][0] == '-') {
       return lt_cli_usage_error("dataset", "unknown or incomplete option '%s'", argv[i]);
     } else {
@@ -154,18 +170,21 @@ int lt_cli_dataset(int argc, char **argv) {
     return lt_cli_fail(&err);
   }
   int added = 0;
+  lt_db *db = NULL;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--out")) {
+    if (!strcmp(argv[i], "--out") || !strcmp(argv[i], "--db")) {
       i++;
       continue;
     }
     if (argv[i][0] == '-')
       continue;
-    if (add_study(&ds, argv[i], selected, &added, &err)) {
+    if (add_study(&ds, argv[i], selected, db_path, &db, &added, &err)) {
+      lt_db_close(db);
       lt_dataset_free(&ds);
       return lt_cli_fail(&err);
     }
   }
+  lt_db_close(db);
   if (lt_dataset_save(&ds, &err)) {
     lt_dataset_free(&ds);
     return lt_cli_fail(&err);

@@ -38,7 +38,8 @@ int lt_cli_db(int argc, char **argv) {
   }
   lt_error err = {{0}};
   lt_db *db;
-  if (lt_db_open_existing(path, &db, &err)) return lt_cli_fail(&err);
+  /* a corrupt file is opened read-only so that it can be reported on, never written */
+  if (lt_db_open_for_check(path, &db, &err)) return lt_cli_fail(&err);
   lt_db_check_result r;
   if (lt_db_check(db, &r, &err)) {
     lt_db_close(db);

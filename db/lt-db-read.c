@@ -29,7 +29,7 @@ int lt_db_nodule_get(lt_db *db, int64_t id, lt_db_nodule_info *out, lt_error *er
           " nodule_id = n.id ORDER BY basis IN ('resection','biopsy','stability','progression')"
           " DESC, id DESC LIMIT 1) WHERE n.id = ?1",
           -1, &st, NULL) != SQLITE_OK)
-    return lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+    return lt_db_sql_error(db, err);
   sqlite3_bind_int64(st, 1, id);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
@@ -49,7 +49,7 @@ int lt_db_nodule_get(lt_db *db, int64_t id, lt_db_nodule_info *out, lt_error *er
   sqlite3_finalize(st);
   if (rc == SQLITE_ROW) return 0;
   if (rc == SQLITE_DONE) return lt_error_set(err, "no nodule %lld", (long long)id);
-  return lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+  return lt_db_sql_error(db, err);
 }
 
 int lt_db_thumbnail_get(lt_db *db, int64_t nodule_id, const char *kind, void **png, size_t *n,
@@ -60,7 +60,7 @@ int lt_db_thumbnail_get(lt_db *db, int64_t nodule_id, const char *kind, void **p
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(s, "SELECT png FROM thumbnails WHERE nodule_id = ?1 AND kind = ?2", -1,
                          &st, NULL) != SQLITE_OK)
-    return lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+    return lt_db_sql_error(db, err);
   sqlite3_bind_int64(st, 1, nodule_id);
   sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
@@ -79,6 +79,6 @@ int lt_db_thumbnail_get(lt_db *db, int64_t nodule_id, const char *kind, void **p
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return lt_error_set(err, "database: %s", sqlite3_errmsg(s));
+    return lt_db_sql_error(db, err);
   return 0;
 }

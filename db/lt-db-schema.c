@@ -114,6 +114,25 @@ static const char *const migrations[] = {
     "  report TEXT,"
     "  created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
     "CREATE INDEX attribute_sets_kind_nodule ON attribute_sets(kind, nodule_id);",
+
+    /* v3: the pseudonym key, 32 random bytes of this database (lt-pseudonym.h); schema 2's
+     * unkeyed pseudonyms ("P-" + 16 hex digits of FNV-1a 64 of PatientID) rewritten under it.
+     * lt_new_key and lt_rekey_pseudonym are C functions lt-db.c gives the connection. */
+    "CREATE TABLE secrets ("
+    "  name TEXT PRIMARY KEY,"                   /* 'pseudonym-key' */
+    "  value BLOB NOT NULL);"
+    "INSERT INTO secrets(name, value) VALUES('pseudonym-key', lt_new_key());"
+    "UPDATE patients SET pseudonym = lt_rekey_pseudonym(pseudonym,"
+    "  (SELECT value FROM secrets WHERE name = 'pseudonym-key'))"
+    "  WHERE pseudonym GLOB 'P-*' AND length(pseudonym) = 18;",
+
+    /* v4: each model run's scope decision (engine/review/scope.h): its level ('in_scope',
+     * 'caution', 'out_of_scope') and its reasons' codes joined with ',' ('' when in scope), and
+     * the reasons' sentences as JSON; NULL for runs stored before the decision existed. */
+    "ALTER TABLE model_runs ADD COLUMN scope_level TEXT"
+    "  CHECK(scope_level IN ('in_scope', 'caution', 'out_of_scope'));"
+    "ALTER TABLE model_runs ADD COLUMN scope_codes TEXT;"
+    "ALTER TABLE model_runs ADD COLUMN scope_reasons TEXT;",
 };
 
 int lt_db_schema_version(void) { return (int)(sizeof migrations / sizeof migrations[0]); }

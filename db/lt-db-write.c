@@ -3,7 +3,10 @@
 
 #include <math.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "lt-pseudonym.h"
 
 const int lt_char_of_attr[6] = {LT_CH_SUBTLETY,   LT_CH_SPHERICITY,  LT_CH_MARGIN,
                                 LT_CH_LOBULATION, LT_CH_SPICULATION, LT_CH_MALIGNANCY};
@@ -11,7 +14,7 @@ const int lt_char_of_attr[6] = {LT_CH_SUBTLETY,   LT_CH_SPHERICITY,  LT_CH_MARGI
 /* Statement slots of lt_db_stmt owned by this file. */
 enum {
   S_PATIENT, S_STUDY, S_SERIES, S_NODULE, S_ATTRS, S_DIAG, S_RUN, S_THUMB, S_SEG, S_LOG,
-  S_FIND_NODULE, S_DELETE_NODULE, S_CONTOUR
+  S_FIND_NODULE, S_DELETE_NODULE, S_CONTOUR, S_KEY_GET, S_KEY_SET, S_KEYED_COUNT
 };
 
 static const char *const attrs_kind_name[] = {"reader", "readers_mean", "model", "user"};
@@ -19,9 +22,8 @@ static const char *const dx_kind_name[] = {"benign", "primary", "metastatic", "u
 static const char *const basis_name[] = {"resection", "biopsy",  "stability",
                                          "progression", "rating", "unknown"};
 
-static int fail(lt_db *db, lt_error *err) {
-  return lt_error_set(err, "database: %s", sqlite3_errmsg(lt_db_sqlite(db)));
-}
+/* lt_db_sql_error: an SQLITE_CORRUPT marks db corrupt, and every later write is refused. */
+static int fail(lt_db *db, lt_error *err) { return lt_db_sql_error(db, err); }
 
 static void bind_real(sqlite3_stmt *st, int i, double v) {
   if (isfinite(v)) sqlite3_bind_double(st, i, v);
@@ -245,7 +247,8 @@ static int add_model_run(lt_db *db, const lt_db_model_run *r, int64_t *id, lt_er
       db, S_RUN,
       "INSERT INTO model_runs(nodule_id, weights_hash, model_name, probability, subtlety,"
       " sphericity, margin, lobulation, spiculation, malignancy, cam_inside, ood_score,"
-      " uncertainty) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+      " uncertainty, scope_level, scope_codes, scope_reasons) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+      " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) RETURNING id",
       err);
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, r->nodule_id);
@@ -256,6 +259,9 @@ static int add_model_run(lt_db *db, const lt_db_model_run *r, int64_t *id, lt_er
   bind_real(st, 11, r->cam_inside);
   bind_real(st, 12, r->ood_score);
   bind_real(st, 13, r->uncertainty);
+  bind_text(st, 14, r->scope_level);
+  bind_text(st, 15, r->scope_codes);
+  bind_text(st, 16, r->scope_reasons);
   if (step_id(db, st, id, err)) return -1;
   double ch[LT_NCHAR];
   for (int c = 0; c < LT_NCHAR; c++) ch[c] = NAN;
@@ -344,4 +350,50 @@ int lt_db_log_import(lt_db *db, const char *what, const char *source, const char
   bind_text(st, 2, source);
   bind_text(st, 3, report);
   return step_id(db, st, NULL, err);
+}
+
+int lt_db_pseudonym_key(lt_db *db, uint8_t key[LT_PSEUDONYM_KEY_SIZE], lt_error *err) {
+  sqlite3_stmt *st = lt_db_stmt(db, S_KEY_GET,
+                                "SELECT value FROM secrets WHERE name = 'pseudonym-key'", err);
+  if (!st) return -1;
+  int rc = sqlite3_step(st);
+  bool ok = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == LT_PSEUDONYM_KEY_SIZE;
+  if (ok) memcpy(key, sqlite3_column_blob(st, 0), LT_PSEUDONYM_KEY_SIZE);
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail(db, err);
+  if (!ok) return lt_error_set(err, "database: no pseudonym key (table secrets)");
+  return 0;
+}
+
+int lt_db_pseudonym(lt_db *db, const char *patient_id, const char *fallback, char *buf, size_t n,
+                    lt_error *err) {
+  uint8_t key[LT_PSEUDONYM_KEY_SIZE];
+  if (lt_db_pseudonym_key(db, key, err)) return -1;
+  lt_pseudonym_of(key, patient_id, fallback, buf, n);
+  memset(key, 0, sizeof key);
+  return 0;
+}
+
+static int adopt_key(lt_db *db, const uint8_t key[LT_PSEUDONYM_KEY_SIZE], lt_error *err) {
+  uint8_t have[LT_PSEUDONYM_KEY_SIZE];
+  if (lt_db_pseudonym_key(db, have, err)) return -1;
+  if (!memcmp(have, key, sizeof have)) return 0;
+  sqlite3_stmt *st = lt_db_stmt(
+      db, S_KEYED_COUNT,
+      "SELECT count(*) FROM patients WHERE pseudonym GLOB 'P-*' AND length(pseudonym) = 26", err);
+  if (!st) return -1;
+  int64_t keyed;
+  if (step_id(db, st, &keyed, err)) return -1;
+  if (keyed > 0)
+    return lt_error_set(err, "database: %lld patients already have pseudonyms under this "
+                        "database's own key; a shard's key can only be adopted by a new database",
+                        (long long)keyed);
+  st = lt_db_stmt(db, S_KEY_SET, "UPDATE secrets SET value = ?1 WHERE name = 'pseudonym-key'", err);
+  if (!st) return -1;
+  sqlite3_bind_blob(st, 1, key, LT_PSEUDONYM_KEY_SIZE, SQLITE_TRANSIENT);
+  return step_id(db, st, NULL, err);
+}
+
+int lt_db_adopt_pseudonym_key(lt_db *db, const uint8_t key[LT_PSEUDONYM_KEY_SIZE], lt_error *err) {
+  IN_TX(db, err, adopt_key(db, key, err));
 }

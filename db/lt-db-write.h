@@ -73,6 +73,9 @@ typedef struct {
   double cam_inside;        /* trust measures, NAN when not computed */
   double ood_score;
   double uncertainty;
+  const char *scope_level;   /* "in_scope", "caution", "out_of_scope"; NULL: not decided */
+  const char *scope_codes;   /* the reasons' codes joined with ','; may be NULL */
+  const char *scope_reasons; /* the reasons as JSON [{"code", "level", "sentence"}]; may be NULL */
 } lt_db_model_run;
 /* Adds a model_runs row and upserts the nodule's 'model' attribute set for these weights, in one
  * transaction (or the caller's). */
@@ -89,6 +92,18 @@ int lt_db_put_thumbnail(lt_db *db, int64_t nodule_id, const char *kind, const vo
 int lt_db_put_segmentation(lt_db *db, int64_t nodule_id, const char *kind, const char *source_key,
                            const int origin[3], const int dims[3], const void *mask_png,
                            size_t png_size, lt_error *err);
+
+/* Patients' pseudonyms (lt-pseudonym.h): PatientID (else the fallback, the StudyInstanceUID)
+ * under this database's own key, a random 32 bytes made by migration 3 and kept in its table
+ * secrets, in the 0600 file. An LIDC-IDRI id is kept as it is. buf: >= 27 bytes. */
+int lt_db_pseudonym(lt_db *db, const char *patient_id, const char *fallback, char *buf, size_t n,
+                    lt_error *err);
+/* The key itself, for a shard or a teaching session's file cut from this database: the file
+ * that adopts it (lt_db_adopt_pseudonym_key) gives every patient the same pseudonym, so a later
+ * merge matches them (docs/database.md). Keep it out of logs and exports. */
+int lt_db_pseudonym_key(lt_db *db, uint8_t key[32], lt_error *err);
+/* Takes another database's key; refused once this one holds a patient keyed under its own. */
+int lt_db_adopt_pseudonym_key(lt_db *db, const uint8_t key[32], lt_error *err);
 
 /* Adds an import_log row (what, source, a JSON report). */
 int lt_db_log_import(lt_db *db, const char *what, const char *source, const char *report,

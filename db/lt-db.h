@@ -2,9 +2,14 @@
  * One SQLite file (WAL, foreign keys ON, PRAGMA application_id = LT_DB_APPLICATION_ID, schema
  * version in PRAGMA user_version). The schema is an ordered list of migrations (lt-db-schema.c);
  * opening a file of an older version applies the missing steps, each in its own transaction.
- * A file that is not SQLite, is SQLite of another application, is truncated, or has a newer
- * schema is refused with one line and is not written to (checked from its header bytes before
- * SQLite opens it for writing).
+ * A file that is not SQLite, is SQLite of another application, is truncated, is corrupt
+ * (integrity_check on a read-only connection at every open), or has a newer schema is refused
+ * with one line, and it and its WAL are left byte for byte as they were (checked from the header
+ * bytes, then through SQLite read-only, before SQLite opens it for writing). What SQLite
+ * recovers (a WAL left by a process killed or a disk that filled before the checkpoint) is
+ * recovered: the header is not trusted over the WAL. Once SQLite reports corruption on an open
+ * lt_db (SQLITE_CORRUPT, SQLITE_NOTADB), every later write, begin and commit is refused.
+ * A new file is made 0600 (its -wal and -shm too); folders made for it are 0700.
  * Does not know the tables' meaning: writing rows is lt-db-write.h, the LIDC tables are
  * lt-import-ratings.h, retrieval is lt-index.h. Plain C, no GLib. An lt_db (and its index) is
  * used by one thread at a time; another thread opens its own lt_db on the same file. */
@@ -37,6 +42,14 @@ int lt_db_default_path(char *buf, size_t n, lt_error *err);
 int lt_db_open(const char *path, lt_db **out, lt_error *err);
 /* The same, but a missing (or empty) file is an error ("no database at PATH"), not a new one. */
 int lt_db_open_existing(const char *path, lt_db **out, lt_error *err);
+/* For `db check`: as lt_db_open_existing, but a corrupt file is opened read-only (no migration,
+ * lt_db_is_corrupt true, every write refused) so that lt_db_check can report on it. */
+int lt_db_open_for_check(const char *path, lt_db **out, lt_error *err);
+/* SQLite reported corruption on this file (at open or since). */
+bool lt_db_is_corrupt(const lt_db *db);
+/* Fills err from the connection's last SQLite error; an SQLITE_CORRUPT or SQLITE_NOTADB marks db
+ * corrupt and gives the refusal's line instead. Returns -1. For lt-db-*.c and the importers. */
+int lt_db_sql_error(lt_db *db, lt_error *err);
 void lt_db_close(lt_db *db);
 sqlite3 *lt_db_sqlite(lt_db *db);
 const char *lt_db_path(const lt_db *db);
@@ -46,7 +59,8 @@ typedef struct sqlite3_stmt sqlite3_stmt;
  * names it (each caller owns its slots, listed in lt-db-write.c), sql is used on first call. */
 sqlite3_stmt *lt_db_stmt(lt_db *db, int slot, const char *sql, lt_error *err);
 
-/* Runs one SQL statement without results; fills err with the SQLite message on failure. */
+/* Runs one SQL statement without results; fills err with the SQLite message on failure. Refused
+ * once db is corrupt. */
 int lt_db_exec(lt_db *db, const char *sql, lt_error *err);
 
 /* An explicit write transaction (BEGIN IMMEDIATE). Writes made through lt-db-write.h inside it

@@ -104,8 +104,7 @@ fail:
   return -1;
 }
 
-int lt_index_sql_load(lt_db *db, lt_index *idx, int64_t nodule_id, lt_error *err) {
-  sqlite3 *s = lt_db_sqlite(db);
+int lt_index_sql_load(sqlite3 *s, lt_index *idx, int64_t nodule_id, lt_error *err) {
   sqlite3_stmt *st = NULL;
   bool found = false;
   int rc;

@@ -1,7 +1,8 @@
 /* engine/train/dataset.h — a training/evaluation data set: a manifest of samples and their
  * patches cached on disk.
  *
- * The manifest (JSON, "lungtrust-dataset-1") lists samples: id, patient (folds are split by it),
+ * The manifest (JSON, "lungtrust-dataset-1") lists samples: id, patient (folds are split by it;
+ * a pseudonym, never a raw PatientID: the CLI gives the database's, lt_db_pseudonym),
  * the patch file (relative to the manifest's folder), and optionally a label (1 malignant,
  * 0 benign; "sure" when it comes from pathology), the six mean ratings (1-5) and a mask in the
  * patch file; also the case's spacing, slice thickness and nodule diameter for the weights'

@@ -32,8 +32,11 @@ check '[ $? -eq 1 ] && one_line "$tmp/e" && grep -q "import" "$tmp/e"' \
 "$cli" analyze "$study" --nodule 1 --model "$model" --db "$db" >"$tmp/o" 2>"$tmp/e"
 check '[ $? -eq 0 ] && grep -q "stored as model run" "$tmp/o"' "analysis stored"
 p=$(sed -n 's/^malignancy probability \([0-9.]*\).*/\1/p' "$tmp/o")
-row=$(sqlite3 "$db" "SELECT printf('%.3f', r.probability), r.weights_hash LIKE 'fnv1a64-file:%', n.source_key LIKE '%/1' FROM model_runs r JOIN nodules n ON n.id = r.nodule_id")
-check '[ "$row" = "$p|1|1" ]' "model_runs row: probability $p as printed, weights hash, nodule 1 ($row)"
+sha=$(sha256sum "$model" | cut -d' ' -f1)
+row=$(sqlite3 "$db" "SELECT printf('%.3f', r.probability), r.weights_hash = 'sha256:$sha', n.source_key LIKE '%/1' FROM model_runs r JOIN nodules n ON n.id = r.nodule_id")
+check '[ "$row" = "$p|1|1" ]' "model_runs row: probability $p as printed, the weights file's SHA-256, nodule 1 ($row)"
+scope=$(sqlite3 "$db" "SELECT scope_level || '|' || scope_codes || '|' || json_extract(scope_reasons, '\$[0].code') FROM model_runs")
+check '[ "$scope" = "out_of_scope|oversize|oversize" ]' "the run's scope decision stored with it ($scope)"
 n_model=$(sqlite3 "$db" "SELECT count(*) FROM attribute_sets WHERE kind = 'model'")
 check '[ "$n_model" = 1 ]' "the model's attribute set stored once ($n_model)"
 "$cli" analyze "$study" --nodule 1 --model "$model" --db "$db" --json >"$tmp/o" 2>"$tmp/e"

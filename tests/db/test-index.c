@@ -290,7 +290,7 @@ static void check_in_step(lt_db *db, int64_t max_id) {
   lt_index *live, *fresh = lt_index_new();
   lt_error err = {{0}};
   assert_int_equal(lt_db_index(db, &live, &err), 0);
-  assert_int_equal(lt_index_sql_load(db, fresh, 0, &err), 0);
+  assert_int_equal(lt_index_sql_load(lt_db_sqlite(db), fresh, 0, &err), 0);
   assert_same_index(live, fresh, max_id);
   lt_index_free(fresh);
 }
