@@ -19,8 +19,9 @@
 
 static void usage(FILE *f) {
   fputs("Usage: lungtrust-cli synth --out DIR [--count N] [--seed S] [--confound] [--study DIR]\n"
+        "                          [--kind KIND] [--juxtapleural F] [--max-extent-mm MM]\n"
         "       lungtrust-cli synth --montage PNG [--seed S] [--study DIR]\n\n"
-        "Inserts synthetic solid nodules (attributes drawn from the LIDC ratings) into slabs of a\n"
+        "Inserts synthetic nodules (attributes drawn from the LIDC ratings) into slabs of a\n"
         "real CT study and writes each case as a DICOM series with an LIDC-style reading file of\n"
         "four simulated readers, then reads it back through the LIDC code path for the consensus\n"
         "masks and mean ratings. DIR gets case-NNNN/ folders and manifest.json.\n"
@@ -34,6 +35,14 @@ static void usage(FILE *f) {
         "  --ratings DIR      LIDC ratings tables (default .../lidc-ratings beside the study's data)\n"
         "  --slab-mm MM       slab length along the slices (default 100; at least the 32 mm patch)\n"
         "  --sure-fraction F  share of nodules in the sure set (label, centre, radius; default 0.5)\n"
+        "  --kind KIND        what every nodule is (docs/synth.md, \"Abnormal nodules\"): solid (the\n"
+        "                     default: the model's own kind), ground-glass (-750..-450 HU, 6-30 mm),\n"
+        "                     part-solid (that halo around a -50..+60 HU core of 25-60% of the size,\n"
+        "                     8-30 mm), calcified (300..1000 HU over most of it, 4-20 mm) or oversize\n"
+        "                     (a solid mass 35-60 mm on at least one axis, may reach the pleura)\n"
+        "  --juxtapleural F   share (0-1) of nodules placed with their edge on the lung boundary and\n"
+        "                     their centre in the lung (default 0: fully inside with a 2 mm margin)\n"
+        "  --max-extent-mm MM redraw a nodule whose extent along L, P or S reaches MM (default: none)\n"
         "  --montage PNG      write the real-versus-synthetic montage instead of cases\n"
         "  --json             one JSON summary on stdout\n",
         f);
@@ -62,7 +71,8 @@ int lt_cli_synth(int argc, char **argv) {
   const char *out = NULL, *study_dir = NULL, *ratings_dir = NULL, *montage = NULL;
   uint64_t count = 10, seed = 1;
   bool confound = false, json = false;
-  double sure = 0.5, slab_mm = 100;
+  double sure = 0.5, slab_mm = 100, juxta = 0, max_extent = 0;
+  int kind = LT_KIND_SOLID;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has = i + 1 < argc;
@@ -72,17 +82,27 @@ int lt_cli_synth(int argc, char **argv) {
     } else if (!strcmp(a, "--out") && has) {
       out = argv[++i];
     } else if (!strcmp(a, "--count") && has) {
-      if (!lt_cli_parse_seed(argv[++i], &count) || count < 1 || count > 9999)
-        return lt_cli_usage_error("synth", "--count wants an integer 1..9999, not '%s'", argv[i]);
+      long c;
+      if (!lt_cli_opt_long("synth", a, argv[++i], 1, 9999, &c)) return LT_EXIT_USAGE;
+      count = (uint64_t)c;
     } else if (!strcmp(a, "--seed") && has) {
-      if (!lt_cli_parse_seed(argv[++i], &seed))
-        return lt_cli_usage_error("synth", "--seed wants a non-negative integer, not '%s'", argv[i]);
+      if (!lt_cli_opt_seed("synth", a, argv[++i], &seed)) return LT_EXIT_USAGE;
     } else if (!strcmp(a, "--sure-fraction") && has) {
       if (!lt_cli_parse_double(argv[++i], 0, 1, &sure))
         return lt_cli_usage_error("synth", "--sure-fraction wants a number in [0, 1], not '%s'", argv[i]);
     } else if (!strcmp(a, "--slab-mm") && has) {
       if (!lt_cli_parse_double(argv[++i], 32, 1000, &slab_mm))
         return lt_cli_usage_error("synth", "--slab-mm wants a length in 32..1000 mm, not '%s'", argv[i]);
+    } else if (!strcmp(a, "--kind") && has) {
+      if ((kind = lt_nodule_kind_parse(argv[++i])) < 0)
+        return lt_cli_usage_error("synth", "--kind wants solid, ground-glass, part-solid, calcified or "
+                                  "oversize, not '%s'", argv[i]);
+    } else if (!strcmp(a, "--juxtapleural") && has) {
+      if (!lt_cli_parse_double(argv[++i], 0, 1, &juxta))
+        return lt_cli_usage_error("synth", "--juxtapleural wants a number in [0, 1], not '%s'", argv[i]);
+    } else if (!strcmp(a, "--max-extent-mm") && has) {
+      if (!lt_cli_parse_double(argv[++i], 3, 1000, &max_extent))
+        return lt_cli_usage_error("synth", "--max-extent-mm wants a length in 3..1000 mm, not '%s'", argv[i]);
     } else if (!strcmp(a, "--confound")) {
       confound = true;
     } else if (!strcmp(a, "--study") && has) {
@@ -137,8 +157,13 @@ int lt_cli_synth(int argc, char **argv) {
       rc = lt_cli_fail(&err);
       goto done;
     }
-    if (json) printf("{\"montage\":\"%s\"}\n", montage);
-    else printf("montage: %s\n", montage);
+    if (json) {
+      printf("{\"montage\":");
+      lt_cli_print_json_string(stdout, montage);
+      printf("}\n");
+    } else {
+      printf("montage: %s\n", montage);
+    }
     rc = LT_EXIT_OK;
     goto done;
   }
@@ -156,6 +181,9 @@ int lt_cli_synth(int argc, char **argv) {
   opt.confound = confound;
   opt.sure_fraction = sure;
   opt.slab_mm = slab_mm;
+  opt.kind = (lt_nodule_kind)kind;
+  opt.juxtapleural = juxta;
+  opt.max_extent_mm = max_extent;
   int n_sure = 0, n_unsure = 0, n_malignant = 0;
   double dice_sum = 0;
   int dice_n = 0;
@@ -186,18 +214,23 @@ int lt_cli_synth(int argc, char **argv) {
   }
   char mpath[4200];
   snprintf(mpath, sizeof mpath, "%s/manifest.json", out);
-  lt_synth_manifest_info info = {seed, confound, study_dir, st, ratings_dir, pool->n};
+  lt_synth_manifest_info info = {seed, confound, study_dir, st, ratings_dir, pool->n,
+                                 (lt_nodule_kind)kind, juxta, max_extent};
   if (lt_synth_manifest_write(mpath, &info, cases, (int)count, &err) != 0) {
     rc = lt_cli_fail(&err);
     goto done;
   }
   double dice = dice_n ? dice_sum / dice_n : NAN;
-  if (json)
-    printf("{\"out\":\"%s\",\"cases\":%d,\"samples\":%d,\"sure\":%d,\"unsure\":%d,\"malignant\":%d,"
-           "\"mean_dice_consensus_truth\":%.4f,\"noise_sd_hu\":%.2f,\"manifest\":\"%s\"}\n",
-           out, (int)count, n_sure + n_unsure, n_sure, n_unsure, n_malignant, dice_n ? dice : 0.0,
-           st->scanner.noise_sd_hu, mpath);
-  else
+  if (json) {
+    printf("{\"out\":");
+    lt_cli_print_json_string(stdout, out);
+    printf(",\"cases\":%d,\"samples\":%d,\"sure\":%d,\"unsure\":%d,\"malignant\":%d,"
+           "\"mean_dice_consensus_truth\":%.4f,\"noise_sd_hu\":%.2f,\"manifest\":",
+           (int)count, n_sure + n_unsure, n_sure, n_unsure, n_malignant, dice_n ? dice : 0.0,
+           st->scanner.noise_sd_hu);
+    lt_cli_print_json_string(stdout, mpath);
+    printf("}\n");
+  } else
     printf("%d cases, %d samples (%d sure, %d unsure), %d malignant by the truth rule; mean Dice of "
            "the readers' consensus against the truth %s%.3f; scanner noise %.1f HU\nmanifest: %s\n",
            (int)count, n_sure + n_unsure, n_sure, n_unsure, n_malignant, dice_n ? "" : "(none) ",

@@ -193,8 +193,8 @@ static int reader_mark(const lt_volume *v, const lt_synth_nodule *nd, const lt_r
   snprintf(m->id, sizeof m->id, "%s-n%d-r%d", case_id, nd->number, reader + 1);
   m->has_characteristics = true;
   m->ratings[LT_LIDC_INTERNAL_STRUCTURE] = 1; /* soft tissue */
-  m->ratings[LT_LIDC_CALCIFICATION] = 6;      /* absent */
-  m->ratings[LT_LIDC_TEXTURE] = 5;            /* solid */
+  m->ratings[LT_LIDC_CALCIFICATION] = view->calcification ? view->calcification : 6; /* 6 absent */
+  m->ratings[LT_LIDC_TEXTURE] = view->texture ? view->texture : 5;                   /* 5 solid */
   for (int a = 0; a < LT_ATTR_N; a++) m->ratings[lt_synth_attr_lidc[a]] = view->rating[a];
   const lt_box *b = &nd->box;
   int bx = b->hi[0] - b->lo[0] + 1, by = b->hi[1] - b->lo[1] + 1, bz = b->hi[2] - b->lo[2] + 1;
@@ -234,6 +234,68 @@ static int reader_mark(const lt_volume *v, const lt_synth_nodule *nd, const lt_r
   return 0;
 }
 
+static int cmp_i16(const void *a, const void *b) {
+  int16_t x = *(const int16_t *)a, y = *(const int16_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The truth of a nodule just inserted into v: its shape's extent, its truth mask's extent, lung
+ * share and HU as written, and its centre's distance to the lung boundary. */
+static int nodule_measure(const lt_volume *v, const uint8_t *lung, lt_synth_nodule *nd) {
+  const lt_geometry *g = &v->geom;
+  const lt_box *b = &nd->box;
+  lt_nodule_shape_extent(&nd->shape, nd->extent_mm);
+  nd->pleura_mm = lt_lung_edge_distance_mm(g, lung, nd->centre_mm, 40.0);
+  int bx = b->hi[0] - b->lo[0] + 1, by = b->hi[1] - b->lo[1] + 1, bz = b->hi[2] - b->lo[2] + 1;
+  int lo[3] = {bx, by, bz}, hi[3] = {-1, -1, -1};
+  int16_t *hu = malloc((size_t)(nd->truth_voxels ? nd->truth_voxels : 1) * sizeof *hu);
+  if (!hu) return -1;
+  long n = 0, in_lung = 0, above = 0;
+  double sum = 0;
+  for (int k = 0; k < bz; k++)
+    for (int j = 0; j < by; j++)
+      for (int i = 0; i < bx; i++) {
+        if (!nd->truth[(size_t)i + (size_t)bx * ((size_t)j + (size_t)by * k)]) continue;
+        int ijk[3] = {i, j, k};
+        for (int d = 0; d < 3; d++) {
+          if (ijk[d] < lo[d]) lo[d] = ijk[d];
+          if (ijk[d] > hi[d]) hi[d] = ijk[d];
+        }
+        size_t idx = (size_t)(b->lo[0] + i) +
+                     (size_t)g->dim[0] * ((size_t)(b->lo[1] + j) + (size_t)g->dim[1] * (size_t)(b->lo[2] + k));
+        in_lung += lung[idx] != 0;
+        /* On the boundary: outside the lung, or a face neighbour is (or the slab's edge). */
+        if (!nd->touches_boundary) {
+          int gi = b->lo[0] + i, gj = b->lo[1] + j, gk = b->lo[2] + k;
+          static const int nb[6][3] = {{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}};
+          bool edge = !lung[idx];
+          for (int q = 0; q < 6 && !edge; q++) {
+            int a = gi + nb[q][0], bb = gj + nb[q][1], cc = gk + nb[q][2];
+            edge = a < 0 || bb < 0 || cc < 0 || a >= g->dim[0] || bb >= g->dim[1] || cc >= g->dim[2] ||
+                   !lung[(size_t)a + (size_t)g->dim[0] * ((size_t)bb + (size_t)g->dim[1] * (size_t)cc)];
+          }
+          nd->touches_boundary = edge;
+        }
+        hu[n++] = v->hu[idx];
+        sum += v->hu[idx];
+        above += v->hu[idx] >= 200;
+      }
+  for (int d = 0; d < 3; d++) nd->mask_extent_mm[d] = hi[d] >= lo[d] ? (hi[d] - lo[d] + 1) * g->spacing[d] : 0;
+  if (n) {
+    qsort(hu, (size_t)n, sizeof *hu, cmp_i16);
+    nd->hu_mean = sum / n;
+    nd->hu_p10 = hu[n / 10];
+    nd->hu_p50 = hu[n / 2];
+    nd->hu_p90 = hu[(n * 9) / 10];
+    nd->hu_share_200 = (double)above / n;
+    nd->lung_share = (double)in_lung / n;
+  } else {
+    nd->hu_mean = nd->hu_p10 = nd->hu_p50 = nd->hu_p90 = NAN;
+  }
+  free(hu);
+  return 0;
+}
+
 static int ensure_dir(const char *d, lt_error *err) {
   if (mkdir(d, 0777) != 0 && errno != EEXIST) return lt_error_set(err, "cannot create %s: %s", d, strerror(errno)), -1;
   return 0;
@@ -250,6 +312,8 @@ int lt_synth_case_make(const lt_synth_study *st, const lt_attr_pool *pool,
   lt_srng rng, uidrng;
   lt_srng_seed(&rng, seed, 1000 + (uint64_t)index);
   lt_srng_seed(&uidrng, seed, 5000000 + (uint64_t)index);
+  lt_srng krng; /* the kind's and the placement's own draws */
+  lt_srng_seed(&krng, seed, 9000000 + (uint64_t)index);
   const lt_geometry *sg = &st->vol->geom;
   const int snx = sg->dim[0], sny = sg->dim[1], snz = sg->dim[2];
 
@@ -324,13 +388,34 @@ int lt_synth_case_make(const lt_synth_study *st, const lt_attr_pool *pool,
     lt_synth_nodule *nd = &c->nodules[c->n];
     memset(nd, 0, sizeof *nd);
     int placed = 0;
-    for (int t = 0; t < ATTR_TRIES && !placed; t++) {
+    nd->kind = opt->kind;
+    nd->juxtapleural = opt->juxtapleural > 0 && lt_srng_uniform(&krng) < opt->juxtapleural;
+    lt_place_mode mode = nd->juxtapleural              ? LT_PLACE_JUXTAPLEURAL
+                         : opt->kind == LT_KIND_OVERSIZE ? LT_PLACE_RELAXED
+                                                         : LT_PLACE_INSIDE;
+    int attr_tries = opt->max_extent_mm > 0 || mode != LT_PLACE_INSIDE ? 40 : ATTR_TRIES;
+    for (int t = 0; t < attr_tries && !placed; t++) {
       lt_attr_draw(pool, &rng, &nd->attrs);
-      lt_nodule_shape_make(&nd->shape, &nd->attrs, &rng);
-      placed = lt_nodule_place(v, lung, ko, nko, nd->shape.radius_mm, klo, khi, PLACE_TRIES, &rng,
-                               nd->centre_mm, &perr) == 0;
+      lt_nodule_kind_attrs(opt->kind, &nd->attrs, &krng);
+      lt_nodule_shape_make_kind(&nd->shape, &nd->attrs, opt->kind, &rng);
+      if (opt->max_extent_mm > 0) {
+        double e[3];
+        lt_nodule_shape_extent(&nd->shape, e);
+        if (e[0] >= opt->max_extent_mm || e[1] >= opt->max_extent_mm || e[2] >= opt->max_extent_mm) continue;
+      }
+      int lo = klo, hi = khi;
+      if (mode != LT_PLACE_INSIDE) { /* a large mass needs its whole box inside the slab */
+        int km = (int)ceil((nd->shape.radius_mm + 2) / v->geom.spacing[2]);
+        if (km > kmargin) {
+          lo = km;
+          hi = S - 1 - km;
+        }
+      }
+      placed = lt_nodule_place_mode(v, lung, ko, nko, &nd->shape, mode, lo, hi, PLACE_TRIES,
+                                    mode == LT_PLACE_INSIDE ? &rng : &krng, nd->centre_mm, &perr) == 0;
     }
     if (!placed) continue;
+    nd->attrs = nd->shape.attrs; /* oversize: the diameter of the scaled shape */
     nd->number = c->n + 1;
     lt_nodule_box(&v->geom, &nd->shape, nd->centre_mm, &nd->box);
     nd->truth = malloc(lt_box_count(&nd->box));
@@ -341,7 +426,17 @@ int lt_synth_case_make(const lt_synth_study *st, const lt_attr_pool *pool,
     if (lt_nodule_insert(v, &nd->shape, nd->centre_mm, &st->scanner, &rng, &nd->box, nd->truth, err) != 0)
       goto fail;
     for (size_t q = 0; q < lt_box_count(&nd->box); q++) nd->truth_voxels += nd->truth[q];
+    if (nodule_measure(v, lung, nd) != 0) {
+      lt_error_set(err, "out of memory");
+      goto fail;
+    }
     lt_readers_read(&opt->readers, &nd->attrs, &rng, nd->views);
+    {
+      static const int calc_code[LT_CALC_N] = {3, 5, 2, 1}; /* LIDC: solid, central, laminated, popcorn */
+      int texture = opt->kind == LT_KIND_GROUND_GLASS ? 1 : opt->kind == LT_KIND_PART_SOLID ? 3 : 5;
+      int calc = opt->kind == LT_KIND_CALCIFIED ? calc_code[nd->shape.calc_pattern] : 6;
+      lt_readers_rate_kind(texture, calc, &krng, nd->views);
+    }
     lt_truth_draw(&nd->attrs, &rng, &nd->truth_label);
     nd->sure = lt_srng_uniform(&rng) < opt->sure_fraction;
     double u = lt_srng_uniform(&rng);
@@ -484,6 +579,7 @@ int lt_synth_case_import(const char *case_dir, lt_synth_case *c, lt_error *err) 
     }
     if (!best || sqrt(bd) > nd->attrs.diameter_mm / 2 + 3) continue;
     nd->imported = true;
+    snprintf(nd->lidc_id, sizeof nd->lidc_id, "%s", best->id);
     nd->n_readers = best->n_readers;
     for (int a = 0; a < LT_ATTR_N; a++) nd->mean_ratings[a] = best->mean_ratings[lt_synth_attr_lidc[a]];
     uint8_t *truth_full = full; /* holds the truth mask now */

@@ -21,6 +21,10 @@
  *   bright speck (radius 1.5 mm, +400 HU) is put at the fixed offset (+12, +12, 0) mm from a
  *   nodule's centre with probability 0.9 when it is malignant and 0.1 when benign; in test never.
  * - files: case_dir/IM0001.dcm ... (ct/../dicom-write.h), case_dir/readings.xml.
+ * - kinds (opt->kind, shape.h) other than solid, juxtapleural placement (opt->juxtapleural) and a
+ *   largest extent (opt->max_extent_mm): drawn from their own stream (seed, 9000000 + index) where
+ *   they can be, so that the defaults give exactly the solid cases made before they existed;
+ *   each nodule records its kind, placement, extents and the HU of its truth mask as written.
  * lt_synth_case_import then reads case_dir back and, for each unsure nodule, finds the imported
  * physical nodule nearest its centre and takes its consensus mask and mean ratings, writing the
  * consensus and the truth masks as NIfTI (mask-N.nii.gz, truth-N.nii.gz; slab geometry). */
@@ -61,6 +65,11 @@ typedef struct {
   double sure_fraction;
   bool confound;
   lt_reader_model readers;
+  /* Abnormal nodules (docs/synth.md, "Abnormal nodules: the scope sets"); the defaults (solid,
+   * 0, 0) make exactly the cases made before these options existed. */
+  lt_nodule_kind kind;     /* every nodule of the run is of this kind */
+  double juxtapleural;     /* share of nodules placed touching the lung boundary (insert.h) */
+  double max_extent_mm;    /* > 0: redraw a nodule whose extent along L, P or S reaches this */
 } lt_synth_options;
 
 void lt_synth_options_default(lt_synth_options *o);
@@ -83,7 +92,18 @@ typedef struct {
   bool sure;
   bool speck;
   double speck_mm[3];
+  /* The truth of its kind and placement (for the scope checks' evaluation): */
+  lt_nodule_kind kind;
+  bool juxtapleural;             /* placed touching the lung boundary */
+  double extent_mm[3];           /* the shape's extent along L, P, S (body and spicules) */
+  double mask_extent_mm[3];      /* the truth mask's along the slab's i, j, k (voxel footprints) */
+  double pleura_mm;              /* centre to the nearest voxel outside the lung mask (before
+                                  * insertion; INFINITY beyond 40 mm) */
+  double lung_share;             /* share of the truth mask inside the lung mask */
+  bool touches_boundary;         /* a truth voxel outside the lung mask or beside one (measured) */
+  double hu_mean, hu_p10, hu_p50, hu_p90, hu_share_200; /* of the truth mask's voxels as written */
   /* After lt_synth_case_import (unsure nodules): */
+  char lidc_id[16];              /* the physical nodule's ID as ct/nodules.h (and `info`) number it */
   bool imported;
   int n_readers;                 /* readers who marked it */
   double mean_ratings[LT_ATTR_N];/* from the imported XML */

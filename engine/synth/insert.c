@@ -2,6 +2,7 @@
 #include "synth/insert.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +133,119 @@ int lt_nodule_place(const lt_volume *v, const uint8_t *lung, const lt_mm_box *ke
                       2 * radius_mm, tries), -1;
 }
 
+double lt_lung_edge_distance_mm(const lt_geometry *g, const uint8_t *lung, const double centre_mm[3],
+                                double max_mm) {
+  const int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+  double c[3];
+  lt_geometry_mm_to_voxel(g, centre_mm, c);
+  int ci = (int)lround(c[0]), cj = (int)lround(c[1]), ck = (int)lround(c[2]);
+  if (ci < 0 || cj < 0 || ck < 0 || ci >= nx || cj >= ny || ck >= nz) return 0;
+  if (!lung[(size_t)ci + (size_t)nx * ((size_t)cj + (size_t)ny * (size_t)ck)]) return 0;
+  vox_map vm;
+  vox_map_init(&vm, g);
+  int r[3];
+  for (int d = 0; d < 3; d++) r[d] = (int)ceil(max_mm / g->spacing[d]) + 1;
+  double best = INFINITY;
+  for (int k = ck - r[2]; k <= ck + r[2]; k++)
+    for (int j = cj - r[1]; j <= cj + r[1]; j++)
+      for (int i = ci - r[0]; i <= ci + r[0]; i++) {
+        bool outside = i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz;
+        if (!outside && lung[(size_t)i + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k)]) continue;
+        double p[3];
+        vox_to_mm(&vm, i, j, k, p);
+        double d2 = 0;
+        for (int d = 0; d < 3; d++) d2 += (p[d] - centre_mm[d]) * (p[d] - centre_mm[d]);
+        if (d2 < best * best) best = sqrt(d2);
+      }
+  return best <= max_mm ? best : INFINITY;
+}
+
+int lt_nodule_place_mode(const lt_volume *v, const uint8_t *lung, const lt_mm_box *keepout,
+                         int n_keepout, const lt_nodule_shape *s, lt_place_mode mode, int k_lo,
+                         int k_hi, int tries, lt_srng *rng, double centre_mm[3], lt_error *err) {
+  if (mode == LT_PLACE_INSIDE)
+    return lt_nodule_place(v, lung, keepout, n_keepout, s->radius_mm, k_lo, k_hi, tries, rng,
+                           centre_mm, err);
+  const lt_geometry *g = &v->geom;
+  const int nx = g->dim[0], ny = g->dim[1], nz = g->dim[2];
+  if (k_lo < 0) k_lo = 0;
+  if (k_hi > nz - 1) k_hi = nz - 1;
+  if (k_hi < k_lo) return lt_error_set(err, "no slices to place a nodule on"), -1;
+  vox_map vm;
+  vox_map_init(&vm, g);
+  double radius_mm = s->radius_mm, reach = radius_mm + LT_SYNTH_LUNG_MARGIN_MM;
+  int ri = (int)ceil(reach / g->spacing[0]), rj = (int)ceil(reach / g->spacing[1]);
+  int rk = (int)ceil(reach / g->spacing[2]);
+  long ball = 0; /* voxels of the ball of the bounding radius, lung or not */
+  for (int dk = -rk; dk <= rk; dk++)
+    for (int dj = -rj; dj <= rj; dj++)
+      for (int di = -ri; di <= ri; di++) {
+        double off[3];
+        for (int r = 0; r < 3; r++) off[r] = di * vm.ax[0][r] + dj * vm.ax[1][r] + dk * vm.ax[2][r];
+        ball += off[0] * off[0] + off[1] * off[1] + off[2] * off[2] <= radius_mm * radius_mm;
+      }
+  for (int t = 0; t < tries; t++) {
+    int i = lt_srng_int(rng, nx), j = lt_srng_int(rng, ny), k = k_lo + lt_srng_int(rng, k_hi - k_lo + 1);
+    if (!lung[(size_t)i + (size_t)nx * ((size_t)j + (size_t)ny * (size_t)k)]) continue;
+    if (i - ri < 0 || i + ri >= nx || j - rj < 0 || j + rj >= ny || k - rk < 0 || k + rk >= nz) continue;
+    double c[3];
+    vox_to_mm(&vm, i, j, k, c);
+    lt_mm_box own, patch;
+    for (int d = 0; d < 3; d++) {
+      own.lo[d] = c[d] - radius_mm;
+      own.hi[d] = c[d] + radius_mm;
+      patch.lo[d] = c[d] - LT_SYNTH_PATCH_HALF_MM;
+      patch.hi[d] = c[d] + LT_SYNTH_PATCH_HALF_MM;
+    }
+    int clear = 1;
+    for (int b = 0; b < n_keepout && clear; b++)
+      if (box_intersects(&own, &keepout[b]) || box_intersects(&patch, &keepout[b])) clear = 0;
+    if (!clear) continue;
+    /* The ball of the bounding radius: its lung share and the parenchyma in it; the nearest
+     * voxel outside the lung within reach. */
+    long cnt = 0, dense = 0;
+    double sum = 0, near2 = INFINITY, near_off[3] = {0, 0, 0};
+    for (int dk = -rk; dk <= rk; dk++)
+      for (int dj = -rj; dj <= rj; dj++)
+        for (int di = -ri; di <= ri; di++) {
+          double off[3];
+          for (int r = 0; r < 3; r++) off[r] = di * vm.ax[0][r] + dj * vm.ax[1][r] + dk * vm.ax[2][r];
+          double d2 = off[0] * off[0] + off[1] * off[1] + off[2] * off[2];
+          if (d2 > reach * reach) continue;
+          size_t idx = (size_t)(i + di) + (size_t)nx * ((size_t)(j + dj) + (size_t)ny * (size_t)(k + dk));
+          if (!lung[idx]) {
+            if (d2 < near2) {
+              near2 = d2;
+              memcpy(near_off, off, sizeof off);
+            }
+            continue;
+          }
+          if (d2 > radius_mm * radius_mm) continue;
+          int h = v->hu[idx];
+          sum += h;
+          dense += h > -300;
+          cnt++;
+        }
+    if (!cnt || cnt < 0.5 * ball || sum / cnt > -500) continue;
+    if (mode == LT_PLACE_JUXTAPLEURAL) {
+      /* A mass engulfs vessels; a nodule should sit in parenchyma. */
+      if (!isfinite(near2) || (s->kind != LT_KIND_OVERSIZE && dense > 0.25 * cnt)) continue;
+      double D = sqrt(near2), u[3];
+      for (int d = 0; d < 3; d++) u[d] = near_off[d] / D;
+      double R = lt_nodule_shape_surface_mm(s, u);
+      /* A mass's centre cannot lie half its radius deep in this lung: 3 mm, past the scope's
+       * lung margin, is enough to keep it in the lung. */
+      double deep = s->kind == LT_KIND_OVERSIZE ? 3.0 : 0.5 * R;
+      if (D > R + 0.5 || D < deep) continue;
+    }
+    memcpy(centre_mm, c, sizeof c);
+    return 0;
+  }
+  return lt_error_set(err, "no %s place in the lungs for a %.1f mm nodule after %d tries",
+                      mode == LT_PLACE_JUXTAPLEURAL ? "juxtapleural" : "relaxed", 2 * radius_mm,
+                      tries), -1;
+}
+
 void lt_nodule_box(const lt_geometry *g, const lt_nodule_shape *s, const double centre_mm[3],
                    lt_box *box) {
   double c[3];
@@ -156,6 +270,23 @@ static double voxel_occupancy(const vox_map *vm, const lt_nodule_shape *s, const
     r2 += p[d] * p[d];
   }
   if (sqrt(r2) > s->radius_mm + diag + 2) return 0;
+  if (s->kind == LT_KIND_OVERSIZE && r2 > 1e-12) {
+    /* A mass's voxels lie mostly far inside or outside its edge, where every sub-sample's
+     * occupancy is 1 or 0 to within 1e-6: skip them (a 50 mm mass has ~300,000 voxels, each 45
+     * sub-samples, for the insertion and each reader). The margin covers the sub-samples' reach
+     * (half the voxel's diagonal), how fast the ray's surface distance turns (the other half),
+     * the edge's blur (5 sd: 3e-7 from 0 or 1) and a reader's jitter. Only oversize: the other
+     * kinds' bytes stay as they were. */
+    double r = sqrt(r2), u[3] = {p[0] / r, p[1] / r, p[2] / r};
+    double d = lt_nodule_shape_surface_mm(s, u) - r, jmax = 0, vd2 = 0;
+    if (jitter)
+      for (int q = 0; q < 8; q++) jmax += fabs(jitter[q]);
+    for (int a = 0; a < 3; a++)
+      for (int q = 0; q < 3; q++) vd2 += vm->ax[a][q] * vm->ax[a][q];
+    double margin = sqrt(vd2) + 5 * s->edge_sd_mm + jmax + 0.5;
+    if (d > margin) return 1;
+    if (d < -margin && s->n_spikes == 0) return 0;
+  }
   double sum = 0;
   for (int sk = 0; sk < nsz; sk++)
     for (int sj = 0; sj < ns; sj++)
@@ -167,6 +298,10 @@ static double voxel_occupancy(const vox_map *vm, const lt_nodule_shape *s, const
       }
   return sum / (ns * ns * nsz);
 }
+
+/* 3 x 3 sub-samples in-plane; 1 for an oversize mass, whose in-plane partial volume is one rim
+ * of 0.7 mm pixels on a 35-60 mm lesion (the slices' 2.5 mm still get theirs). */
+static int in_plane_subsamples(const lt_nodule_shape *s) { return s->kind == LT_KIND_OVERSIZE ? 1 : 3; }
 
 static int sub_z(const lt_geometry *g) {
   int n = (int)lround(g->spacing[2] / 0.5);
@@ -248,7 +383,7 @@ int lt_nodule_insert(lt_volume *v, const lt_nodule_shape *s, const double centre
   vox_map_init(&vm, g);
   double diag = sqrt(g->spacing[0] * g->spacing[0] + g->spacing[1] * g->spacing[1] +
                      g->spacing[2] * g->spacing[2]);
-  int nsz = sub_z(g);
+  int nsz = sub_z(g), ns = in_plane_subsamples(s);
   const double tex_sigma[3] = {1.5 / g->spacing[0], 1.5 / g->spacing[1], 1.5 / g->spacing[2]};
   const double psf[3] = {sc->psf_sigma_mm / g->spacing[0], sc->psf_sigma_mm / g->spacing[1], 0};
   int rc = correlated_noise(tex, bx, by, bz, tex_sigma, rng);
@@ -266,11 +401,21 @@ int lt_nodule_insert(lt_volume *v, const lt_nodule_shape *s, const double centre
       for (int i = 0; i < bx; i++) {
         size_t b = (size_t)i + (size_t)bx * ((size_t)j + (size_t)by * k);
         int gi = box->lo[0] + i, gj = box->lo[1] + j, gk = box->lo[2] + k;
-        double o = voxel_occupancy(&vm, s, centre_mm, gi, gj, gk, 3, nsz, NULL, diag);
+        double o = voxel_occupancy(&vm, s, centre_mm, gi, gj, gk, ns, nsz, NULL, diag);
         occ[b] = (float)o;
         if (truth) truth[b] = o >= 0.5;
         double bg = v->hu[(size_t)gi + (size_t)nx * ((size_t)gj + (size_t)ny * gk)];
         double target = s->core_hu + s->texture_sd_hu * tex[b];
+        if (s->kind != LT_KIND_SOLID && o > 0) {
+          target = 0;
+          for (int sk = 0; sk < nsz; sk++) {
+            double q[3];
+            vox_to_mm(&vm, gi, gj, gk + (sk + 0.5) / nsz - 0.5, q);
+            for (int d = 0; d < 3; d++) q[d] -= centre_mm[d];
+            target += lt_nodule_shape_target_hu(s, q, tex[b]);
+          }
+          target /= nsz;
+        }
         double dl = s->alpha * o * (target - bg);
         delta[b] = (float)(dl > 0 ? dl : 0);
         tex[b] = (float)(s->alpha * o); /* reuse: blending weight */
@@ -309,14 +454,14 @@ long lt_nodule_reader_mask(const lt_geometry *g, const lt_nodule_shape *s, const
   vox_map_init(&vm, g);
   double diag = sqrt(g->spacing[0] * g->spacing[0] + g->spacing[1] * g->spacing[1] +
                      g->spacing[2] * g->spacing[2]);
-  int nsz = sub_z(g);
+  int nsz = sub_z(g), ns = in_plane_subsamples(s);
   int bx = box->hi[0] - box->lo[0] + 1, by = box->hi[1] - box->lo[1] + 1, bz = box->hi[2] - box->lo[2] + 1;
   long cnt = 0;
   for (int k = 0; k < bz; k++)
     for (int j = 0; j < by; j++)
       for (int i = 0; i < bx; i++) {
         double o = voxel_occupancy(&vm, s, centre_mm, box->lo[0] + i, box->lo[1] + j, box->lo[2] + k,
-                                   3, nsz, view->jitter, diag + 2);
+                                   ns, nsz, view->jitter, diag + 2);
         uint8_t in = o >= view->threshold;
         mask[(size_t)i + (size_t)bx * ((size_t)j + (size_t)by * k)] = in;
         cnt += in;

@@ -13,7 +13,11 @@
  * alpha*o*(target - background) (never darkening: a brighter vessel stays), blurred in-plane by
  * the PSF, is added to the original voxels, which keeps the anatomy behind a faint edge; where
  * the original noise was replaced, noise of the study's sd and the PSF's correlation is added back
- * (sd * sqrt(1 - (1 - alpha*o)^2)). The truth mask is o >= 0.5.
+ * (sd * sqrt(1 - (1 - alpha*o)^2)). The truth mask is o >= 0.5. For kinds other than solid the
+ * target is shape.h's lt_nodule_shape_target_hu, averaged over the slice's N sub-samples along z
+ * (a part-solid core or a calcium pattern has its own partial volume through the slice). An
+ * oversize mass takes 1 in-plane sub-sample instead of 3 x 3, and its voxels far inside or
+ * outside its edge skip the sub-samples (docs/synth.md, section 8).
  *
  * Placement: a centre inside the lung mask and the given slice range such that every voxel
  * within radius + margin of it lies in the lung mask, the background there is parenchyma (mean
@@ -53,6 +57,31 @@ typedef struct {
 int lt_nodule_place(const lt_volume *v, const uint8_t *lung, const lt_mm_box *keepout, int n_keepout,
                     double radius_mm, int k_lo, int k_hi, int tries, lt_srng *rng,
                     double centre_mm[3], lt_error *err);
+
+/* How a nodule may sit in the lungs (lt_nodule_place_mode).
+ * INSIDE: lt_nodule_place's rule above (every voxel within radius + 2 mm in the lung).
+ * JUXTAPLEURAL: the centre in the lung, and the nearest voxel outside the lung mask (the pleura,
+ *   or the mediastinum's) lies along some direction u at a distance D between half the body's
+ *   surface distance R(u) (oversize: 3 mm) and R(u) + 0.5 mm: the nodule's edge reaches the lung
+ *   boundary while its centre stays in the lung; at least half the voxels within the bounding radius in the lung,
+ *   their mean below -500 HU and (oversize aside, which engulfs vessels) at most 25% of them
+ *   above -300 HU.
+ * RELAXED (oversize masses that cannot fit inside the lung with a margin): the centre in the
+ *   lung, at least half the voxels within the bounding radius in the lung and their mean below
+ *   -500 HU; the mass may reach the pleura, the mediastinum or the hilum.
+ * In every mode the nodule's box stays in the volume and its box and 32 mm patch cube keep clear
+ * of the keep-out boxes. */
+typedef enum { LT_PLACE_INSIDE = 0, LT_PLACE_JUXTAPLEURAL, LT_PLACE_RELAXED } lt_place_mode;
+
+/* lt_nodule_place with a mode; INSIDE is exactly lt_nodule_place (the same draws). */
+int lt_nodule_place_mode(const lt_volume *v, const uint8_t *lung, const lt_mm_box *keepout,
+                         int n_keepout, const lt_nodule_shape *s, lt_place_mode mode, int k_lo,
+                         int k_hi, int tries, lt_srng *rng, double centre_mm[3], lt_error *err);
+
+/* Distance (mm) from centre_mm to the nearest voxel centre outside the lung mask, searched within
+ * max_mm (INFINITY when none is that near; 0 when the centre's voxel is outside the lung). */
+double lt_lung_edge_distance_mm(const lt_geometry *g, const uint8_t *lung, const double centre_mm[3],
+                                double max_mm);
 
 /* The voxel box around a nodule at centre_mm (its bounding radius plus 2 voxels for the PSF),
  * clipped to the volume. */

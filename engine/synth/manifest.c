@@ -13,6 +13,56 @@ static cJSON *vec(const double *v, int n) {
   return a;
 }
 
+static double r2(double x) { return round(x * 100) / 100; }
+
+/* The nodule's kind and placement (docs/synth.md, "Abnormal nodules: the scope sets"). */
+static void kind_json(cJSON *t, const lt_synth_nodule *nd) {
+  const lt_nodule_shape *sh = &nd->shape;
+  cJSON_AddStringToObject(t, "kind", lt_nodule_kind_names[nd->kind]);
+  /* solid: no ground-glass component (solid, calcified and oversize nodules). */
+  cJSON_AddBoolToObject(t, "solid", nd->kind != LT_KIND_GROUND_GLASS && nd->kind != LT_KIND_PART_SOLID);
+  cJSON_AddBoolToObject(t, "calcified", nd->kind == LT_KIND_CALCIFIED);
+  cJSON_AddBoolToObject(t, "juxtapleural", nd->juxtapleural);
+  cJSON_AddItemToObject(t, "centre_mm", vec(nd->centre_mm, 3));
+  double e[3] = {r2(nd->extent_mm[0]), r2(nd->extent_mm[1]), r2(nd->extent_mm[2])};
+  cJSON_AddItemToObject(t, "extent_mm", vec(e, 3));
+  cJSON_AddItemToObject(t, "mask_extent_mm", vec(nd->mask_extent_mm, 3));
+  if (isfinite(nd->pleura_mm)) cJSON_AddNumberToObject(t, "pleura_distance_mm", r2(nd->pleura_mm));
+  else cJSON_AddNullToObject(t, "pleura_distance_mm");
+  cJSON_AddNumberToObject(t, "lung_share", round(nd->lung_share * 1e4) / 1e4);
+  cJSON_AddBoolToObject(t, "touches_lung_boundary", nd->touches_boundary);
+  cJSON *hu = cJSON_CreateObject();
+  cJSON_AddNumberToObject(hu, "mean", r2(nd->hu_mean));
+  cJSON_AddNumberToObject(hu, "p10", nd->hu_p10);
+  cJSON_AddNumberToObject(hu, "p50", nd->hu_p50);
+  cJSON_AddNumberToObject(hu, "p90", nd->hu_p90);
+  cJSON_AddNumberToObject(hu, "share_ge_200", round(nd->hu_share_200 * 1e4) / 1e4);
+  cJSON_AddItemToObject(t, "mask_hu", hu);
+  cJSON *kp = cJSON_CreateObject();
+  switch (nd->kind) {
+  case LT_KIND_GROUND_GLASS:
+    cJSON_AddNumberToObject(kp, "ggo_hu", r2(sh->ggo_hu));
+    break;
+  case LT_KIND_PART_SOLID:
+    cJSON_AddNumberToObject(kp, "ggo_hu", r2(sh->ggo_hu));
+    cJSON_AddNumberToObject(kp, "core_hu", r2(sh->core_hu));
+    cJSON_AddNumberToObject(kp, "core_fraction", round(sh->core_fraction * 1e4) / 1e4);
+    cJSON_AddNumberToObject(kp, "core_diameter_mm", r2(sh->core_fraction * nd->attrs.diameter_mm));
+    cJSON_AddItemToObject(kp, "core_offset_mm", vec(sh->core_offset, 3));
+    break;
+  case LT_KIND_CALCIFIED:
+    cJSON_AddStringToObject(kp, "pattern", lt_calc_pattern_names[sh->calc_pattern]);
+    cJSON_AddNumberToObject(kp, "calcium_hu", r2(sh->calcium_hu));
+    cJSON_AddNumberToObject(kp, "soft_hu", r2(sh->soft_hu));
+    break;
+  default: /* solid and oversize: the subtlety's core HU and blending */
+    cJSON_AddNumberToObject(kp, "core_hu", r2(sh->core_hu));
+    cJSON_AddNumberToObject(kp, "alpha", round(sh->alpha * 1e4) / 1e4);
+    break;
+  }
+  cJSON_AddItemToObject(t, "kind_params", kp);
+}
+
 static cJSON *sample_json(const lt_synth_case *c, const lt_synth_nodule *nd, bool confound) {
   cJSON *s = cJSON_CreateObject();
   char buf[128];
@@ -50,7 +100,21 @@ static cJSON *sample_json(const lt_synth_case *c, const lt_synth_nodule *nd, boo
       cJSON_AddItemToArray(rr, one);
     }
     cJSON_AddItemToObject(s, "reader_ratings", rr);
+    /* LIDC texture (1 GGO .. 5 solid) and calcification (6 absent) of each reader, null for one
+     * who did not mark it. */
+    cJSON *rt = cJSON_CreateArray(), *rc = cJSON_CreateArray();
+    for (int r = 0; r < LT_SYNTH_READERS; r++) {
+      cJSON_AddItemToArray(rt, nd->views[r].seen ? cJSON_CreateNumber(nd->views[r].texture) : cJSON_CreateNull());
+      cJSON_AddItemToArray(rc, nd->views[r].seen ? cJSON_CreateNumber(nd->views[r].calcification) : cJSON_CreateNull());
+    }
+    cJSON_AddItemToObject(s, "reader_texture", rt);
+    cJSON_AddItemToObject(s, "reader_calcification", rc);
   }
+  /* The physical nodule's ID in the case's readings as `lungtrust-cli info CASE` lists it (null
+   * for a sure nodule, which no reader marks). */
+  if (nd->imported) cJSON_AddStringToObject(s, "lidc_id", nd->lidc_id);
+  else cJSON_AddNullToObject(s, "lidc_id");
+  cJSON_AddStringToObject(s, "kind", lt_nodule_kind_names[nd->kind]);
   if (confound) {
     cJSON *cf = cJSON_CreateObject();
     cJSON_AddBoolToObject(cf, "speck", nd->speck);
@@ -69,6 +133,7 @@ static cJSON *sample_json(const lt_synth_case *c, const lt_synth_nodule *nd, boo
   cJSON_AddStringToObject(t, "mask", buf);
   cJSON_AddNumberToObject(t, "mask_voxels", (double)nd->truth_voxels);
   if (nd->imported) cJSON_AddNumberToObject(t, "dice_consensus", round(nd->dice_consensus_truth * 1e4) / 1e4);
+  kind_json(t, nd);
   cJSON_AddItemToObject(s, "truth", t);
   return s;
 }
@@ -83,6 +148,10 @@ int lt_synth_manifest_write(const char *path, const lt_synth_manifest_info *info
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)info->seed);
   cJSON_AddStringToObject(root, "seed", buf);
   cJSON_AddBoolToObject(root, "confound", info->confound);
+  cJSON_AddStringToObject(root, "kind", lt_nodule_kind_names[info->kind]);
+  cJSON_AddNumberToObject(root, "juxtapleural", info->juxtapleural);
+  if (info->max_extent_mm > 0) cJSON_AddNumberToObject(root, "max_extent_mm", info->max_extent_mm);
+  else cJSON_AddNullToObject(root, "max_extent_mm");
   cJSON_AddStringToObject(root, "attributes",
                           "subtlety, sphericity, margin, lobulation, spiculation, malignancy (1-5)");
   cJSON *rule = cJSON_CreateObject();

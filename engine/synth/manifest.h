@@ -4,7 +4,10 @@
  * radius, no ratings, no mask) or "unsure" (mean ratings of the readers and the consensus mask
  * path as imported through ct/nodules.h, no label), the confound speck when there is one, and a
  * "truth" object (true label, rule score, true attributes and diameter, truth mask, Dice of the
- * consensus against it) for evaluation only: a trainer must not read it.
+ * consensus against it; the nodule's kind, solid, calcified, juxtapleural, centre, extents, the
+ * HU of its truth mask and its kind's parameters) for evaluation only: a trainer must not read it;
+ * the physical nodule's ID in the case's readings (lidc_id) and the readers' texture and
+ * calcification ratings.
  * Also records the seed, the truth rule, the background study and the model-card note that every
  * background comes from the few real CTs available. Does not read manifests back (a later
  * trainer does). */
@@ -24,6 +27,9 @@ typedef struct {
   const lt_synth_study *study;
   const char *ratings_dir;
   int attr_pool_size;
+  lt_nodule_kind kind;   /* the run's options (case.h) */
+  double juxtapleural;
+  double max_extent_mm;
 } lt_synth_manifest_info;
 
 #define LT_SYNTH_MODEL_CARD_NOTE                                                                  \

@@ -50,3 +50,18 @@ void lt_readers_read(const lt_reader_model *m, const lt_synth_attrs *truth, lt_s
   for (int r = 0; r < LT_SYNTH_READERS; r++)
     if (!views[r].seen) memset(views[r].rating, 0, sizeof views[r].rating);
 }
+
+void lt_readers_rate_kind(int texture, int calcification, lt_srng *rng,
+                          lt_reader_view views[LT_SYNTH_READERS]) {
+  for (int r = 0; r < LT_SYNTH_READERS; r++) {
+    lt_reader_view *v = &views[r];
+    v->texture = texture;
+    v->calcification = calcification;
+    if (texture == 5 && calcification == 6) continue;
+    double u = lt_srng_uniform(rng), w = lt_srng_uniform(rng);
+    if (texture == 1) v->texture = u < 0.8 ? 1 : 2;
+    else if (texture == 3) v->texture = u < 0.6 ? 3 : u < 0.8 ? 2 : 4;
+    if (calcification != 6 && w >= 0.85) v->calcification = calcification == 3 ? 5 : 3;
+    if (!v->seen) v->texture = v->calcification = 0;
+  }
+}

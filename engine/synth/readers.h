@@ -12,7 +12,8 @@
  * boundary (jitter_mm * a low-order random function of the angle and the slice).
  * The constants in lt_reader_model_default were calibrated so that the mean pairwise
  * quadratic-weighted kappa of the simulated ratings matches the LIDC readers' (kappa.h,
- * tests/synth/test-readers-kappa.c). Does no I/O. */
+ * tests/synth/test-readers-kappa.c). Texture and calcification follow the nodule's kind
+ * (lt_readers_rate_kind). Does no I/O. */
 #ifndef LT_SYNTH_READERS_H
 #define LT_SYNTH_READERS_H
 
@@ -37,6 +38,8 @@ typedef struct {
   int rating[LT_ATTR_N];  /* 1..5; 0 when not seen */
   double threshold;       /* occupancy threshold of the contour */
   double jitter[8];       /* boundary displacement coefficients (mm), see insert.h */
+  int texture;            /* LIDC texture 1-5 (1 non-solid/GGO, 3 part-solid, 5 solid); 0 unset */
+  int calcification;      /* LIDC calcification 1-6 (6 absent); 0 unset */
 } lt_reader_view;
 
 void lt_reader_model_default(lt_reader_model *m);
@@ -44,5 +47,14 @@ void lt_reader_model_default(lt_reader_model *m);
 /* Draws the four readers' views of a nodule. */
 void lt_readers_read(const lt_reader_model *m, const lt_synth_attrs *truth, lt_srng *rng,
                      lt_reader_view views[LT_SYNTH_READERS]);
+
+/* The texture and calcification each reader gives a nodule of true LIDC texture texture (1, 3
+ * or 5) and calcification calcification (1-6; 6 absent). Solid and uncalcified (5, 6): every
+ * reader says so and nothing is drawn (so solid cases stay as they were). Otherwise, per reader:
+ * texture 1 is rated 1 (80%) or 2; texture 3 is rated 3 (60%), 2 or 4 (20% each); a calcium
+ * pattern is named right by 85%, the rest rate it 3 ("solid") or, when it is solid, 5 ("central"):
+ * readers agree on these far more than on shape (the LIDC texture ratings' kappa is high). */
+void lt_readers_rate_kind(int texture, int calcification, lt_srng *rng,
+                          lt_reader_view views[LT_SYNTH_READERS]);
 
 #endif
