@@ -24,6 +24,7 @@
 #include "ct/nifti.h"
 #include "ct/patch.h"
 #include "ct/series.h"
+#include "train/dataset-patch.h"
 #include "train/dataset.h"
 
 static const char usage[] =
@@ -89,44 +90,6 @@ static int sub_path(char *out, size_t n, const char *dir, const cJSON *rel, lt_e
   return 0;
 }
 
-/* Reads a NIfTI mask in the series' geometry and resamples it into the patch. Returns the
- * number of voxels of the full mask (for the equivalent diameter), or -1. */
-static long mask_patch(uint8_t *out, const char *path, const lt_volume *v, const lt_patch *p,
-                       lt_error *err) {
-  lt_nifti_image im;
-  memset(&im, 0, sizeof im);
-  if (lt_nifti_read(path, &im, err))
-    return -1;
-  long count = -1;
-  const size_t n = lt_geometry_count(&im.geom);
-  if (im.type != LT_NIFTI_U8 || im.channels != 1) {
-    lt_error_set(err, "%s: not a uint8 mask", path);
-  } else if (lt_geometry_count(&v->geom) != n) {
-    lt_error_set(err, "%s: mask size differs from the series", path);
-  } else if (lt_patch_mask(out, &p->geom, im.data, &im.geom, err) >= 0) {
-    count = 0;
-    const uint8_t *d = im.data;
-    for (size_t i = 0; i < n; i++)
-      count += d[i] != 0;
-  }
-  lt_nifti_image_clear(&im);
-  return count;
-}
-
-/* The sphere of radius r (mm) about c on the patch grid. */
-static void sphere_patch(uint8_t *out, const lt_geometry *g, const double c[3], double r) {
-  for (int k = 0; k < LT_PATCH_N; k++)
-    for (int j = 0; j < LT_PATCH_N; j++)
-      for (int i = 0; i < LT_PATCH_N; i++) {
-        const double ijk[3] = {i, j, k};
-        double mm[3];
-        lt_geometry_voxel_to_mm(g, ijk, mm);
-        const double d2 = (mm[0] - c[0]) * (mm[0] - c[0]) + (mm[1] - c[1]) * (mm[1] - c[1]) +
-                          (mm[2] - c[2]) * (mm[2] - c[2]);
-        out[((size_t)k * LT_PATCH_N + (size_t)j) * LT_PATCH_N + (size_t)i] = d2 <= r * r;
-      }
-}
-
 typedef struct {
   const char *dir, *seed, *split;
   bool evaluation;
@@ -169,9 +132,9 @@ static int add_sample(job *J, const cJSON *cs, const cJSON *sm, const lt_volume 
     s.sure = true;
     s.label = (int)lab->valuedouble;
     s.nodule_mm = 2 * rad->valuedouble;
-    if (lt_patch_extract(J->p, v, centre, err))
+    if (lt_dataset_patch_at(J->p, v, centre, err))
       return -1;
-    sphere_patch(J->mask, &J->p->geom, centre, rad->valuedouble);
+    lt_dataset_sphere(J->mask, &J->p->geom, centre, rad->valuedouble);
     s.mask_sphere = true;
     has_mask = true;
   } else {
@@ -187,13 +150,13 @@ static int add_sample(job *J, const cJSON *cs, const cJSON *sm, const lt_volume 
         return lt_error_set(err, "%s: ratings outside 1-5", id->valuestring);
       s.has_ratings = true;
     }
-    if (lt_patch_extract(J->p, v, centre, err))
+    if (lt_dataset_patch_at(J->p, v, centre, err))
       return -1;
     if (cJSON_IsString(mk)) {
       char path[1200];
       if (sub_path(path, sizeof path, J->dir, mk, err))
         return -1;
-      const long nv = mask_patch(J->mask, path, v, J->p, err);
+      const long nv = lt_dataset_mask_file(J->mask, path, v, J->p, err);
       if (nv < 0)
         return -1;
       const double vol = (double)nv * v->geom.spacing[0] * v->geom.spacing[1] * v->geom.spacing[2];
@@ -224,7 +187,7 @@ static int add_sample(job *J, const cJSON *cs, const cJSON *sm, const lt_volume 
     const cJSON *tm = cJSON_GetObjectItemCaseSensitive(t, "mask");
     if (cJSON_IsString(tm)) {
       char path[1200];
-      if (sub_path(path, sizeof path, J->dir, tm, err) || mask_patch(J->truth, path, v, J->p, err) < 0)
+      if (sub_path(path, sizeof path, J->dir, tm, err) || lt_dataset_mask_file(J->truth, path, v, J->p, err) < 0)
         return -1;
       has_truth = true;
     }

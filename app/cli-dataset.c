@@ -20,6 +20,7 @@
 #include "ct/series.h"
 #include "lt-db-write.h"
 #include "lt-db.h"
+#include "train/dataset-patch.h"
 #include "train/dataset.h"
 
 static const char usage[] =
@@ -110,11 +111,7 @@ static int add_study(lt_dataset *ds, const char *study, bool selected_only, cons
     s.thickness_mm = v->slice_thickness > 0 ? v->slice_thickness : v->geom.spacing[2];
     s.nodule_mm = d->eq_diameter_mm;
     snprintf(s.manufacturer, sizeof s.manufacturer, "%s", v->manufacturer);
-    if (lt_patch_extract(p, v, d->centroid_mm, err))
-      goto out;
-    memset(full, 0, nvox);
-    lt_nodule_rasterise(d, -1, &v->geom, full);
-    if (lt_patch_mask(mask, &p->geom, full, &v->geom, err) < 0)
+    if (lt_dataset_patch_nodule(p, mask, v, d, full, err))
       goto out;
     if (lt_dataset_add(ds, &s, &p->ch[0][0], mask, err))
       goto out;

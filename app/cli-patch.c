@@ -10,12 +10,12 @@
 
 #include "cli.h"
 #include "ct/lidc.h"
-#include "ct/lungmask.h"
 #include "ct/nifti.h"
 #include "ct/nodules.h"
 #include "ct/patch.h"
 #include "ct/picture.h"
 #include "ct/series.h"
+#include "review/review.h"
 
 static const char usage[] =
     "Usage: lungtrust-cli patch STUDY (--nodule ID | --at-mm X,Y,Z | --at-voxel I,J,K) --out DIR\n"
@@ -146,25 +146,6 @@ static int write_png(const char *path, const lt_patch *p, const uint8_t *mask, l
   return rc;
 }
 
-/* The nodule whose consensus holds the voxel nearest to mm, or NULL. */
-static const lt_nodule *nodule_at(const lt_nodule_set *set, const lt_geometry *g, const double mm[3]) {
-  double f[3];
-  lt_geometry_mm_to_voxel(g, mm, f);
-  int v[3];
-  for (int a = 0; a < 3; a++) v[a] = (int)lround(f[a]);
-  for (int n = 0; n < set->n_nodules; n++) {
-    const lt_nodule *d = &set->nodules[n];
-    if (!d->consensus) continue;
-    int in = 1;
-    for (int a = 0; a < 3; a++) in &= v[a] >= d->box.lo[a] && v[a] <= d->box.hi[a];
-    if (!in) continue;
-    int nx = d->box.hi[0] - d->box.lo[0] + 1, ny = d->box.hi[1] - d->box.lo[1] + 1;
-    size_t q = (size_t)(v[0] - d->box.lo[0]) +
-               (size_t)nx * ((size_t)(v[1] - d->box.lo[1]) + (size_t)ny * (size_t)(v[2] - d->box.lo[2]));
-    if (d->consensus[q]) return d;
-  }
-  return NULL;
-}
 
 static char *join(const char *dir, const char *name) {
   size_t n = strlen(dir) + strlen(name) + 2;
@@ -186,17 +167,23 @@ int lt_cli_patch(int argc, char **argv) {
   lt_volume *v = NULL;
   lt_lidc_doc *doc = NULL;
   lt_nodule_set *set = NULL;
-  uint8_t *lung = NULL, *full = NULL, *mpatch = NULL;
-  lt_patch *p = NULL;
   char *paths[5] = {NULL, NULL, NULL, NULL, NULL};
+  lt_review_study rs;
+  lt_review_study_init(&rs, NULL, NULL, NULL);
+  lt_review_result r;
+  memset(&r, 0, sizeof r);
   int rc = LT_EXIT_INPUT;
 
-  if (lt_series_read(a.study, a.series, &v, NULL, &err)) {
+  lt_series_info sinfo;
+  int read_rc = lt_series_read(a.study, a.series, &v, &sinfo, &err);
+  char warn[512];
+  if (lt_series_warning(&sinfo, warn, sizeof warn) > 0) fprintf(stderr, "warning: %s\n", warn);
+  lt_series_info_free(&sinfo);
+  if (read_rc) {
     rc = lt_cli_fail(&err);
     goto done;
   }
   const lt_geometry *g = &v->geom;
-  size_t nvox = lt_geometry_count(g);
 
   /* LIDC readings: needed for --nodule, used when the point lies in a nodule. */
   struct stat st;
@@ -263,26 +250,38 @@ int lt_cli_patch(int argc, char **argv) {
     goto done;
   }
 
-  /* Lung mask: refuses points outside the lungs (not for a reader's nodule). */
-  lt_lung_mask_info li;
-  memset(&li, 0, sizeof li);
+  /* Lung mask: refuses points outside the lungs (not for a reader's nodule), by the rule the
+   * scope decision uses. */
+  lt_review_study_init(&rs, v, set, NULL);
   int check = !a.nodule && !a.no_lung_check;
   if (check || a.lung_mask) {
-    lung = malloc(nvox);
-    if (!lung) {
-      rc = lt_cli_failf("out of memory");
-      goto done;
-    }
-    if (lt_lung_mask(v, lung, &li, &err)) {
+    if (lt_review_study_lungs(&rs, &err)) {
       rc = lt_cli_fail(&err);
       goto done;
     }
-    if (check && lt_patch_check_in_lung(g, lung, centre, &err)) {
-      rc = lt_cli_failf("refused: %s (--no-lung-check cuts it anyway)", err.msg);
+    if (rs.lung_failed) {
+      rc = lt_cli_failf("%s", rs.lung_error);
+      goto done;
+    }
+    if (check && !lt_review_in_lungs(&rs, centre)) {
+      rc = lt_cli_failf("refused: the point (%.1f, %.1f, %.1f) mm lies outside the lungs (more "
+                        "than %.0f mm from them; --no-lung-check cuts it anyway)", centre[0],
+                        centre[1], centre[2], LT_SCOPE_LUNG_MARGIN_MM);
       goto done;
     }
   }
-  if (!nod && set) nod = nodule_at(set, g, centre);
+  lt_review_request req = {.where = LT_REVIEW_AT_MM};
+  memcpy(req.at, centre, sizeof req.at);
+  if (nod) {
+    req.where = LT_REVIEW_AT_NODULE;
+    snprintf(req.nodule_id, sizeof req.nodule_id, "%s", nod->id);
+  }
+  if (lt_review_patch(&rs, &req, &r, &err)) {
+    rc = lt_cli_fail(&err);
+    goto done;
+  }
+  const lt_patch *p = r.patch;
+  if (r.has_nodule) nod = lt_nodule_set_find(set, r.nodule_id);
 
   if (mkdir(a.out, 0777) != 0 && errno != EEXIST) {
     rc = lt_cli_failf("cannot create %s: %s", a.out, strerror(errno));
@@ -293,34 +292,26 @@ int lt_cli_patch(int argc, char **argv) {
   paths[2] = join(a.out, "patch.png");
   paths[3] = join(a.out, "volume.nii.gz");
   paths[4] = join(a.out, "lung-mask.nii.gz");
-  p = malloc(sizeof *p);
-  mpatch = malloc(LT_PATCH_VOXELS);
-  if (!paths[0] || !paths[1] || !paths[2] || !paths[3] || !paths[4] || !p || !mpatch) {
+  if (!paths[0] || !paths[1] || !paths[2] || !paths[3] || !paths[4]) {
     rc = lt_cli_failf("out of memory");
     goto done;
   }
-  if (lt_patch_extract(p, v, centre, &err) ||
-      lt_nifti_write(paths[0], &p->geom, 2, LT_NIFTI_F32, p->ch,
+  if (lt_nifti_write(paths[0], &p->geom, 2, LT_NIFTI_F32, p->ch,
                      "LungTrust patch: ch0 [-1000,400] HU, ch1 [-160,240] HU", &err)) {
     rc = lt_cli_fail(&err);
     goto done;
   }
   long mask_voxels = -1;
-  if (nod && nod->consensus) {
-    full = malloc(nvox);
-    if (!full) {
-      rc = lt_cli_failf("out of memory");
-      goto done;
-    }
-    lt_nodule_rasterise(nod, -1, g, full);
-    mask_voxels = lt_patch_mask(mpatch, &p->geom, full, g, &err);
-    if (mask_voxels < 0 ||
-        lt_nifti_write(paths[1], &p->geom, 1, LT_NIFTI_U8, mpatch, "LIDC 50% consensus", &err)) {
+  if (r.consensus) {
+    mask_voxels = 0;
+    for (int q = 0; q < LT_PATCH_VOXELS; q++) mask_voxels += r.consensus[q] != 0;
+    if (lt_nifti_write(paths[1], &p->geom, 1, LT_NIFTI_U8, r.consensus, "LIDC 50% consensus",
+                       &err)) {
       rc = lt_cli_fail(&err);
       goto done;
     }
   }
-  if (write_png(paths[2], p, mask_voxels >= 0 ? mpatch : NULL, &err)) {
+  if (write_png(paths[2], p, r.consensus, &err)) {
     rc = lt_cli_fail(&err);
     goto done;
   }
@@ -328,10 +319,12 @@ int lt_cli_patch(int argc, char **argv) {
     rc = lt_cli_fail(&err);
     goto done;
   }
-  if (a.lung_mask && lt_nifti_write(paths[4], g, 1, LT_NIFTI_U8, lung, "lung mask", &err)) {
+  if (a.lung_mask && lt_nifti_write(paths[4], g, 1, LT_NIFTI_U8, rs.lung, "lung mask", &err)) {
     rc = lt_cli_fail(&err);
     goto done;
   }
+  const lt_lung_mask_info li = rs.lung_info;
+  const uint8_t *lung = rs.lung;
 
   if (a.json) {
     printf("{\"centre_mm\": [%.3f, %.3f, %.3f], \"patch\": ", centre[0], centre[1], centre[2]);
@@ -361,10 +354,8 @@ int lt_cli_patch(int argc, char **argv) {
   rc = LT_EXIT_OK;
 done:
   for (int q = 0; q < 5; q++) free(paths[q]);
-  free(p);
-  free(mpatch);
-  free(full);
-  free(lung);
+  lt_review_result_free(&r);
+  lt_review_study_clear(&rs);
   lt_nodule_set_free(set);
   lt_lidc_doc_free(doc);
   lt_volume_free(v);

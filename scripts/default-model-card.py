@@ -79,6 +79,7 @@ def main():
     ap.add_argument("--mask-pool", action="store_true")
     ap.add_argument("--fovea", action="store_true")
     ap.add_argument("--refit", default=None, help="the output of lungtrust-cli refit")
+    ap.add_argument("--unusual", default=None, help="the output of lungtrust-cli scope-calibrate")
     ap.add_argument("--augment", default="cube", choices=["cube", "axial", "none"])
     ap.add_argument("--extra-train-seed", type=int, action="append", default=[],
                     help="another training set of --train-cases cases from this seed")
@@ -198,6 +199,16 @@ def main():
           + ("; the five CT measures by forward selection on 5-fold cross-validation over the "
              "rated training samples, after candidates had been looked at on those two sets. "
              "The fresh set below was drawn after that choice." if twelve else "."))
+    if a.unusual:
+        un = re.search(r"fitted on (\d+) training samples, (\d+) axes; threshold ([0-9.]+) = the "
+                       r"([0-9.]+)-th percentile of (\d+) validation", read(a.unusual))
+        if not un:
+            sys.exit(f"default-model-card.py: {a.unusual}: not the output of scope-calibrate")
+        w(f"- Scope check \"unusual for the model\" (docs/scope.md): `lungtrust-cli scope-calibrate "
+          f"ds-train` on the trainer's own split: the pooled fusion features of {un.group(1)} "
+          f"training samples, {un.group(2)} principal axes; threshold {un.group(3)}, the "
+          f"{un.group(4)}th percentile of {un.group(5)} validation samples' distances (stored in "
+          "the weights' metadata, \"unusual\").")
     load_txt = (f"load average (1 min) during training: mean {sum(loads) / len(loads):.1f}, "
                 f"max {max(loads):.1f} over {len(loads)} samples" if loads else "load not sampled")
     w(f"- Training wall time: {secs} s ({secs / 60:.1f} min) on this shared 2-core CPU "

@@ -254,6 +254,13 @@ if [ $refit = 1 ]; then
   model=$data/run/model-refit.safetensors
   card_refit="--refit $data/refit.txt"
 fi
+# The scope decision's "unusual for the model" statistics (docs/scope.md): the pooled fusion
+# features of the training split, the threshold at the 99th percentile of the validation split's
+# distances, by the trainer's own split (the same folds, fold, seed and validation share).
+log "scope-calibrate: the unusual-for-the-model statistics on the training data's split"
+"$cli" scope-calibrate "$data/ds-train" --model "$model" --out "$data/run/model-scope.safetensors" \
+  --folds $folds --fold 1 --seed $train_rng --val-frac $val_frac | tee "$data/scope.txt"
+model=$data/run/model-scope.safetensors
 log "evaluate: held-out test set"
 "$cli" evaluate "$data/ds-test" --model "$model" --json --boot 1000 --seed 1 > "$data/eval-test.json"
 "$cli" evaluate "$data/ds-test" --model "$model" --boot 1000 --seed 1 | tee "$data/eval-test.txt"
@@ -276,6 +283,7 @@ cp "$model" "$data/out/$name.safetensors"
   --fresh-cases $fresh_cases --epochs $epochs --folds $folds --seed $train_rng \
   --side $side --patience $patience --max-minutes $minutes --val-frac $val_frac \
   --lr-schedule $schedule --augment $card_augment $mask_pool $card_fovea $card_refit \
+  --unusual "$data/scope.txt" \
   $(for s in $extra_seeds; do printf ' --extra-train-seed %s' "$s"; done) \
   --command "scripts/train-default-model.sh" > "$data/out/README.md"
 log "wrote $data/out/$name.safetensors and $data/out/README.md"

@@ -2,6 +2,10 @@
 #include "lt-nodule-list.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
+
+#include "lt-result-panel.h"
+#include "lt-scope-text.h"
 
 struct _LtNoduleList {
   GtkBox parent_instance;
@@ -17,6 +21,24 @@ G_DEFINE_FINAL_TYPE(LtNoduleList, lt_nodule_list, GTK_TYPE_BOX)
 
 enum { SIG_SELECTED, SIG_ANALYSE, N_SIGNALS };
 static guint signals[N_SIGNALS];
+
+/* Row i's scope badge and its accessible name follow nodules[i].analysed / scope. */
+static void show_badge(LtNoduleList *self, int i) {
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index(self->list, i);
+  GtkWidget *box = row ? gtk_list_box_row_get_child(row) : NULL;
+  GtkWidget *text = box ? gtk_widget_get_first_child(box) : NULL;
+  GtkWidget *badge = text ? gtk_widget_get_next_sibling(text) : NULL;
+  if (!badge) return;
+  const LtNoduleSummary *s = &self->nodules[i];
+  const char *b = s->analysed ? lt_scope_level_badge(s->scope) : NULL;
+  gtk_label_set_text(GTK_LABEL(badge), b ? b : "");
+  gtk_widget_set_visible(badge, b != NULL);
+  if (b) lt_badge_set_level(badge, s->scope);
+  char *name = b ? g_strdup_printf("%s (%s)", gtk_label_get_text(GTK_LABEL(text)), b)
+                 : g_strdup(gtk_label_get_text(GTK_LABEL(text)));
+  gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  g_free(name);
+}
 
 void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, int count) {
   lt_nodule_list_replace(self, n, count, FALSE);
@@ -54,15 +76,23 @@ void lt_nodule_list_replace(LtNoduleList *self, const LtNoduleSummary *n, int co
       g_free(t);
       t = d;
     }
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *l = gtk_label_new(t);
     gtk_label_set_xalign(GTK_LABEL(l), 0);
-    gtk_widget_set_margin_start(l, 6);
-    gtk_widget_set_margin_top(l, 3);
-    gtk_widget_set_margin_bottom(l, 3);
-    gtk_list_box_append(self->list, l);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(gtk_widget_get_parent(l)),
-                                   GTK_ACCESSIBLE_PROPERTY_LABEL, t, -1);
+    gtk_widget_set_hexpand(l, TRUE);
+    gtk_widget_set_margin_start(box, 6);
+    gtk_widget_set_margin_end(box, 6);
+    gtk_widget_set_margin_top(box, 3);
+    gtk_widget_set_margin_bottom(box, 3);
+    gtk_box_append(GTK_BOX(box), l);
+    GtkWidget *badge = gtk_label_new(NULL); /* the scope of this session's analysis */
+    gtk_widget_set_valign(badge, GTK_ALIGN_CENTER);
+    gtk_widget_add_css_class(badge, "lt-badge");
+    gtk_widget_add_css_class(badge, "caption");
+    gtk_box_append(GTK_BOX(box), badge);
+    gtk_list_box_append(self->list, box);
     g_free(t);
+    show_badge(self, i);
   }
   if (sel >= 0 && sel < self->count)
     gtk_list_box_select_row(self->list, gtk_list_box_get_row_at_index(self->list, sel));
@@ -71,6 +101,15 @@ void lt_nodule_list_replace(LtNoduleList *self, const LtNoduleSummary *n, int co
 }
 
 int lt_nodule_list_count(LtNoduleList *self) { return self->count; }
+
+void lt_nodule_list_set_scope(LtNoduleList *self, const char *id, gboolean analysed, int scope) {
+  for (int i = 0; i < self->count; i++)
+    if (strcmp(self->nodules[i].id, id) == 0) {
+      self->nodules[i].analysed = analysed;
+      self->nodules[i].scope = scope;
+      show_badge(self, i);
+    }
+}
 
 const LtNoduleSummary *lt_nodule_list_get(LtNoduleList *self, int index) {
   return index >= 0 && index < self->count ? &self->nodules[index] : NULL;

@@ -1,5 +1,7 @@
 /* ui/lt-nodule-list.h — LtNoduleList: the nodules of the open study (from the readings: ID,
- * diameter, readers; from the local database: stored ones and their model runs) and an "Analyse here" button for the point under the crosshair. Emits
+ * diameter, readers; from the local database: stored ones and their model runs; once analysed in
+ * this session, a badge with the scope decision) and an "Analyse here" button for the point
+ * under the crosshair. Emits
  * "nodule-selected" (index) when a row is chosen and "analyse-here" for the button. Shows
  * state only: the window finds the nodules and runs the analyses. */
 #ifndef LT_NODULE_LIST_H
@@ -21,6 +23,9 @@ void lt_nodule_list_set_nodules(LtNoduleList *self, const LtNoduleSummary *n, in
 void lt_nodule_list_replace(LtNoduleList *self, const LtNoduleSummary *n, int count,
                             gboolean keep_selection);
 int lt_nodule_list_count(LtNoduleList *self);
+/* The scope badge beside nodule id's row ("in scope", "caution", "out of scope"; scope an
+ * lt_scope_level), or none when analysed is FALSE. Kept in the row's summary. */
+void lt_nodule_list_set_scope(LtNoduleList *self, const char *id, gboolean analysed, int scope);
 const LtNoduleSummary *lt_nodule_list_get(LtNoduleList *self, int index);
 /* Selects row index (emits "nodule-selected"); -1 unselects. */
 void lt_nodule_list_select(LtNoduleList *self, int index);

@@ -14,6 +14,7 @@ void lt_study_load_free(LtStudyLoad *l) {
   lt_series_info_free(&l->info);
   lt_reader_labels_clear(&l->labels);
   g_free(l->nodules);
+  lt_nodule_set_free(l->set);
   g_free(l);
 }
 
@@ -53,8 +54,8 @@ static void read_readings(LtStudyLoad *l) {
         memcpy(l->focus_vox, set->nodules[n].centroid_vox, sizeof l->focus_vox);
         l->has_focus = TRUE;
       }
-    lt_nodule_set_free(set);
   }
+  l->set = set; /* kept: the review pipeline finds the nodules by ID in it, as the CLI does */
   lt_lidc_doc_free(doc);
 }
 

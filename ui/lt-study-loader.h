@@ -1,6 +1,7 @@
 /* ui/lt-study-loader.h — reads a study's CT series off the GTK main loop: lt_series_read in a
  * GTask thread, then the LIDC readings found beside it (lidc.h, nodules.h) packed into reader
- * outline labels and per-nodule summaries; the result handed back to the main loop. (Study
+ * outline labels and per-nodule summaries, the placed readings themselves kept for the review
+ * pipeline; the result handed back to the main loop. (Study
  * loading has stayed on a GTask thread; the engine thread runs analyses, imports, retrieval.) */
 #ifndef LT_STUDY_LOADER_H
 #define LT_STUDY_LOADER_H
@@ -29,6 +30,9 @@ typedef struct {
   gboolean db_only;          /* known from the database only (no reading outlines it here) */
   int db_runs;               /* model runs stored for it */
   double db_prob;            /* the newest run's probability (when db_runs > 0) */
+  /* this session's analysis (filled by the window; zero from the loader) */
+  gboolean analysed;         /* a result of the current model is kept for it */
+  int scope;                 /* its scope decision then (lt_scope_level) */
 } LtNoduleSummary;
 
 typedef struct {
@@ -40,6 +44,8 @@ typedef struct {
   lt_reader_labels labels; /* readers' outlines and consensus (bits NULL when none) */
   int n_nodules;
   LtNoduleSummary *nodules; /* n_nodules entries, in the readings' order (IDs "1", "2", ...) */
+  lt_nodule_set *set;   /* the readings placed on vol, which the review pipeline reviews by ID;
+                         * NULL when none (take it: set it to NULL) */
   gboolean has_focus;   /* the first outlined nodule's centroid, voxel index */
   double focus_vox[3];
   double seconds;

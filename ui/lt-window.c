@@ -51,9 +51,19 @@ struct _LtWindow {
   lt_worker *worker;     /* the engine thread */
   char *model_path;      /* NULL: no model */
   LtModelCtx *model;     /* used by engine jobs only */
-  LtAnalysisResult *result; /* the analysis drawn in the views, NULL when none */
-  gint64 analyse_t0;     /* when the shown analysis was asked for */
-  uint64_t analyse_job;  /* the analysis whose progress the panel shows, 0 when none */
+  /* Results belong to their nodule: the panel and the overlays show only the subject's own. */
+  unsigned study_serial; /* counts the studies opened; a result names the one it is for */
+  LtTarget subject;      /* what the result panel is about: the selected nodule or the point
+                          * analysed last */
+  GHashTable *results;   /* nodule ID -> LtAnalysisResult, of this study with this model */
+  char results_model[65]; /* the SHA-256 of the model those results came from */
+  LtAnalysisResult *point_result; /* the subject point's result, NULL when none */
+  const LtAnalysisResult *shown; /* the result in the panel and the overlays, NULL when none */
+  gint64 analyse_t0;     /* when the last analysis was asked for */
+  uint64_t analyse_job;  /* the analysis last asked for, 0 when none runs */
+  LtTarget job_target;   /* what it analyses: its progress shows only under it */
+  double job_fraction;
+  char job_what[128];
   LtRetrievalPanel *retrieval_panel;
   LtHistory *history;    /* the historical database, used by engine jobs only */
   uint64_t retrieve_job; /* the retrieval whose cards the panel waits for */
@@ -321,22 +331,97 @@ static void open_recent_action(GtkWidget *w, const char *name, GVariant *param) 
   lt_window_open(LT_WINDOW(w), g_variant_get_string(param, NULL));
 }
 
+/* What analysing nodule row n means: a nodule of the readings by its ID, a database-only one at
+ * its voxel. */
+static LtTarget nodule_target(const LtNoduleSummary *n) {
+  LtTarget t;
+  memset(&t, 0, sizeof t);
+  t.kind = LT_TARGET_NODULE;
+  g_strlcpy(t.id, n->id, sizeof t.id);
+  t.readings = !n->db_only;
+  memcpy(t.vox, n->centroid_vox, sizeof t.vox);
+  return t;
+}
+
+/* The subject's own result: its nodule's in this study's cache, or the point's. */
+static const LtAnalysisResult *subject_result(LtWindow *self) {
+  if (self->subject.kind == LT_TARGET_NODULE && self->results)
+    return g_hash_table_lookup(self->results, self->subject.id);
+  if (self->subject.kind == LT_TARGET_POINT && self->point_result &&
+      lt_target_equal(&self->point_result->target, &self->subject))
+    return self->point_result;
+  return NULL;
+}
+
+/* The panel, the overlays and the progress follow the subject: its own result or none. */
+static void show_subject(LtWindow *self) {
+  const LtAnalysisResult *r = subject_result(self);
+  if (r != self->shown) { /* only the shown result's maps are drawn */
+    if (r)
+      lt_shared_scene_set_result(&self->shared, r->seg, r->rr.an.cam, &r->rr.grid_geom);
+    else
+      lt_shared_scene_set_result(&self->shared, NULL, NULL, NULL);
+    self->shown = r;
+    for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), self->cross);
+  }
+  lt_result_panel_show_analysis(self->result_panel, r);
+  gboolean running = self->analyse_job && lt_target_equal(&self->job_target, &self->subject);
+  lt_result_panel_set_progress(self->result_panel, running ? self->job_fraction : -1,
+                               self->job_what);
+}
+
+/* A result about to be freed or replaced stops being drawn first (the scene borrows its maps). */
+static void unshow(LtWindow *self, const LtAnalysisResult *r) {
+  if (!r || r != self->shown) return;
+  lt_shared_scene_set_result(&self->shared, NULL, NULL, NULL);
+  self->shown = NULL;
+}
+
+static void set_subject(LtWindow *self, const LtTarget *t) {
+  char a[64], b[64];
+  if (!lt_target_equal(&self->subject, t))
+    g_message("result panel subject: %s (was %s)", lt_target_describe(t, a, sizeof a),
+              lt_target_describe(&self->subject, b, sizeof b));
+  self->subject = *t;
+  show_subject(self);
+  if (self->point_result && self->point_result != self->shown) /* a point's result goes with it */
+    g_clear_pointer(&self->point_result, lt_analysis_result_free);
+}
+
+/* A new study (or model): no result of the old one is kept or drawn. */
+static void forget_results(LtWindow *self) {
+  lt_shared_scene_set_result(&self->shared, NULL, NULL, NULL);
+  self->shown = NULL;
+  g_hash_table_remove_all(self->results);
+  g_clear_pointer(&self->point_result, lt_analysis_result_free);
+  memset(&self->subject, 0, sizeof self->subject);
+  self->results_model[0] = 0;
+}
+
+static void log_focus(LtWindow *self, const double ijk[3]);
+
 static void on_nodule_selected(LtNoduleList *list, int index, LtWindow *self) {
   const LtNoduleSummary *n = lt_nodule_list_get(list, index);
   if (!n || !self->vol) return;
   g_message("nodule %s selected: voxel (%.1f, %.1f, %.1f)", n->id, n->centroid_vox[0],
             n->centroid_vox[1], n->centroid_vox[2]);
   lt_result_panel_show_nodule(self->result_panel, n);
+  LtTarget t = nodule_target(n);
+  set_subject(self, &t); /* its own earlier result, or "not analysed yet": never another's */
   retrieve_for(self, n);
   double c[3];
   for (int a = 0; a < 3; a++) c[a] = round(n->centroid_vox[a]);
   on_crosshair(self->axial, c[0], c[1], c[2], self);
+  if (self->shown) log_focus(self, c); /* its overlays again: where, for the GUI test */
 }
 
 static void analyse_progress(GObject *target, uint64_t id, double fraction, const char *what) {
   LtWindow *self = LT_WINDOW(target);
   if (id != self->analyse_job) return;
-  lt_result_panel_set_progress(self->result_panel, fraction, what);
+  self->job_fraction = fraction;
+  g_strlcpy(self->job_what, what, sizeof self->job_what);
+  if (lt_target_equal(&self->job_target, &self->subject)) /* not under another nodule */
+    lt_result_panel_set_progress(self->result_panel, fraction, what);
 }
 
 static void log_focus(LtWindow *self, const double ijk[3]);
@@ -347,54 +432,96 @@ static void analyse_done(GObject *target, uint64_t id, int status, LtAnalysisRes
   g_message("analysis %" G_GUINT64_FORMAT " %s: %s", id,
             status == LT_JOB_DONE ? "done" : status == LT_JOB_CANCELLED ? "cancelled" : "failed",
             msg);
-  if (id != self->analyse_job) { /* superseded (another analysis, another study) */
-    if (r) g_message("analysis %" G_GUINT64_FORMAT " superseded: its result is not shown", id);
+  if (id == self->analyse_job) {
+    self->analyse_job = 0;
+    gboolean here = lt_target_equal(&self->job_target, &self->subject);
+    if (here) lt_result_panel_set_progress(self->result_panel, -1, NULL);
+    if (status == LT_JOB_FAILED) {
+      if (here) lt_result_panel_set_outcome(self->result_panel, msg);
+      lt_window_show_error(self, msg);
+    } else if (status == LT_JOB_CANCELLED && here) {
+      lt_result_panel_set_outcome(self->result_panel, _("Analysis cancelled."));
+    }
+  }
+  if (!r) return;
+  if (r->study_serial != self->study_serial || !self->study) { /* another study now */
+    g_message("analysis %" G_GUINT64_FORMAT " superseded: its result is for another study, not "
+              "shown", id);
     lt_analysis_result_free(r);
     return;
   }
-  self->analyse_job = 0;
-  lt_result_panel_set_progress(self->result_panel, -1, NULL);
-  if (status == LT_JOB_FAILED) {
-    lt_result_panel_set_outcome(self->result_panel, msg);
-    lt_window_show_error(self, msg);
-  } else if (status == LT_JOB_CANCELLED) {
-    lt_result_panel_set_outcome(self->result_panel, _("Analysis cancelled."));
-  } else if (r) {
-    lt_shared_scene_set_result(&self->shared, r->seg, r->cam, &r->geom);
-    lt_analysis_result_free(self->result);
-    self->result = r;
-    lt_result_panel_show_analysis(self->result_panel, r);
-    for (int v = 0; v < 3; v++) lt_slice_view_set_crosshair(view_at(self, v), self->cross);
-    g_message("analysis result: probability %.3f, trust %s, engine %.3f s, on screen %.3f s "
-              "after the request; model mask %s; readers' consensus %s, Dice %.3f; %d "
-              "out-of-distribution warning(s)",
-              r->prob,
-              r->trust_own.pass ? "PASS" : "FAIL", r->seconds,
-              (g_get_monotonic_time() - self->analyse_t0) / 1e6, r->has_seg ? "drawn" : "none",
-              r->has_consensus ? "in the patch" : "absent", r->dice_consensus, r->n_ood);
-    if (r->n_attr == 6) /* the scores the panel shows, for the test that holds them to the CLI's */
-      g_message("analysis attributes: %.2f %.2f %.2f %.2f %.2f %.2f", r->attrs[0], r->attrs[1],
-                r->attrs[2], r->attrs[3], r->attrs[4], r->attrs[5]);
+  const lt_analysis *an = &r->rr.an;
+  char what[64], subj[64], codes[160];
+  lt_target_describe(&r->target, what, sizeof what);
+  lt_target_describe(&self->subject, subj, sizeof subj);
+  lt_scope_codes(&r->rr.scope, codes, sizeof codes);
+  g_message("analysis result: probability %.3f, trust %s, engine %.3f s, on screen %.3f s "
+            "after the request; model mask %s; readers' consensus %s, Dice %.3f; scope %s (%s); "
+            "for %s; model %s (SHA-256 %.12s)",
+            an->prob, an->trust_own.pass ? "PASS" : "FAIL", r->seconds,
+            (g_get_monotonic_time() - self->analyse_t0) / 1e6, an->has_seg ? "drawn" : "none",
+            an->has_consensus ? "in the patch" : "absent", an->dice_consensus,
+            lt_scope_level_name(r->rr.scope.level), codes, what, r->rr.model_name,
+            r->rr.model_sha256);
+  if (an->n_attr == 6) /* the scores the panel shows, for the test that holds them to the CLI's */
+    g_message("analysis attributes: %.2f %.2f %.2f %.2f %.2f %.2f", an->attrs[0], an->attrs[1],
+              an->attrs[2], an->attrs[3], an->attrs[4], an->attrs[5]);
+  if (self->results_model[0] && strcmp(self->results_model, r->rr.model_sha256) != 0) {
+    /* another model's results say nothing about this one's */
+    g_message("model changed: the results of the previous model are dropped");
+    unshow(self, self->shown);
+    g_hash_table_remove_all(self->results);
+    for (int i = 0; i < lt_nodule_list_count(self->nodule_list); i++)
+      lt_nodule_list_set_scope(self->nodule_list, lt_nodule_list_get(self->nodule_list, i)->id,
+                               FALSE, 0);
+  }
+  g_strlcpy(self->results_model, r->rr.model_sha256, sizeof self->results_model);
+  if (r->target.kind == LT_TARGET_NODULE) { /* kept under its nodule, shown or not */
+    unshow(self, g_hash_table_lookup(self->results, r->target.id));
+    g_hash_table_replace(self->results, g_strdup(r->target.id), r);
+    lt_nodule_list_set_scope(self->nodule_list, r->target.id, TRUE, r->rr.scope.level);
+  } else if (lt_target_equal(&r->target, &self->subject)) {
+    unshow(self, self->point_result);
+    lt_analysis_result_free(self->point_result);
+    self->point_result = r;
+  } else { /* a point nobody looks at any more */
+    g_message("analysis %" G_GUINT64_FORMAT " of %s dropped: the panel shows %s now", id, what,
+              subj);
+    lt_analysis_result_free(r);
+    return;
+  }
+  if (lt_target_equal(&r->target, &self->subject)) {
+    show_subject(self);
     log_focus(self, self->cross); /* where the outline and heatmap are, for the GUI test */
+  } else {
+    g_message("analysis %" G_GUINT64_FORMAT " of %s kept under it, not shown: the panel shows %s",
+              id, what, subj);
   }
 }
 
-/* A / the Analyse Here button: the point under the crosshair, on the engine thread. */
+/* A / the Analyse Here button: the point under the crosshair, on the engine thread, through the
+ * review pipeline. On the selected nodule's centre it is that nodule (by its ID, as
+ * `lungtrust-cli analyze --nodule` takes it: the crosshair is the nearest voxel, and on a
+ * nodule of a few mm that half voxel moves its Dice); anywhere else, the point. */
 static void analyse_here(LtWindow *self) {
   if (!self->study || !self->worker) {
     lt_window_show_error(self, _("Open a study first."));
     return;
   }
   if (self->analyse_job) lt_worker_cancel(self->worker, self->analyse_job);
-  /* on the selected nodule's centre: keep its readers' ratings beside the result */
   const LtNoduleSummary *n = lt_nodule_list_get(self->nodule_list,
                                                 lt_nodule_list_selected(self->nodule_list));
   gboolean on_nodule = n != NULL;
   for (int a = 0; n && a < 3; a++)
     if (fabs(round(n->centroid_vox[a]) - self->cross[a]) > 0.5) on_nodule = FALSE;
-  if (on_nodule) {
+  LtTarget t;
+  if (on_nodule) { /* keep its readers' ratings beside the result */
+    t = nodule_target(n);
     lt_result_panel_show_nodule(self->result_panel, n);
   } else {
+    memset(&t, 0, sizeof t);
+    t.kind = LT_TARGET_POINT;
+    memcpy(t.vox, self->cross, sizeof t.vox);
     char *title = g_strdup_printf(_("Point (%.0f, %.0f, %.0f)"), self->cross[0], self->cross[1],
                                   self->cross[2]);
     lt_result_panel_show_point(self->result_panel, title);
@@ -402,26 +529,19 @@ static void analyse_here(LtWindow *self) {
   }
   lt_error err = {{0}};
   self->analyse_t0 = g_get_monotonic_time();
-  uint8_t *cons = NULL; /* the readers' consensus (label bit 7), for the trust check vs readers */
-  if (self->labels.bits) {
-    size_t nb = lt_geometry_count(&self->labels.geom);
-    cons = g_malloc(nb);
-    for (size_t i = 0; i < nb; i++) cons[i] = (self->labels.bits[i] >> LT_LABEL_CONSENSUS_BIT) & 1;
-  }
-  /* On a nodule, its centroid, as `lungtrust-cli analyze --nodule` takes it: the crosshair is
-   * the nearest voxel, and on a nodule of a few mm that half voxel moves its Dice. */
-  const double *at = on_nodule ? n->centroid_vox : self->cross;
-  self->analyse_job = lt_analyse_here_submit(self->worker, self->study, at, cons,
-                                             &self->labels.geom, on_nodule ? n->diameter_mm : 0,
-                                             self->model, G_OBJECT(self), analyse_progress,
-                                             analyse_done, &err);
-  g_message("analyse here: voxel (%.0f, %.0f, %.0f)%s, job %" G_GUINT64_FORMAT, self->cross[0],
-            self->cross[1], self->cross[2], on_nodule ? ", at the nodule's centroid" : "",
-            self->analyse_job);
-  if (!self->analyse_job)
-    lt_window_show_error(self, err.msg);
-  else
-    lt_result_panel_set_progress(self->result_panel, 0, _("Waiting for the engine…"));
+  self->analyse_job = lt_analyse_submit(self->worker, self->study, self->study_serial, &t,
+                                        self->model, G_OBJECT(self), analyse_progress,
+                                        analyse_done, &err);
+  self->job_target = t;
+  self->job_fraction = 0;
+  g_strlcpy(self->job_what, _("Waiting for the engine…"), sizeof self->job_what);
+  char what[64];
+  g_message("analyse here: voxel (%.0f, %.0f, %.0f)%s, job %" G_GUINT64_FORMAT ", for %s",
+            self->cross[0], self->cross[1], self->cross[2],
+            on_nodule ? ", at the nodule's centroid" : "", self->analyse_job,
+            lt_target_describe(&t, what, sizeof what));
+  set_subject(self, &t); /* its earlier result stays until the new one comes */
+  if (!self->analyse_job) lt_window_show_error(self, err.msg);
 }
 
 /* The slice view's right-click menu: analyse at that point (the crosshair moves there). */
@@ -585,8 +705,10 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
   if (self->worker) lt_worker_cancel_kind(self->worker, LT_JOB_ANALYSE_NODULE);
   self->analyse_job = 0;
   lt_result_panel_set_progress(self->result_panel, -1, NULL);
-  self->study = lt_study_data_new(l->vol);
-  g_clear_pointer(&self->result, lt_analysis_result_free); /* the scene forgets it below */
+  self->study = lt_study_data_new(l->vol, l->set, &l->info); /* the readings, for the pipeline */
+  l->set = NULL;
+  self->study_serial++;
+  forget_results(self); /* results belong to their study */
   self->vol = l->vol;
   l->vol = NULL;
   self->labels = l->labels;
@@ -642,6 +764,11 @@ static void load_done(GObject *src, GAsyncResult *res, gpointer data) {
                            "%.2f mm used): distances along the slice axis are approximate."),
                            warn->len ? " " : "", l->info.n_uneven_gaps, l->info.gap_min,
                            l->info.gap_max, l->info.spacing_positions);
+  if (l->info.n_filled > 0 || l->info.n_skipped_dicom > 0) { /* the engine's words: see series.h */
+    char line[512];
+    lt_series_warning(&l->info, line, sizeof line);
+    g_string_append_printf(warn, "%s%s.", warn->len ? " " : "", line);
+  }
   if (l->warning[0]) g_string_append_printf(warn, "%s%s", warn->len ? " " : "", l->warning);
   if (warn->len) lt_window_show_error(self, warn->str);
   g_string_free(warn, TRUE);
@@ -725,7 +852,8 @@ static void lt_window_finalize(GObject *obj) {
   self->vol = NULL;
   g_free(self->model_path);
   g_free(self->pending_path);
-  lt_analysis_result_free(self->result);
+  g_clear_pointer(&self->results, g_hash_table_unref);
+  lt_analysis_result_free(self->point_result);
   lt_reader_labels_clear(&self->labels);
   G_OBJECT_CLASS(lt_window_parent_class)->finalize(obj);
 }
@@ -779,6 +907,8 @@ static void lt_window_class_init(LtWindowClass *klass) {
 
 static void lt_window_init(LtWindow *self) {
   gtk_widget_init_template(GTK_WIDGET(self));
+  self->results = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)lt_analysis_result_free);
   lt_slice_view_set_plane(self->axial, LT_PLANE_AXIAL);
   lt_slice_view_set_plane(self->coronal, LT_PLANE_CORONAL);
   lt_slice_view_set_plane(self->sagittal, LT_PLANE_SAGITTAL);

@@ -610,19 +610,12 @@ static int save_model(const char *path, trainer *t, const float *params, const c
   return lt_weights_save(path, t->c, lt_model_table(t->m), params, &st, metrics, err);
 }
 
-static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, lt_fold_result *res,
-                    int *stopped, lt_error *err) {
-  const lt_dataset *ds = t->ds;
-  const lt_train_options *o = t->o;
-  const lt_param_table *tab = lt_model_table(t->m);
-  const size_t P = tab->total;
-  float *params = lt_model_params(t->m);
-  int *train = malloc((size_t)ds->n * sizeof *train), *val = malloc((size_t)ds->n * sizeof *val),
-      *test = malloc((size_t)ds->n * sizeof *test), *pat = malloc((size_t)ds->n * sizeof *pat);
-  int *pord = malloc((size_t)ds->n * sizeof *pord);
-  float *best = lt_param_block_new(tab);
+int lt_train_roles(const lt_dataset *ds, const int *fold_of, int fold, uint64_t seed,
+                   double val_frac, int *role, lt_error *err) {
+  int *pat = malloc((size_t)(ds->n ? ds->n : 1) * sizeof *pat);
+  int *pord = malloc((size_t)(ds->n ? ds->n : 1) * sizeof *pord);
   int rc = -1;
-  if (!train || !val || !test || !pat || !pord || !best) {
+  if (!pat || !pord) {
     lt_error_set(err, "out of memory");
     goto out;
   }
@@ -639,26 +632,53 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
       pord[ntp++] = p;
   }
   lt_rng r;
-  lt_rng_seed(&r, mix(o->seed, 0x7A1 + (uint64_t)fold));
+  lt_rng_seed(&r, mix(seed, 0x7A1 + (uint64_t)fold));
   shuffle(pord, ntp, &r);
-  int nvp = (int)lround(o->val_frac * ntp);
+  int nvp = (int)lround(val_frac * ntp);
   if (nvp < 1)
     nvp = 1;
   if (nvp >= ntp) {
     lt_error_set(err, "fold %d: too few patients to hold %.0f%% for validation", fold + 1,
-                 100 * o->val_frac);
+                 100 * val_frac);
     goto out;
   }
-  int n_train = 0, n_val = 0, n_test = 0;
   for (int i = 0; i < ds->n; i++) {
     if (fold_of[i] == fold) {
-      test[n_test++] = i;
+      role[i] = 2;
       continue;
     }
     int is_val = 0;
     for (int q = 0; q < nvp; q++)
       is_val |= pord[q] == pat[i];
-    if (is_val)
+    role[i] = is_val;
+  }
+  rc = 0;
+out:
+  free(pat), free(pord);
+  return rc;
+}
+
+static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, lt_fold_result *res,
+                    int *stopped, lt_error *err) {
+  const lt_dataset *ds = t->ds;
+  const lt_train_options *o = t->o;
+  const lt_param_table *tab = lt_model_table(t->m);
+  const size_t P = tab->total;
+  float *params = lt_model_params(t->m);
+  int *train = malloc((size_t)ds->n * sizeof *train), *val = malloc((size_t)ds->n * sizeof *val),
+      *test = malloc((size_t)ds->n * sizeof *test), *role = malloc((size_t)ds->n * sizeof *role);
+  float *best = lt_param_block_new(tab);
+  int rc = -1;
+  if (!train || !val || !test || !role || !best) {
+    lt_error_set(err, "out of memory");
+    goto out;
+  }
+  if (lt_train_roles(ds, fold_of, fold, o->seed, o->val_frac, role, err)) goto out;
+  int n_train = 0, n_val = 0, n_test = 0;
+  for (int i = 0; i < ds->n; i++) {
+    if (role[i] == 2)
+      test[n_test++] = i;
+    else if (role[i] == 1)
       val[n_val++] = i;
     else
       train[n_train++] = i;
@@ -773,7 +793,7 @@ static int run_fold(trainer *t, int fold, const int *fold_of, train_state *st, l
     goto out;
   rc = 0;
 out:
-  free(train), free(val), free(test), free(pat), free(pord), free(best);
+  free(train), free(val), free(test), free(role), free(best);
   return rc;
 }
 

@@ -106,6 +106,11 @@ int lt_train(const lt_dataset *ds, const lt_model_config *c, const lt_train_opti
 
 /* The patient fold of every sample: fold[i] in [0, k), by folds.h's lt_folds_by_patient on the
  * samples' patient ids (patients shuffled by seed, folds balanced in samples). */
+/* The trainer's split of one fold: role[i] = 0 train, 1 validation (val_frac of the training
+ * fold's patients, drawn by seed and fold), 2 test (fold_of[i] == fold). What `train` does,
+ * shared with whatever must find the same validation split later (scope-calibrate). */
+int lt_train_roles(const lt_dataset *ds, const int *fold_of, int fold, uint64_t seed,
+                   double val_frac, int *role, lt_error *err);
 int lt_train_folds(const lt_dataset *ds, int k, uint64_t seed, int *fold, lt_error *err);
 
 /* Evaluates model m (batch >= 1) on samples idx[0..n) of ds. */

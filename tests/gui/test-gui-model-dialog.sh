@@ -52,7 +52,7 @@ grep "model dialog\|about-model" "$log"
 lines=$(wc -l < "$src/resources/models/README.md")
 grep -q "model dialog: $model; card read ($lines lines); weights file described; warning \"Not for clinical use." "$log" ||
   { echo "FAIL: the dialog did not show the bundled model's card ($lines lines) and metadata"; fail=1; }
-grep -q "model dialog: weights file says: File: $model|Format: lungtrust-weights-1|Parameters: [0-9]* tensors" "$log" ||
+grep -q "model dialog: weights file says: File: $model|Format: lungtrust-weights-2|Parameters: [0-9]* tensors" "$log" ||
   { echo "FAIL: the weights file's metadata is not shown"; fail=1; }
 [ "$(grep -c "model dialog: .*warning" "$log")" -eq 2 ] || { echo "FAIL: the result panel's About… did not open it"; fail=1; }
 red() { convert "$1" -crop 760x60+0+0 +repage txt:- | awk -F'[()]' 'NR > 1 { split($2, c, ","); r = c[1]; g = c[2]; b = c[3];

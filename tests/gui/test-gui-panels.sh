@@ -2,11 +2,13 @@
 # tests/gui/test-gui-panels.sh — the real `lungtrust` under Xvfb with no argument opens the
 # bundled demo study (resources/demo); the nodule list has LIDC-IDRI-0001's 4 nodules and the
 # result panel nodule 1 with its readers' ratings; A on a point outside the body goes through
-# the engine thread and is refused with a banner ("outside the lungs"); Tab / Shift+Tab step
-# through the nodules; A on nodule 1 says plainly that no model is loaded (when none is in
-# resources/models); the similar-nodule cards come from the LIDC tables imported on first start;
-# the study and key C are remembered (GSettings, key file). Then a second run under LANGUAGE=fr:
-# the window's template text and the engine-thread refusal are in French, the outlines off.
+# the review pipeline on the engine thread and, with a model, comes back out of scope with its
+# reason (the probability struck, "not a verdict", the scope in red in the right column);
+# without one, it says plainly that no model is loaded; Tab / Shift+Tab step through the
+# nodules; the similar-nodule cards come from the LIDC tables imported on first start; the study
+# and key C are remembered (GSettings, key file). Then a second run under LANGUAGE=fr: the
+# window's template text and the scope decision built in the window (or the engine-thread
+# refusal without a model) are in French, the outlines off.
 # Screenshots in $LT_BUILD_ROOT/tests/gui-out/panels-*.png.
 # Usage: test-gui-panels.sh PATH/TO/lungtrust. Exit 77 without xvfb-run, xdotool or import.
 set -u
@@ -69,12 +71,22 @@ r=$(grep -o "retrieval: [0-9]* cards of [0-9]* nodules in [0-9.]* s, nearest [A-
 echo "$r"
 echo "$r" | awk '{ exit !($2 == 5 && $5 >= 2000 && $11 != "LIDC-IDRI-0001" && $13 >= 0) }' ||
   { echo "FAIL: no retrieval cards for nodule 1"; fail=1; }
-# A outside the body: refused by the engine thread (lung mask), shown in the banner
-grep -q "analysis [0-9]* failed: Voxel ([0-9]*, [0-9]*, [0-9]*) is outside the lungs" "$log" ||
-  { echo "FAIL: a point outside the lungs was not refused"; fail=1; }
-b=$(convert "$out/panels-en-1-outside.png" -crop 1200x30+20+55 +repage -colorspace gray -format "%[fx:standard_deviation]" info:)
-echo "banner area stddev: $b"
-awk -v s="$b" 'BEGIN { exit !(s > 0.05) }' || { echo "FAIL: no banner drawn"; fail=1; }
+# A outside the body: analysed by the review pipeline and put out of scope (lung mask), never a
+# plain verdict; the scope's red words drawn in the right column
+if [ $has_model = 1 ]; then
+  grep -q "analysis result: .*scope out_of_scope ([a-z_,]*outside_lungs[a-z_,]*); for point" "$log" ||
+    { echo "FAIL: a point outside the lungs was not analysed out of scope"; fail=1; }
+  grep "result panel shows \[Point " "$log" | tail -1 |
+    grep -q "not a verdict | .* | Out of scope: the model's numbers are not a verdict • Outside the lungs" ||
+    { echo "FAIL: the panel did not show the point out of scope with its reason"; fail=1; }
+  red=$(convert "$out/panels-en-1-outside.png" -crop 300x600+1290+60 +repage txt:- | awk -F'[()]' 'NR > 1 {
+    split($2, c, ","); r = c[1]; g = c[2]; if (r > 255) { r /= 257; g /= 257 } if (r - g > 60) n++ } END { print n + 0 }')
+  echo "red-dominant pixels in the right column (the out-of-scope words): $red"
+  [ "$red" -ge 50 ] || { echo "FAIL: no out-of-scope drawn in the result panel"; fail=1; }
+else
+  grep -q "analysis [0-9]* failed: No model is loaded" "$log" ||
+    { echo "FAIL: A outside the lungs without a model did not say so"; fail=1; }
+fi
 # Tab then Shift+Tab: nodule 2, then back to nodule 1
 sel=$(grep -o "nodule [0-9]* selected" "$log" | awk '{ print $2 }' | tr '\n' ' ')
 echo "selections: $sel"
@@ -96,10 +108,15 @@ grep -q "show-readers=false" "$kf" || { echo "FAIL: key C was not remembered"; f
 LANGUAGE=fr LANG=C.UTF-8 LC_ALL= LUNGTRUST_LOCALEDIR="${LT_BUILD_ROOT:-.}/po" \
   lt_gui_xvfb "$tmp/drive.sh" "$app" "$out" "$tmp" fr
 log="$tmp/log-fr"
-grep "study label\|analysis [0-9]" "$log"
+grep "study label\|analysis [0-9]\|result panel shows \[Point" "$log"
 grep -q "study label: Aucun examen" "$log" || { echo "FAIL: the window template is not in French"; fail=1; }
-grep -q "analysis [0-9]* failed: Le voxel ([0-9]*, [0-9]*, [0-9]*) est hors des poumons" "$log" ||
-  { echo "FAIL: the engine-thread message is not in French"; fail=1; }
+if [ $has_model = 1 ]; then
+  grep "result panel shows \[Point " "$log" | tail -1 | grep -q "Hors du champ.*En dehors des poumons" ||
+    { echo "FAIL: the scope decision is not in French"; fail=1; }
+else
+  grep -q "analysis [0-9]* failed: Aucun modèle n'est chargé" "$log" ||
+    { echo "FAIL: the engine-thread message is not in French"; fail=1; }
+fi
 [ -f "$tmp/alive-fr" ] || { echo "FAIL: the app died in French"; fail=1; }
 grep -q "overlays readers 0" "$log" || { echo "FAIL: the second run did not restore the outlines switch"; fail=1; }
 exit $fail

@@ -501,7 +501,9 @@ static void weights_and_model_carry_the_refit(void **state) {
   fclose(f);
   assert_int_equal(lt_weights_load(path, NULL, &back, &err), -1);
   printf("damaged: %s\n", err.msg);
-  assert_non_null(strstr(err.msg, "attr_refit"));
+  /* a file written now (lungtrust-weights-2) has its header under the checksum: the edit is
+   * caught there; a damaged refit's own refusal is json_round_trip_and_refusals' */
+  assert_true(strstr(err.msg, "checksum") || strstr(err.msg, "attr_refit"));
   assert_null(strchr(err.msg, '\n'));
 
   /* a refit on a model without the six attributes is refused at load */
