@@ -158,8 +158,9 @@ static int load(const char *path, const lt_model_config *expect, lt_weights *out
   }
   /* Version 2 promises a checksummed header; a data-only checksum there is a downgraded file. */
   if (strcmp(fmt, LT_WEIGHTS_FORMAT) == 0 && !lt_st_header_checked(f)) {
-    lt_st_free(f);
-    return lt_error_set(err, "%s: %s file whose checksum does not cover its header", path, fmt);
+    lt_error_set(err, "%s: %s file whose checksum does not cover its header", path, fmt);
+    lt_st_free(f); /* fmt points into f: the message is made first */
+    return -1;
   }
   if (!cfg) {
     lt_st_free(f);
