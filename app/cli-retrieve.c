@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "review/similar.h"
 #include "lt-locale.h"
 #include "lt-db-read.h"
 #include "lt-db.h"
@@ -72,12 +73,9 @@ static const char *dx_name(const lt_hit *h) {
 }
 
 /* The patient's pseudonym and the nodule's key (for display). */
-static void describe(lt_db *db, int64_t nodule_id, char *who, size_t n1, char *key, size_t n2) {
-  lt_db_nodule_info info;
-  lt_error err;
-  bool ok = lt_db_nodule_get(db, nodule_id, &info, &err) == 0;
-  snprintf(who, n1, "%s", ok ? info.pseudonym : "?");
-  snprintf(key, n2, "%s", ok ? info.source_key : "?");
+static void describe(const lt_review_similar_hit *h, char *who, size_t n1, char *key, size_t n2) {
+  snprintf(who, n1, "%s", h->has_info ? h->info.pseudonym : "?");
+  snprintf(key, n2, "%s", h->has_info ? h->info.source_key : "?");
 }
 
 int lt_cli_retrieve(int argc, char **argv) {
@@ -144,36 +142,36 @@ int lt_cli_retrieve(int argc, char **argv) {
   if (other_patients && !nodule) return lt_cli_usage_error("retrieve", "--other-patients needs --nodule");
   lt_error err = {{0}};
   lt_db *db;
-  lt_index *idx;
   if (lt_db_open_existing(path, &db, &err)) return lt_cli_fail(&err);
-  if (lt_db_index(db, &idx, &err)) {
+  if (nodule) {
+    int64_t patient = 0;
+    if (lt_review_similar_query_of(db, nodule, q, &patient, &err)) {
+      lt_db_close(db);
+      return lt_cli_fail(&err);
+    }
+    f.exclude_nodule = nodule;
+    if (other_patients) f.exclude_patient = patient;
+  }
+  lt_review_similar_result res;
+  if (lt_review_similar(db, q, &f, (int)k, &res, &err)) {
     lt_db_close(db);
     return lt_cli_fail(&err);
   }
-  if (nodule) {
-    lt_index_entry e;
-    if (!lt_index_get(idx, nodule, &e)) {
-      lt_db_close(db);
-      return lt_cli_failf("nodule %lld is not in the database or has no reference attribute scores", nodule);
-    }
-    for (int d = 0; d < 6; d++) q[d] = e.attr[d];
-    f.exclude_nodule = nodule;
-    if (other_patients) f.exclude_patient = e.patient_id;
-  }
-  lt_hit *hits = calloc((size_t)k, sizeof *hits);
-  int n = 0;
-  if (!hits || lt_index_query(idx, q, &f, (int)k, hits, &n, &err)) {
-    free(hits);
+  const int n = res.n;
+  lt_hit *hits = malloc((size_t)(n ? n : 1) * sizeof *hits);
+  if (!hits) {
+    lt_review_similar_free(&res);
     lt_db_close(db);
-    return hits ? lt_cli_fail(&err) : lt_cli_failf("out of memory");
+    return lt_cli_failf("out of memory");
   }
+  for (int i = 0; i < n; i++) hits[i] = res.hits[i].hit;
   lt_hit_summary s;
   lt_hits_summarize(hits, n, &s);
   char who[64], key[160];
   if (json) {
     printf("{\"query\":[%g,%g,%g,%g,%g,%g],\"k\":%ld,\"hits\":[", q[0], q[1], q[2], q[3], q[4], q[5], k);
     for (int i = 0; i < n; i++) {
-      describe(db, hits[i].nodule_id, who, sizeof who, key, sizeof key);
+      describe(&res.hits[i], who, sizeof who, key, sizeof key);
       printf("%s{\"nodule\":%lld,\"patient\":", i ? "," : "", (long long)hits[i].nodule_id);
       lt_cli_print_json_string(stdout, who);
       printf(",\"key\":");
@@ -193,7 +191,7 @@ int lt_cli_retrieve(int argc, char **argv) {
     printf("%4s %8s %-16s %-28s %8s  %-29s %8s %s\n", "rank", "nodule", "patient", "key",
            "distance", "sub sph mar lob spi mal", "diam mm", "diagnosis");
     for (int i = 0; i < n; i++) {
-      describe(db, hits[i].nodule_id, who, sizeof who, key, sizeof key);
+      describe(&res.hits[i], who, sizeof who, key, sizeof key);
       printf("%4d %8lld %-16s %-28s %8.4f  %4.2f %4.2f %4.2f %4.2f %4.2f %4.2f %8.1f %s%s\n", i + 1,
              (long long)hits[i].nodule_id, who, key, hits[i].distance, hits[i].attr[0],
              hits[i].attr[1], hits[i].attr[2], hits[i].attr[3], hits[i].attr[4], hits[i].attr[5],
@@ -204,6 +202,7 @@ int lt_cli_retrieve(int argc, char **argv) {
            s.malignant, s.with_diagnosis, s.confirmed, s.rated_malignant, s.n);
   }
   free(hits);
+  lt_review_similar_free(&res);
   lt_db_close(db);
   return LT_EXIT_OK;
 }

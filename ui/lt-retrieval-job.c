@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "review/similar.h"
 #include "lt-db-read.h"
 #include "lt-db.h"
 #include "lt-import-ratings.h"
@@ -161,41 +162,36 @@ static int retrieve_run(lt_job *job, void *data, lt_error *err) {
   HistJob *j = data;
   gint64 t0 = g_get_monotonic_time();
   if (ensure_open(j->h, err) != 0) return -1;
-  lt_index *idx = NULL;
-  if (lt_db_index(j->h->db, &idx, err) != 0) return -1;
   lt_query q;
   lt_query_init(&q);
   if (j->exclude) q.exclude_patient = patient_by_pseudonym(j->h->db, j->exclude);
-  lt_hit *hits = g_new0(lt_hit, j->k);
-  int n = 0;
-  if (lt_index_query(idx, j->attr, &q, j->k, hits, &n, err) != 0) {
-    g_free(hits);
-    return -1;
-  }
+  lt_review_similar_result res;
+  if (lt_review_similar(j->h->db, j->attr, &q, j->k, &res, err) != 0) return -1;
+  const int n = res.n;
   LtCards *c = g_new0(LtCards, 1);
   c->cards = g_new0(LtCard, n > 0 ? n : 1);
   c->n = n;
-  c->db_nodules = (int)lt_index_size(idx);
+  c->db_nodules = (int)res.db_nodules;
   for (int i = 0; i < n && !lt_job_cancelled(job); i++) {
     LtCard *d = &c->cards[i];
-    d->nodule_id = hits[i].nodule_id;
-    d->distance = hits[i].distance;
-    memcpy(d->attr, hits[i].attr, sizeof d->attr);
-    d->diameter_mm = hits[i].diameter_mm;
-    lt_db_nodule_info info;
-    lt_error e2 = {{0}};
-    if (lt_db_nodule_get(j->h->db, hits[i].nodule_id, &info, &e2) == 0) {
-      g_strlcpy(d->pseudonym, info.pseudonym, sizeof d->pseudonym);
-      g_strlcpy(d->diagnosis, info.diagnosis, sizeof d->diagnosis);
-      g_strlcpy(d->basis, info.basis, sizeof d->basis);
+    const lt_review_similar_hit *h = &res.hits[i];
+    d->nodule_id = h->hit.nodule_id;
+    d->distance = h->hit.distance;
+    memcpy(d->attr, h->hit.attr, sizeof d->attr);
+    d->diameter_mm = h->hit.diameter_mm;
+    if (h->has_info) {
+      g_strlcpy(d->pseudonym, h->info.pseudonym, sizeof d->pseudonym);
+      g_strlcpy(d->diagnosis, h->info.diagnosis, sizeof d->diagnosis);
+      g_strlcpy(d->basis, h->info.basis, sizeof d->basis);
     }
     void *png = NULL;
     size_t np = 0;
-    if (lt_db_thumbnail_get(j->h->db, hits[i].nodule_id, "centre-slice", &png, &np, &e2) == 0 && png)
+    lt_error e2 = {{0}};
+    if (lt_db_thumbnail_get(j->h->db, h->hit.nodule_id, "centre-slice", &png, &np, &e2) == 0 && png)
       d->png = g_bytes_new_take(png, np);
     card_place(j->h->db, d);
   }
-  g_free(hits);
+  lt_review_similar_free(&res);
   c->seconds = (g_get_monotonic_time() - t0) / 1e6;
   lt_job_set_result(job, c, (void (*)(void *))lt_cards_free);
   return 0;

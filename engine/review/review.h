@@ -7,7 +7,7 @@
  * timings. The result carries the identity of what was analysed (nodule ID or point) and of the
  * model (its file's SHA-256), so a caller can tell whose result it holds.
  * It reads no DICOM (the caller loads the study), writes no files and draws nothing; callers
- * hold no analysis logic of their own. Similar nodules: similar.h. */
+ * hold no analysis logic of their own. Similar nodules, the second call: similar.h. */
 #ifndef LT_REVIEW_REVIEW_H
 #define LT_REVIEW_REVIEW_H
 
