@@ -117,16 +117,13 @@ static int store_run(const char *db_path, const char *series_uid, const lt_revie
 }
 
 static void print_scope_json(const lt_scope *s) {
-  printf("\"in_scope\": %s, \"scope\": {\"level\": \"%s\", \"reasons\": [",
-         s->level == LT_SCOPE_OUT ? "false" : "true", lt_scope_level_name(s->level));
-  for (int i = 0; i < s->n; i++) {
-    printf("%s{\"code\": \"%s\", \"level\": \"%s\", \"sentence\": ", i ? ", " : "",
-           lt_scope_code_name(s->reasons[i].code), lt_scope_level_name(s->reasons[i].level));
-    lt_cli_print_json_string(stdout, s->reasons[i].text);
-    printf("}");
-  }
+  char *reasons = lt_scope_reasons_json(s); /* the database stores the same text */
+  printf("\"in_scope\": %s, \"scope\": {\"level\": \"%s\", \"reasons\": %s",
+         s->level == LT_SCOPE_OUT ? "false" : "true", lt_scope_level_name(s->level),
+         reasons ? reasons : "[]");
+  free(reasons);
   const lt_scope_measures *m = &s->m;
-  printf("], \"measures\": {");
+  printf(", \"measures\": {");
   const struct { const char *k; double v; } nums[] = {
       {"lung_distance_mm", m->lung_distance_mm}, {"region_mm", m->region_mm},
       {"solid_fraction", m->solid_fraction}, {"solid_mm", m->solid_mm}, {"rim_mm", m->rim_mm},

@@ -17,7 +17,6 @@
  * Loading refuses a file whose tensors do not match the config's table (a missing, extra or
  * misshapen tensor) before it allocates the parameters, so a config edited to a huge width
  * costs nothing, and, when the caller expects an architecture, a config that differs.
- * Also the out-of-distribution warnings of DESIGN section 2 step 4 from the stored statistics.
  * It runs no model. */
 #ifndef LT_MODEL_WEIGHTS_H
 #define LT_MODEL_WEIGHTS_H
@@ -71,12 +70,5 @@ void lt_weights_free(lt_weights *w);
 /* Same architecture: the fields that change parameter shapes or the forward pass. */
 bool lt_model_config_same_arch(const lt_model_config *a, const lt_model_config *b);
 
-/* Out-of-distribution warnings for one case: slice thickness over 3 mm, a nodule outside 3-30 mm
- * or larger than the 32 mm patch, spacing, thickness or nodule size outside the training range,
- * a manufacturer not in the training data. Pass a value <= 0 (or NULL/"" for the manufacturer)
- * when unknown. stats may be NULL (only the fixed limits apply). Writes up to max lines of up
- * to 160 characters; returns how many. */
-int lt_ood_warnings(const lt_train_stats *stats, double spacing_mm, double thickness_mm,
-                    double nodule_mm, const char *manufacturer, char (*lines)[160], int max);
 
 #endif

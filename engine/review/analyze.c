@@ -67,10 +67,3 @@ double lt_trust_grid_cell_mm(int grid) { return LT_PATCH_N * LT_PATCH_SPACING / 
 bool lt_trust_grid_coarse(int grid, double nodule_mm) {
   return grid >= 1 && nodule_mm > 0 && nodule_mm < 2 * lt_trust_grid_cell_mm(grid);
 }
-
-int lt_trust_grid_warnings(int grid, double nodule_mm, char (*lines)[160], int max) {
-  if (max < 1 || !lt_trust_grid_coarse(grid, nodule_mm)) return 0;
-  snprintf(lines[0], 160, "trust check coarse: the nodule (%.1f mm) spans under two cells of the "
-           "model's %g mm Grad-CAM grid", nodule_mm, lt_trust_grid_cell_mm(grid));
-  return 1;
-}

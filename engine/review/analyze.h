@@ -52,8 +52,4 @@ void lt_analysis_free(lt_analysis *a);
 bool lt_trust_grid_coarse(int grid, double nodule_mm);
 /* The side of one cell of that grid in mm: 32 / grid. */
 double lt_trust_grid_cell_mm(int grid);
-/* lt_trust_grid_coarse worded as one warning line (English, for the CLI). Returns the lines
- * written: 0 or 1 (none when max < 1). */
-int lt_trust_grid_warnings(int grid, double nodule_mm, char (*lines)[160], int max);
-
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 
@@ -217,41 +216,6 @@ static void lung_on_grid(uint8_t *out, const lt_geometry *g, const uint8_t *lung
       }
 }
 
-/* How the scan differs from the training data's statistics: one caution listing them. */
-static void acquisition_check(lt_scope *sc, const lt_train_stats *st, const lt_volume *v) {
-  if (!st) return;
-  char diff[256] = "";
-  size_t at = 0;
-  const double sp = v->geom.spacing[0];
-  const double th = v->slice_thickness > 0 ? v->slice_thickness : v->geom.spacing[2];
-  /* 5% beyond the training range: a rounding of the header is no difference */
-  if (st->spacing_mm[1] > 0 && (sp < 0.95 * st->spacing_mm[0] || sp > 1.05 * st->spacing_mm[1]))
-    at += (size_t)snprintf(diff + at, sizeof diff - at, "pixel spacing %.2f mm (trained on "
-                           "%.2f-%.2f)", sp, st->spacing_mm[0], st->spacing_mm[1]);
-  if (at < sizeof diff && st->thickness_mm[1] > 0 &&
-      (th < 0.95 * st->thickness_mm[0] || th > 1.05 * st->thickness_mm[1]))
-    at += (size_t)snprintf(diff + at, sizeof diff - at, "%sslices %.2f mm (trained on %.2f-%.2f)",
-                           at ? ", " : "", th, st->thickness_mm[0], st->thickness_mm[1]);
-  if (at < sizeof diff && st->manufacturers[0]) {
-    bool known = false;
-    if (v->manufacturer[0]) {
-      char list[256];
-      snprintf(list, sizeof list, "%s", st->manufacturers);
-      char *save = NULL;
-      for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        while (*t == ' ') t++;
-        if (!strcasecmp(t, v->manufacturer)) known = true;
-      }
-    }
-    if (!known)
-      at += (size_t)snprintf(diff + at, sizeof diff - at, "%smanufacturer %s (trained on %s)",
-                             at ? ", " : "", v->manufacturer[0] ? v->manufacturer : "not stated",
-                             st->manufacturers);
-  }
-  if (at) lt_scope_add(sc, LT_SCOPE_ACQUISITION, "the scan differs from the training data: %s",
-                       diff);
-}
-
 /* The centre, the nodule it belongs to, the patch and the consensus on it: what every review
  * starts from. Fills out's identity, patch and consensus; returns the nodule (or NULL). */
 static int resolve_and_patch(lt_review_study *s, const lt_review_request *req,
@@ -401,8 +365,8 @@ int lt_review_analyze(lt_review_study *s, lt_review_model *rm, const lt_review_r
     me->feature_threshold = rm->unusual.threshold;
     if (me->feature_distance > me->feature_threshold)
       lt_scope_add(sc, LT_SCOPE_UNUSUAL, "unusual for the model: its features lie %.2f from the "
-                   "training data's, beyond %.2f, where 99%% of the validation nodules lie",
-                   me->feature_distance, me->feature_threshold);
+                   "training data's, beyond %.2f, where %g%% of the validation nodules lie",
+                   me->feature_distance, me->feature_threshold, rm->unusual.percentile);
   }
   if (v->slice_filled) { /* slices the series lacked, filled by interpolation (ct/series.h) */
     const double half = LT_PATCH_N * LT_PATCH_SPACING / 2 / g->spacing[2];
@@ -415,11 +379,8 @@ int lt_review_analyze(lt_review_study *s, lt_review_model *rm, const lt_review_r
                    "and filled in by interpolation: what lies on %s is not seen", filled,
                    filled > 1 ? "s" : "", filled > 1 ? "were" : "was", filled > 1 ? "them" : "it");
   }
-  const double thick = v->slice_thickness > 0 ? v->slice_thickness : g->spacing[2];
-  if (thick > 3.0)
-    lt_scope_add(sc, LT_SCOPE_THICK_SLICES, "slices %.1f mm thick, over the 3 mm the paper's data "
-                 "were limited to: small nodules blur across slices", thick);
-  acquisition_check(sc, rm->w.has_stats ? &rm->w.stats : NULL, v);
+  lt_scope_check_acquisition(sc, rm->w.has_stats ? &rm->w.stats : NULL, g->spacing[0],
+                             me->slice_thickness_mm, v->manufacturer);
   if (lt_trust_grid_coarse(out->an.grid, out->nodule_mm))
     lt_scope_add(sc, LT_SCOPE_COARSE_MAP, "the nodule (%.1f mm) spans under two cells of the "
                  "model's %g mm Grad-CAM grid: the trust checks say little here", out->nodule_mm,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -78,6 +79,44 @@ char *lt_scope_reasons_json(const lt_scope *s) {
   char *text = a ? cJSON_PrintUnformatted(a) : NULL;
   cJSON_Delete(a);
   return text;
+}
+
+void lt_scope_check_acquisition(lt_scope *s, const lt_train_stats *st, double spacing_mm,
+                                double thickness_mm, const char *manufacturer) {
+  if (thickness_mm > 3.0)
+    lt_scope_add(s, LT_SCOPE_THICK_SLICES, "slices %.1f mm thick, over the 3 mm the paper's data "
+                 "were limited to: small nodules blur across slices", thickness_mm);
+  if (!st || st->n_samples <= 0) return;
+  char diff[256] = "";
+  size_t at = 0;
+  /* 5% beyond the training range: a rounding of the header is no difference */
+  if (spacing_mm > 0 && st->spacing_mm[1] > 0 &&
+      (spacing_mm < 0.95 * st->spacing_mm[0] || spacing_mm > 1.05 * st->spacing_mm[1]))
+    at += (size_t)snprintf(diff + at, sizeof diff - at, "pixel spacing %.2f mm (trained on "
+                           "%.2f-%.2f)", spacing_mm, st->spacing_mm[0], st->spacing_mm[1]);
+  if (at < sizeof diff && thickness_mm > 0 && st->thickness_mm[1] > 0 &&
+      (thickness_mm < 0.95 * st->thickness_mm[0] || thickness_mm > 1.05 * st->thickness_mm[1]))
+    at += (size_t)snprintf(diff + at, sizeof diff - at, "%sslices %.2f mm (trained on %.2f-%.2f)",
+                           at ? ", " : "", thickness_mm, st->thickness_mm[0], st->thickness_mm[1]);
+  if (at < sizeof diff && st->manufacturers[0]) {
+    bool known = false;
+    if (manufacturer && manufacturer[0]) {
+      char list[256];
+      snprintf(list, sizeof list, "%s", st->manufacturers);
+      char *save = NULL;
+      for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ') t++;
+        if (!strcasecmp(t, manufacturer)) known = true;
+      }
+    }
+    if (!known)
+      at += (size_t)snprintf(diff + at, sizeof diff - at, "%smanufacturer %s (trained on %s)",
+                             at ? ", " : "",
+                             manufacturer && manufacturer[0] ? manufacturer : "not stated",
+                             st->manufacturers);
+  }
+  if (at) lt_scope_add(s, LT_SCOPE_ACQUISITION, "the scan differs from the training data: %s",
+                       diff);
 }
 
 /* ---- the density, size and texture checks ----
@@ -264,11 +303,9 @@ void lt_scope_check_patch(lt_scope *s, const lt_scope_patch *p) {
    * what stands above GROW_HU around the centre, opened by a 5 mm cube so that vessels do
    * not carry it away: the model outlines only what it was trained to see (solid nodules), so
    * a ground-glass lesion or the halo of a part-solid one is found in the CT itself. */
-  int n = 0;
-  const bool readers = p->consensus && component_at_centre(region, cons, queue) >= MIN_REGION_VOXELS;
-  if (readers) {
-    n = component_at_centre(region, cons, queue);
-  } else {
+  int n = p->consensus ? component_at_centre(region, cons, queue) : 0;
+  const bool readers = n >= MIN_REGION_VOXELS;
+  if (!readers) {
     for (int q = 0; q < G3; q++) {
       const int x = q % G, y = q / G % G, z = q / (G * G);
       const double d2 = ((x - G_CENTRE) * (x - G_CENTRE) + (y - G_CENTRE) * (y - G_CENTRE) +

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "model/unusual.h"
+#include "model/weights.h"
 
 typedef enum {
   LT_SCOPE_IN = 0,
@@ -112,6 +113,13 @@ void lt_scope_add(lt_scope *s, lt_scope_code code, const char *fmt, ...)
 bool lt_scope_has(const lt_scope *s, lt_scope_code code);
 /* The reasons' codes joined with "," into buf ("" when in scope). Returns buf. */
 const char *lt_scope_codes(const lt_scope *s, char *buf, size_t n);
+
+/* The slice-thickness and acquisition checks: thick_slices over 3 mm; and one acquisition line
+ * listing how the scan differs from the training data's statistics st (pixel spacing or slice
+ * thickness more than 5% outside the trained range, a manufacturer not trained on, or none
+ * stated); st NULL: the thickness limit only. A value <= 0 is unknown and not compared. */
+void lt_scope_check_acquisition(lt_scope *s, const lt_train_stats *st, double spacing_mm,
+                                double thickness_mm, const char *manufacturer);
 
 /* The reasons as JSON, [{"code": ..., "level": ..., "sentence": ...}, ...] (malloc'ed; NULL when
  * memory runs out): what the database stores with a run. */

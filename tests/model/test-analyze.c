@@ -1,7 +1,7 @@
 /* tests/model/test-analyze.c — one nodule through the model (analyze.h): outputs agree with
  * the model's own accessors, the upsampled map keeps the grid's values at cell centres, the
  * trust measures and Dice are those of the two masks. Tiny configuration, cpu backend. And the
- * warning that a nodule is too small for the trust check's grid. */
+ * rule that a nodule is too small for the trust check's grid (the scope's coarse_map). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,24 +69,15 @@ static void analysis_of_one_patch_is_consistent(void **state) {
 /* The coarse-grid warning: under two cells of the trust check's grid, and only then. */
 static void trust_grid_warning_under_two_cells(void **state) {
   (void)state;
-  char lines[2][160];
   assert_float_equal(lt_trust_grid_cell_mm(8), 4.0, 1e-12);  /* the default model's 32^3 input */
   assert_float_equal(lt_trust_grid_cell_mm(16), 2.0, 1e-12); /* the 64^3 input */
-  assert_int_equal(lt_trust_grid_warnings(8, 5.0, lines, 2), 1);
-  printf("warning: %s\n", lines[0]);
-  assert_non_null(strstr(lines[0], "5.0 mm"));
-  assert_non_null(strstr(lines[0], "4 mm Grad-CAM grid"));
-  assert_null(strchr(lines[0], '\n'));
-  assert_int_equal(lt_trust_grid_warnings(8, 7.9, lines, 2), 1);
-  assert_int_equal(lt_trust_grid_warnings(8, 8.0, lines, 2), 0);  /* two cells: no warning */
-  assert_int_equal(lt_trust_grid_warnings(8, 24.4, lines, 2), 0); /* LIDC-IDRI-0001's nodule */
-  assert_int_equal(lt_trust_grid_warnings(16, 5.0, lines, 2), 0);
-  assert_int_equal(lt_trust_grid_warnings(16, 3.5, lines, 2), 1);
-  assert_int_equal(lt_trust_grid_warnings(8, 0, lines, 2), 0);   /* size unknown */
-  assert_int_equal(lt_trust_grid_warnings(8, NAN, lines, 2), 0);
-  assert_int_equal(lt_trust_grid_warnings(8, 5.0, lines, 0), 0); /* no room */
-  assert_int_equal(lt_trust_grid_warnings(0, 5.0, lines, 2), 0); /* no grid */
-  /* the panel's question, the same rule */
+  /* the rule the scope decision's coarse_map caution asks (engine/review/scope.h) */
+  assert_true(lt_trust_grid_coarse(8, 7.9));
+  assert_false(lt_trust_grid_coarse(8, 24.4)); /* LIDC-IDRI-0001's nodule */
+  assert_false(lt_trust_grid_coarse(16, 5.0));
+  assert_true(lt_trust_grid_coarse(16, 3.5));
+  assert_false(lt_trust_grid_coarse(8, NAN));
+  /* the window's question, the same rule */
   assert_true(lt_trust_grid_coarse(8, 5.0));
   assert_false(lt_trust_grid_coarse(8, 8.0));
   assert_false(lt_trust_grid_coarse(8, 0));

@@ -506,20 +506,6 @@ static void config_json_round_trip_and_presets(void **state) {
   lt_param_table_free(&t);
 }
 
-static void ood_warnings_from_training_stats(void **state) {
-  (void)state;
-  lt_train_stats s;
-  tiny_stats(&s);
-  char lines[8][160];
-  assert_int_equal(lt_ood_warnings(&s, 0.7, 1.25, 10.0, "SIEMENS", lines, 8), 0);
-  int n = lt_ood_warnings(&s, 0.7, 5.0, 2.0, "Philips", lines, 8);
-  /* thickness > 3, nodule < 3, thickness outside range, nodule outside range, manufacturer */
-  assert_int_equal(n, 5);
-  assert_non_null(strstr(lines[0], "over 3 mm"));
-  assert_int_equal(lt_ood_warnings(NULL, 0.7, 1.0, 40.0, NULL, lines, 8), 1);
-  assert_non_null(strstr(lines[0], "larger than the 32 mm patch"));
-}
-
 int main(void) {
   if (!lt_test_tmpdir(dir, sizeof dir)) {
     printf("cannot make a temporary directory\n");
@@ -532,7 +518,6 @@ int main(void) {
       cmocka_unit_test(weights_mismatched_with_config_are_refused),
       cmocka_unit_test(weights_width_edited_in_metadata_refused_quickly),
       cmocka_unit_test(config_json_round_trip_and_presets),
-      cmocka_unit_test(ood_warnings_from_training_stats),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   char cmd[600];

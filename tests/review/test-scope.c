@@ -5,7 +5,8 @@
  * is calcified (caution); a 40 mm mass is over-size; the readers' texture decides when they
  * rated it non-solid. And the "unusual for the model" statistics (model/unusual.h): Gaussian
  * features give the validation percentile's rate, a far point is flagged, the JSON round-trips,
- * a damaged JSON is refused. */
+ * a damaged JSON is refused. And the thick-slice and acquisition checks against the training
+ * data's statistics. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,6 +142,35 @@ static void codes_levels_and_the_worst_reason(void **state) {
   for (int c = 0; c < LT_SCOPE_N_CODES; c++) assert_string_equal(lt_scope_code_name(c), names[c]);
 }
 
+/* Slice thickness and acquisition against the training data's statistics (these were the
+ * weights' out-of-distribution lines; the nodule-size lines became oversize and coarse_map). */
+static void acquisition_and_thick_slices_against_the_training_stats(void **state) {
+  (void)state;
+  lt_train_stats st;
+  memset(&st, 0, sizeof st);
+  st.n_samples = 123;
+  st.spacing_mm[0] = 0.5, st.spacing_mm[1] = 0.9;
+  st.thickness_mm[0] = 1.0, st.thickness_mm[1] = 2.5;
+  snprintf(st.manufacturers, sizeof st.manufacturers, "GE MEDICAL SYSTEMS,SIEMENS");
+  lt_scope s;
+  memset(&s, 0, sizeof s);
+  lt_scope_check_acquisition(&s, &st, 0.7, 1.25, "SIEMENS");
+  assert_int_equal(s.n, 0);
+  memset(&s, 0, sizeof s);
+  lt_scope_check_acquisition(&s, &st, 0.7, 5.0, "Philips");
+  assert_true(lt_scope_has(&s, LT_SCOPE_THICK_SLICES));
+  assert_non_null(strstr(s.reasons[0].text, "over the 3 mm"));
+  assert_true(lt_scope_has(&s, LT_SCOPE_ACQUISITION));
+  assert_int_equal(s.n, 2); /* the differences in one line, not one each */
+  printf("%s\n", s.reasons[1].text);
+  assert_non_null(strstr(s.reasons[1].text, "slices 5.00 mm"));
+  assert_non_null(strstr(s.reasons[1].text, "manufacturer Philips"));
+  assert_int_equal(s.level, LT_SCOPE_CAUTION);
+  memset(&s, 0, sizeof s);
+  lt_scope_check_acquisition(&s, NULL, 0.7, 1.0, NULL);
+  assert_int_equal(s.n, 0);
+}
+
 static double gauss(uint64_t *st) {
   double u = 0;
   for (int k = 0; k < 12; k++) { /* Irwin-Hall: close enough to normal for a test */
@@ -203,6 +233,7 @@ int main(void) {
       cmocka_unit_test(codes_levels_and_the_worst_reason),
       cmocka_unit_test(solid_balls_in_scope_abnormal_ones_flagged),
       cmocka_unit_test(unusual_distance_threshold_and_json),
+      cmocka_unit_test(acquisition_and_thick_slices_against_the_training_stats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
